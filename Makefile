@@ -1,0 +1,39 @@
+# Albumen: `make run` starts the server on the embedded default; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.synced
+
+.PHONY: setup run test check lint typecheck bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml uv.lock
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.5'; }
+	$(UV) sync --frozen --python $(VENV)/bin/python
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/albumen serve
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy src tests
+
+check: lint typecheck test
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

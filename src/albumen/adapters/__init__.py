@@ -1,0 +1,1 @@
+"""All I/O: databases, blob stores, image libraries, queues and caches."""

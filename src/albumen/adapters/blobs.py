@@ -1,0 +1,268 @@
+"""``LocalBlobStore``: content-addressed files under one folder, written atomically.
+
+Layout: ``ROOT/ab/cd/abcd…`` (the SHA-256 in hex). New bytes land in ``ROOT/.staging`` first,
+are fsynced, renamed into place, and the folder is fsynced, so a crash leaves either the whole
+blob or none of it (and at most a staging file, which the sweep removes).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from albumen.domain.errors import IntegrityError, NotFound, TooLarge
+from albumen.domain.media import SNIFF_BYTES
+from albumen.ports import StagedFile
+
+CHUNK = 1024 * 1024
+
+
+class LocalStagingWriter:
+    """Writes a stream to a staging file while hashing it and keeping its first bytes."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self._path = path
+        self._max = max_bytes
+        self._file = path.open("xb")
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._head = b""
+
+    def write(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._max:
+            self.abort()
+            raise TooLarge(f"the upload is larger than the limit of {self._max} bytes")
+        if len(self._head) < SNIFF_BYTES:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def finish(self) -> StagedFile:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return StagedFile(self._path, self._hash.hexdigest(), self._size, self._head)
+
+    def abort(self) -> None:
+        self._file.close()
+        self._path.unlink(missing_ok=True)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, *, verify_writes: bool = True) -> None:
+        self._root = root
+        self._staging = root / ".staging"
+        self._staging.mkdir(parents=True, exist_ok=True)
+        self._verify_writes = verify_writes
+
+    @property
+    def staging_dir(self) -> Path:
+        return self._staging
+
+    def stage(self, max_bytes: int) -> LocalStagingWriter:
+        return LocalStagingWriter(self._staging / f"{uuid.uuid4().hex}.part", max_bytes)
+
+    def stage_existing(self, path: Path) -> StagedFile:
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+            digest.update(head)
+            while chunk := file.read(CHUNK):
+                digest.update(chunk)
+            os.fsync(file.fileno())
+        return StagedFile(path, digest.hexdigest(), path.stat().st_size, head)
+
+    def commit(self, staged: StagedFile) -> None:
+        dest = self._path(staged.sha256)
+        if dest.exists() and dest.stat().st_size == staged.size:
+            os.utime(dest)  # fresh again: a sweep's grace period covers the new reference
+            staged.path.unlink(missing_ok=True)
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _move(staged.path, dest)
+        _fsync_dir(dest.parent)
+        if self._verify_writes and _sha256(dest) != staged.sha256:
+            dest.unlink(missing_ok=True)
+            raise IntegrityError(f"blob {staged.sha256} did not read back as written")
+
+    def put_bytes(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        dest = self._path(sha)
+        if dest.exists():
+            os.utime(dest)
+            return sha
+        temp = self._staging / f"{uuid.uuid4().hex}.part"
+        with temp.open("xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, dest)
+        _fsync_dir(dest.parent)
+        return sha
+
+    def discard(self, staged: StagedFile) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self._path(sha256).stat().st_size
+        except FileNotFoundError as err:
+            raise NotFound(f"blob {sha256} is missing", code="blob_missing") from err
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        with self._open(sha256) as file:
+            file.seek(start)
+            return file.read() if end is None else file.read(max(0, end - start))
+
+    def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        with self._open(sha256) as file:
+            file.seek(start)
+            remaining = end - start
+            while remaining > 0 and (chunk := file.read(min(CHUNK, remaining))):
+                remaining -= len(chunk)
+                yield chunk
+
+    def local_path(self, sha256: str) -> Path:
+        path = self._path(sha256)
+        if not path.is_file():
+            raise NotFound(f"blob {sha256} is missing", code="blob_missing")
+        return path
+
+    def verify(self, sha256: str) -> bool:
+        return _sha256(self.local_path(sha256)) == sha256
+
+    def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
+        path = self._path(sha256)
+        try:
+            if older_than is not None and path.stat().st_mtime >= _timestamp(older_than):
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def list_older_than(self, cutoff: datetime) -> Iterator[str]:
+        limit = _timestamp(cutoff)
+        for path in self._root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if len(path.name) == 64 and path.stat().st_mtime < limit:
+                yield path.name
+
+    def discard_stale_staging(self, cutoff: datetime) -> int:
+        limit = _timestamp(cutoff)
+        stale = [p for p in self._staging.glob("*.part") if p.stat().st_mtime < limit]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise NotFound("no such blob", code="blob_missing")
+        return self._root / sha256[:2] / sha256[2:4] / sha256
+
+    def _open(self, sha256: str):  # type: ignore[no-untyped-def]
+        try:
+            return self._path(sha256).open("rb")
+        except FileNotFoundError as err:
+            raise NotFound(f"blob {sha256} is missing", code="blob_missing") from err
+
+
+def _timestamp(naive_utc: datetime) -> float:
+    return naive_utc.replace(tzinfo=UTC).timestamp()
+
+
+def _move(source: Path, dest: Path) -> None:
+    try:
+        os.replace(source, dest)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise
+        temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
+        with source.open("rb") as src, temp.open("xb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(temp, dest)
+        source.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LocalPartWriter:
+    """Appends a request body to a partial upload; ``rollback`` restores the old end."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._file = path.open("r+b")
+        self._file.seek(offset)
+        self._file.truncate()
+        self._start = offset
+        self._hash = hashlib.sha256()  # the checksum extension's default algorithm
+        self.written = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.written += len(chunk)
+
+    def digest(self, algorithm: str) -> bytes | None:
+        return self._hash.digest() if algorithm == "sha256" else None
+
+    def commit(self) -> int:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return self._start + self.written
+
+    def rollback(self) -> None:
+        self._file.truncate(self._start)
+        self._file.close()
+
+
+class LocalUploadParts:
+    """Partial bytes of resumable uploads, in the blob store's staging folder."""
+
+    def __init__(self, staging: Path) -> None:
+        self._dir = staging / "uploads"
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def create(self, upload_id: str) -> None:
+        self.path(upload_id).touch(exist_ok=False)
+
+    def writer(self, upload_id: str, offset: int) -> LocalPartWriter:
+        return LocalPartWriter(self.path(upload_id), offset)
+
+    def path(self, upload_id: str) -> Path:
+        return self._dir / f"{uuid.UUID(upload_id)}.part"
+
+    def size(self, upload_id: str) -> int:
+        try:
+            return self.path(upload_id).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def remove(self, upload_id: str) -> None:
+        self.path(upload_id).unlink(missing_ok=True)

@@ -1,0 +1,63 @@
+"""``SqlUserRepo``: users and their API keys (stored as hashes only)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from albumen.adapters.db.tables import api_keys, users
+from albumen.domain.errors import Conflict
+from albumen.domain.users import User
+
+
+class SqlUserRepo:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, name: str, now: datetime) -> User:
+        user = User(id=str(uuid.uuid4()), name=name, created_at=now)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(users).values(id=user.id, name=name, created_at=now))
+        except IntegrityError as err:
+            raise Conflict(f"a user named {name!r} already exists", code="user_exists") from err
+        return user
+
+    def by_name(self, name: str) -> User | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        return None if row is None else User(row.id, row.name, row.created_at)
+
+    def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    key_hash=key_hash, user_id=user_id, label=label, created_at=now
+                )
+            )
+
+    def by_key_hash(self, key_hash: str) -> User | None:
+        query = (
+            select(users)
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(api_keys.c.key_hash == key_hash)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else User(row.id, row.name, row.created_at)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    def password_hash(self, name: str) -> tuple[User, str] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        if row is None or row.password_hash is None:
+            return None
+        return User(row.id, row.name, row.created_at), row.password_hash

@@ -1,0 +1,98 @@
+"""``HueyJobQueue``: one task-queue API over SQLite (embedded) or Redis (at scale)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from huey import RedisHuey, SqliteHuey, signals
+from huey.api import Huey, TaskWrapper
+from huey.consumer import Consumer
+
+from albumen.domain.jobs import JobName, QueueStats
+
+log = logging.getLogger(__name__)
+RETRY_DELAY_SECONDS = 5
+
+
+def make_huey(redis_url: str, sqlite_path: Path) -> Huey:
+    if redis_url:
+        return RedisHuey("albumen", url=redis_url, results=False)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("albumen", filename=str(sqlite_path), results=False, fsync=True)
+
+
+class HueyJobQueue:
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+        self._tasks: dict[JobName, TaskWrapper] = {}
+        self._running = 0
+        self._failed = 0
+        self._lock = threading.Lock()
+        huey.signal(signals.SIGNAL_EXECUTING)(self._started)
+        huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)(self._ended)
+
+    def register(self, job: JobName, handler: Callable[[str], Any], retries: int) -> None:
+        """Make ``handler`` the code that runs ``job``, retried with exponential backoff."""
+        self._tasks[job] = self.huey.task(
+            retries=retries,
+            retry_delay=RETRY_DELAY_SECONDS,
+            retry_backoff=2,
+            name=job.value,
+        )(handler)
+
+    def enqueue(self, job: JobName, arg: str = "") -> None:
+        self._tasks[job](arg)
+
+    def stats(self) -> QueueStats:
+        return QueueStats(
+            pending=self.huey.pending_count(),
+            scheduled=self.huey.scheduled_count(),
+            running=self._running,
+            failed=self._failed,
+        )
+
+    def run_pending(self) -> int:
+        """Run queued tasks in this thread until the queue is empty; for tests and the CLI."""
+        ran = 0
+        while (task := self.huey.dequeue()) is not None:
+            self.huey.execute(task)
+            ran += 1
+        return ran
+
+    def _started(self, _signal: str, _task: Any, *_: Any) -> None:
+        with self._lock:
+            self._running += 1
+
+    def _ended(self, signal: str, _task: Any, *_: Any) -> None:
+        with self._lock:
+            self._running -= 1
+            if signal == signals.SIGNAL_ERROR:
+                self._failed += 1
+
+
+class _QuietConsumer(Consumer):  # type: ignore[misc]
+    """A consumer that leaves signal handling to its host (uvicorn, or the worker command)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+@contextmanager
+def running_workers(huey: Huey, workers: int, kind: str = "thread") -> Iterator[None]:
+    """Job workers in the background while the block runs; they finish their task on exit."""
+    consumer = _QuietConsumer(huey, workers=workers, worker_type=kind, periodic=False)
+    consumer.start()
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)
+
+
+def run_consumer(huey: Huey, workers: int, kind: str) -> None:
+    """Run workers in the foreground until SIGINT/SIGTERM (for ``albumen worker``)."""
+    Consumer(huey, workers=workers, worker_type=kind, periodic=False).run()

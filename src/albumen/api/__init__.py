@@ -1,0 +1,1 @@
+"""FastAPI routers (thin), schemas and the one error handler."""

@@ -1,0 +1,47 @@
+"""Request dependencies: the services and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from albumen.domain.errors import Unauthorized
+from albumen.domain.users import User
+from albumen.services.jobs import JobService
+from albumen.services.photos import PhotoService
+from albumen.services.uploads import UploadService
+from albumen.services.users import UserService
+
+
+def photos(request: Request) -> PhotoService:
+    service: PhotoService = request.app.state.services.photos
+    return service
+
+
+def uploads(request: Request) -> UploadService:
+    service: UploadService = request.app.state.services.uploads
+    return service
+
+
+def jobs(request: Request) -> JobService:
+    service: JobService = request.app.state.services.jobs
+    return service
+
+
+async def current_user(request: Request) -> User:
+    """The owner of the request's ``Authorization: Bearer`` key. Known keys cost no I/O."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", code="no_api_key")
+    users: UserService = request.app.state.services.users
+    return users.cached_user(key.strip()) or await run_in_threadpool(
+        users.authenticate, key.strip()
+    )
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+Photos = Annotated[PhotoService, Depends(photos)]
+Uploads = Annotated[UploadService, Depends(uploads)]
+Jobs = Annotated[JobService, Depends(jobs)]

@@ -1,0 +1,83 @@
+"""The one error handler: every error becomes ``{"error": {code, message, request_id}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from albumen.domain.errors import (
+    AlbumenError,
+    Conflict,
+    CorruptMedia,
+    Forbidden,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    UnsupportedMedia,
+)
+from albumen.logs import request_id
+from albumen.services.uploads import ChecksumMismatch
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[AlbumenError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (ChecksumMismatch, 460),  # tus checksum extension
+    (UnsupportedMedia, 415),
+    (TooLarge, 413),
+    (CorruptMedia, 422),
+    (InvalidInput, 400),
+    (IntegrityError, 500),
+]
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "request_id": request_id.get()}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: AlbumenError) -> int:
+    return next((status for kind, status in STATUS if isinstance(error, kind)), 500)
+
+
+async def _albumen_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AlbumenError)
+    status = status_of(error)
+    if status >= 500:
+        log.error("request failed", extra={"code": error.code}, exc_info=error)
+    return error_response(status, error.code, error.message)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0] if error.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return error_response(422, "validation_error", f"{where}: {first.get('msg', 'invalid')}")
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return error_response(error.status_code, code, str(error.detail))
+
+
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    log.error("unexpected error", exc_info=error)
+    return error_response(500, "internal_error", "something went wrong on the server")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AlbumenError, _albumen_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,143 @@
+"""Routes for photos: upload, timeline, read, edit, trash, original and thumbnails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from albumen.api.deps import CurrentUser, Photos
+from albumen.api.errors import error_response
+from albumen.api.http import (
+    IMMUTABLE,
+    RangeNotSatisfiable,
+    accepts_webp,
+    content_disposition,
+    etag_matches,
+    parse_range,
+)
+from albumen.api.multipart import stream_file_field
+from albumen.api.schemas import PhotoOut, PhotoPage, PhotoPatch, decode_cursor, encode_cursor
+from albumen.domain.errors import TooLarge
+from albumen.domain.photos import PhotoEdit, ThumbFormat, ThumbSize
+
+router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
+THUMBNAIL_CACHING = "private, max-age=86400"
+
+
+@router.post("", status_code=201, response_model=PhotoOut)
+async def upload(request: Request, user: CurrentUser, photos: Photos) -> Response:
+    """Upload one photo as the multipart field ``file``; 200 and ``duplicate`` if known."""
+    declared = int(request.headers.get("content-length") or 0)
+    writer = photos.stage()
+    if declared > photos.max_upload_bytes + 64 * 1024:
+        writer.abort()
+        raise TooLarge(f"the upload is larger than the limit of {photos.max_upload_bytes} bytes")
+    try:
+        filename = await stream_file_field(
+            request.headers.get("content-type", ""), request.stream(), writer
+        )
+        staged = await run_in_threadpool(writer.finish)
+    except ClientDisconnect:
+        writer.abort()
+        return Response(status_code=400)
+    except BaseException:
+        writer.abort()
+        raise
+    result = await run_in_threadpool(photos.ingest, user.id, filename, staged)
+    body = PhotoOut.of(result.photo, duplicate=result.duplicate)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
+
+
+@router.get("", response_model=PhotoPage)
+def timeline(
+    user: CurrentUser,
+    photos: Photos,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> PhotoPage:
+    """The owner's photos, newest taken first; follow ``next_cursor`` for more."""
+    page = photos.timeline(user.id, limit, decode_cursor(cursor))
+    return PhotoPage(
+        items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)
+    )
+
+
+@router.get("/{photo_id}", response_model=PhotoOut)
+def get_photo(photo_id: str, user: CurrentUser, photos: Photos) -> PhotoOut:
+    return PhotoOut.of(photos.get(user.id, photo_id))
+
+
+@router.patch("/{photo_id}", response_model=PhotoOut)
+def edit_photo(photo_id: str, patch: PhotoPatch, user: CurrentUser, photos: Photos) -> PhotoOut:
+    edit = PhotoEdit(
+        favorite=patch.favorite, description=patch.description, taken_at=patch.taken_at
+    )
+    return PhotoOut.of(photos.edit(user.id, photo_id, edit))
+
+
+@router.delete("/{photo_id}", status_code=204)
+def trash_photo(photo_id: str, user: CurrentUser, photos: Photos) -> Response:
+    photos.trash(user.id, photo_id)
+    return Response(status_code=204)
+
+
+@router.post("/{photo_id}/restore", response_model=PhotoOut)
+def restore_photo(photo_id: str, user: CurrentUser, photos: Photos) -> PhotoOut:
+    return PhotoOut.of(photos.restore(user.id, photo_id))
+
+
+@router.get("/{photo_id}/original")
+def original(photo_id: str, request: Request, user: CurrentUser, photos: Photos) -> Response:
+    """The bytes as uploaded. Range requests, strong ETag, immutable caching."""
+    photo = photos.get(user.id, photo_id)
+    etag = f'"{photo.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(photo.filename),
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if_range = request.headers.get("if-range")
+    wanted = request.headers.get("range") if if_range in (None, etag) else None
+    try:
+        span = parse_range(wanted, photo.size)
+    except RangeNotSatisfiable:
+        response = error_response(416, "range_not_satisfiable", "the range is past the end")
+        response.headers["Content-Range"] = f"bytes */{photo.size}"
+        return response
+    start, end = span or (0, photo.size)
+    headers["Content-Length"] = str(end - start)
+    if span is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{photo.size}"
+    return StreamingResponse(
+        photos.original_range(photo, start, end),
+        status_code=206 if span else 200,
+        media_type=photo.mime,
+        headers=headers,
+    )
+
+
+@router.get("/{photo_id}/thumbnail")
+async def thumbnail(
+    photo_id: str,
+    request: Request,
+    user: CurrentUser,
+    photos: Photos,
+    size: ThumbSize = ThumbSize.THUMB,
+) -> Response:
+    """WebP, or JPEG for clients whose ``Accept`` does not name WebP; made now if missing."""
+    fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
+    found = photos.cached_thumbnail(user.id, photo_id, size, fmt) or await run_in_threadpool(
+        photos.thumbnail, user.id, photo_id, size, fmt
+    )
+    etag = f'"{found.etag}"'
+    headers = {"ETag": etag, "Cache-Control": THUMBNAIL_CACHING, "Vary": "Accept"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.data, media_type=found.mime, headers=headers)

@@ -1,0 +1,166 @@
+"""What the API sends and accepts (pydantic at the edge only)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from albumen.domain.errors import InvalidInput
+from albumen.domain.photos import Photo, TimelineCursor
+from albumen.services.jobs import JobsOverview
+
+
+class LocationOut(BaseModel):
+    lat: float
+    lon: float
+    alt: float | None
+    place: str | None = None
+
+
+class CameraOut(BaseModel):
+    make: str | None
+    model: str | None
+    lens: str | None
+
+
+class ExposureOut(BaseModel):
+    iso: int | None
+    f_number: float | None
+    exposure_time: float | None
+    focal_length: float | None
+
+
+class PhotoOut(BaseModel):
+    id: str
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    orientation: int | None
+    taken_at: str | None = Field(description="Local time of capture, with its offset if known.")
+    taken_at_utc: datetime | None
+    taken_at_source: str | None
+    location: LocationOut | None
+    camera: CameraOut
+    exposure: ExposureOut
+    status: str
+    error: str | None
+    tags: list[str]
+    favorite: bool
+    description: str | None
+    thumbhash: str | None
+    created_at: datetime
+    trashed: bool
+    deleted_at: datetime | None
+    duplicate: bool | None = None
+
+    @classmethod
+    def of(cls, photo: Photo, duplicate: bool | None = None) -> PhotoOut:
+        meta = photo.metadata
+        taken = meta.taken_at if meta else None
+        where = meta.location if meta else None
+        camera = meta.camera if meta else None
+        exposure = meta.exposure if meta else None
+        return cls(
+            id=photo.id,
+            filename=photo.filename,
+            mime=photo.mime,
+            size=photo.size,
+            sha256=photo.sha256,
+            width=meta.width if meta else None,
+            height=meta.height if meta else None,
+            orientation=meta.orientation if meta else None,
+            taken_at=taken.isoformat() if taken else None,
+            taken_at_utc=_utc(taken.utc) if taken else None,
+            taken_at_source=taken.source if taken else None,
+            location=LocationOut(lat=where.lat, lon=where.lon, alt=where.alt) if where else None,
+            camera=CameraOut(
+                make=camera.make if camera else None,
+                model=camera.model if camera else None,
+                lens=camera.lens if camera else None,
+            ),
+            exposure=ExposureOut(
+                iso=exposure.iso if exposure else None,
+                f_number=exposure.f_number if exposure else None,
+                exposure_time=exposure.exposure_time if exposure else None,
+                focal_length=exposure.focal_length if exposure else None,
+            ),
+            status=photo.status.value,
+            error=photo.error,
+            tags=[],
+            favorite=photo.favorite,
+            description=photo.description,
+            thumbhash=photo.thumbhash,
+            created_at=_utc(photo.created_at),
+            trashed=photo.trashed,
+            deleted_at=_utc(photo.deleted_at),
+            duplicate=duplicate,
+        )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+class PhotoPage(BaseModel):
+    items: list[PhotoOut]
+    next_cursor: str | None
+
+
+class PhotoPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    favorite: bool | None = None
+    description: str | None = Field(None, max_length=10_000)
+    taken_at: AwareDatetime | None = None
+
+
+class FailureOut(BaseModel):
+    id: str
+    filename: str
+    error: str | None
+
+
+class JobsOut(BaseModel):
+    queue_depth: int
+    scheduled: int
+    running: int
+    failed_runs: int
+    photos: dict[str, int]
+    failures: list[FailureOut]
+
+    @classmethod
+    def of(cls, overview: JobsOverview) -> JobsOut:
+        return cls(
+            queue_depth=overview.queue.pending,
+            scheduled=overview.queue.scheduled,
+            running=overview.queue.running,
+            failed_runs=overview.queue.failed,
+            photos={status.value: n for status, n in overview.photos.items()},
+            failures=[
+                FailureOut(id=p.id, filename=p.filename, error=p.error) for p in overview.failures
+            ],
+        )
+
+
+def encode_cursor(cursor: TimelineCursor | None) -> str | None:
+    if cursor is None:
+        return None
+    raw = f"{cursor.sort_at.isoformat()}|{cursor.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> TimelineCursor | None:
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        stamp, _, photo_id = raw.partition("|")
+        return TimelineCursor(datetime.fromisoformat(stamp), photo_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as err:
+        raise InvalidInput("the cursor is not one this server gave out", code="bad_cursor") from err

@@ -1,0 +1,93 @@
+"""Settings: one frozen object read from ``ALBUMEN_*`` variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, computed_field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Every option Albumen reads. Documented field by field in ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="ALBUMEN_", frozen=True, extra="forbid")
+
+    data_dir: Path = Field(Path("data"), description="Holds everything of the embedded default.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    storage_url: str = Field("", description="Blob store URL; empty means file:// data_dir/blobs.")
+    redis_url: str = Field("", description="Redis URL for the job queue; empty means embedded.")
+    host: str = Field("127.0.0.1", description="Address `albumen serve` listens on.")
+    port: int = Field(8000, description="Port `albumen serve` listens on.")
+    max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted upload (413 above).")
+    max_image_pixels: int = Field(250_000_000, description="Largest decoded image, in pixels.")
+    job_workers: int = Field(2, description="Job worker threads inside `albumen serve`.")
+    run_workers_in_server: bool = Field(True, description="Run job workers in `albumen serve`.")
+    job_retries: int = Field(3, description="Retries of a failed job before it is given up.")
+    thumbnail_cache_bytes: int = Field(
+        256 * 1024**2, description="In-process byte budget for hot thumbnails."
+    )
+    sweep_grace_seconds: int = Field(
+        3600, description="Age below which an unreferenced blob is never swept."
+    )
+    upload_expiry_seconds: int = Field(
+        86400, description="Unfinished resumable uploads older than this are removed."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_json: bool = Field(False, description="Write logs as JSON lines.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("ALBUMEN_CONFIG_FILE", "albumen.toml")
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return (init_settings, env_settings, toml)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'albumen.db').resolve()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict, with passwords in URLs replaced by ``***``."""
+        shown = self.model_dump(mode="json")
+        for key, value in shown.items():
+            if key.endswith("_url") and isinstance(value, str):
+                shown[key] = mask_url(value)
+        return shown
+
+
+def mask_url(url: str) -> str:
+    """Replace the password of a URL (and secrets in its query) with ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

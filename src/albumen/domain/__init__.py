@@ -1,0 +1,1 @@
+"""Photos, users and the rules about them. No I/O, no frameworks."""

@@ -1,0 +1,56 @@
+"""The one error tree. Each error carries a machine-readable ``code``; the API maps classes to
+HTTP statuses in ``albumen.api.errors``."""
+
+from __future__ import annotations
+
+
+class AlbumenError(Exception):
+    """Base of every error Albumen raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(AlbumenError):
+    code = "not_found"
+
+
+class Conflict(AlbumenError):
+    code = "conflict"
+
+
+class Unauthorized(AlbumenError):
+    code = "unauthorized"
+
+
+class Forbidden(AlbumenError):
+    code = "forbidden"
+
+
+class InvalidInput(AlbumenError):
+    code = "invalid_input"
+
+
+class UnsupportedMedia(InvalidInput):
+    code = "unsupported_media"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
+
+
+class CorruptMedia(InvalidInput):
+    """The bytes claim a known format but cannot be decoded (truncated, broken, a bomb)."""
+
+    code = "corrupt_media"
+
+
+class IntegrityError(AlbumenError):
+    """Stored bytes no longer match their checksum."""
+
+    code = "integrity_error"

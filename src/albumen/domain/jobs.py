@@ -1,0 +1,26 @@
+"""Background work: which jobs exist and how one ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class JobName(StrEnum):
+    PROCESS_PHOTO = "process_photo"  # metadata, then thumbnails; later ML
+    SWEEP_BLOBS = "sweep_blobs"
+    EXPIRE_UPLOADS = "expire_uploads"
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    scheduled: int
+    running: int
+    failed: int

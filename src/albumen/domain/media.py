@@ -1,0 +1,95 @@
+"""What a file is, judged from its first bytes, never from its name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from albumen.domain.errors import InvalidInput, UnsupportedMedia
+
+SNIFF_BYTES = 64
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_RAW_BY_EXTENSION = {
+    ".cr2": ("image/x-canon-cr2", "CR2"),
+    ".nef": ("image/x-nikon-nef", "NEF"),
+    ".dng": ("image/x-adobe-dng", "DNG"),
+    ".arw": ("image/x-sony-arw", "ARW"),
+    ".orf": ("image/x-olympus-orf", "ORF"),
+    ".rw2": ("image/x-panasonic-rw2", "RW2"),
+    ".pef": ("image/x-pentax-pef", "PEF"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaType:
+    mime: str
+    format: str
+
+    @property
+    def is_raw(self) -> bool:
+        return self.format in {fmt for _, fmt in _RAW_BY_EXTENSION.values()}
+
+
+def sniff(head: bytes, filename: str = "") -> MediaType:
+    """The media type of a file from its first bytes.
+
+    The name only refines a TIFF container into the RAW format it carries (NEF and DNG are TIFF
+    files inside); it never makes non-image bytes acceptable.
+    """
+    if not head:
+        raise InvalidInput("the file is empty", code="empty_file")
+    found = _sniff_magic(head) or _sniff_tiff(head, filename) or _sniff_isobmff(head)
+    if found is None:
+        raise UnsupportedMedia("the bytes are not an image format Albumen supports")
+    return found
+
+
+def _sniff_magic(head: bytes) -> MediaType | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return MediaType("image/jpeg", "JPEG")
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return MediaType("image/png", "PNG")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return MediaType("image/gif", "GIF")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return MediaType("image/webp", "WEBP")
+    if head[:2] == b"BM" and len(head) >= 26:
+        return MediaType("image/bmp", "BMP")
+    return None
+
+
+def _sniff_tiff(head: bytes, filename: str) -> MediaType | None:
+    if head[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    if head[8:10] == b"CR":
+        return MediaType("image/x-canon-cr2", "CR2")
+    dot = filename.rfind(".")
+    extension = filename[dot:].lower() if dot >= 0 else ""
+    if extension in _RAW_BY_EXTENSION:
+        return MediaType(*_RAW_BY_EXTENSION[extension])
+    return MediaType("image/tiff", "TIFF")
+
+
+def _sniff_isobmff(head: bytes) -> MediaType | None:
+    if head[4:8] != b"ftyp":
+        return None
+    box_end = min(int.from_bytes(head[:4], "big"), len(head))
+    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, box_end - 3, 4)}
+    if head[8:12] in _AVIF_BRANDS or (brands & _AVIF_BRANDS and not brands & {b"heic"}):
+        return MediaType("image/avif", "AVIF")
+    if brands & _HEIF_BRANDS:
+        return MediaType("image/heic", "HEIC")
+    return None
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path component of a client's file name, printable and at most 255 bytes.
+
+    ``../../etc/passwd.jpg`` becomes ``passwd.jpg``: names are only ever shown, never used as
+    paths, but nothing downstream should have to know that.
+    """
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    while len(base.encode()) > 255:
+        base = base[:-1]
+    return base or "upload"

@@ -1,0 +1,202 @@
+"""What a photo says about itself, and the rules for reading it sanely.
+
+Readers in ``albumen.adapters`` pull raw tag values out of files; the functions here turn them
+into checked values: dates with their offset, GPS inside the globe, exposure numbers that exist.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+
+_DATE_RE = re.compile(
+    r"^\s*(?P<y>\d{4})[:\-](?P<mo>\d{2})[:\-](?P<d>\d{2})"
+    r"(?:[ T](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?:[.,](?P<frac>\d+))?)?"
+    r"(?P<rest>.*)$"
+)
+_OFFSET_RE = re.compile(r"^\s*(?P<sign>[+\-])(?P<h>\d{2}):?(?P<m>\d{2})\s*$")
+MIN_YEAR = 1826  # the oldest surviving photograph
+
+
+@dataclass(frozen=True, slots=True)
+class TakenAt:
+    """When a photo was taken, as the camera's clock showed it, and its UTC offset if known."""
+
+    local: datetime  # naive: wall-clock time where the photo was taken
+    offset_minutes: int | None
+    source: str
+
+    @property
+    def aware(self) -> datetime | None:
+        if self.offset_minutes is None:
+            return None
+        return self.local.replace(tzinfo=timezone(timedelta(minutes=self.offset_minutes)))
+
+    @property
+    def utc(self) -> datetime | None:
+        aware = self.aware
+        return None if aware is None else aware.astimezone(UTC).replace(tzinfo=None)
+
+    def isoformat(self) -> str:
+        aware = self.aware
+        return (aware or self.local).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float
+    lon: float
+    alt: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Camera:
+    make: str | None = None
+    model: str | None = None
+    lens: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    iso: int | None = None
+    f_number: float | None = None
+    exposure_time: float | None = None  # seconds
+    focal_length: float | None = None  # millimetres
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoMetadata:
+    """Everything the metadata job learns from a file."""
+
+    width: int | None
+    height: int | None
+    orientation: int | None = None
+    taken_at: TakenAt | None = None
+    location: Location | None = None
+    camera: Camera = field(default_factory=Camera)
+    exposure: Exposure = field(default_factory=Exposure)
+
+
+def parse_datetime(raw: object, subsec: object = None, offset: object = None) -> TakenAt | None:
+    """A date tag's value (``YYYY:MM:DD HH:MM:SS[.fff][±HH:MM|Z]``) as a checked ``TakenAt``.
+
+    ``subsec`` and ``offset`` are the SubSecTime* and OffsetTime* companions of the tag. Returns
+    ``None`` for values that are missing, blank (``0000:00:00``), malformed or impossible.
+    """
+    match = _DATE_RE.match(_text(raw) or "")
+    if match is None:
+        return None
+    parts = match.groupdict()
+    frac = parts["frac"] or _digits(subsec)
+    try:
+        local = datetime(
+            int(parts["y"]),
+            int(parts["mo"]),
+            int(parts["d"]),
+            int(parts["h"] or 0),
+            int(parts["mi"] or 0),
+            int(parts["s"] or 0),
+            int((frac or "0")[:6].ljust(6, "0")),
+        )
+    except ValueError:
+        return None
+    if local.year < MIN_YEAR or local.year > 2200:
+        return None
+    rest = parts["rest"].strip()
+    # A malformed suffix (seen: ".60:04:00") leaves the offset unknown rather than guessed.
+    minutes = parse_offset(rest) if rest else parse_offset(offset)
+    return TakenAt(local=local, offset_minutes=minutes, source="")
+
+
+def parse_offset(raw: object) -> int | None:
+    """``+02:00`` / ``-0530`` / ``Z`` as minutes east of UTC; ``None`` when absent or absurd."""
+    text = _text(raw)
+    if text is None:
+        return None
+    if text.strip() == "Z":
+        return 0
+    match = _OFFSET_RE.match(text)
+    if match is None:
+        return None
+    minutes = int(match["h"]) * 60 + int(match["m"])
+    if minutes > 14 * 60 or int(match["m"]) >= 60:
+        return None
+    return -minutes if match["sign"] == "-" else minutes
+
+
+def checked_location(lat: float | None, lon: float | None, alt: float | None) -> Location | None:
+    """A GPS fix, or ``None`` when either coordinate is missing, not finite or off the globe."""
+    if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    if alt is not None and not (math.isfinite(alt) and -12_000.0 <= alt <= 100_000.0):
+        alt = None
+    return Location(lat=lat, lon=lon, alt=alt)
+
+
+def checked_orientation(raw: object) -> int | None:
+    value = _number(raw)
+    return int(value) if value is not None and value == int(value) and 1 <= value <= 8 else None
+
+
+def swaps_axes(orientation: int | None) -> bool:
+    """Orientations 5 to 8 turn the image a quarter: displayed width is the stored height."""
+    return orientation is not None and orientation >= 5
+
+
+def checked_exposure(iso: object, f_number: object, time: object, focal: object) -> Exposure:
+    return Exposure(
+        iso=_int_in(iso, 1, 10_000_000),
+        f_number=_float_in(f_number, 0.1, 1000.0),
+        exposure_time=_float_in(time, 1e-7, 86_400.0),
+        focal_length=_float_in(focal, 0.1, 100_000.0),
+    )
+
+
+def clean_text(raw: object) -> str | None:
+    """A tag's text with padding, NULs and control characters removed; ``None`` if blank."""
+    text = _text(raw)
+    if text is None:
+        return None
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    return text or None
+
+
+def _text(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if isinstance(raw, (tuple, list)):
+        raw = raw[0] if raw else None
+    if raw is None:
+        return None
+    return str(raw).split("\x00", 1)[0].strip() or None  # C strings end at the first NUL
+
+
+def _digits(raw: object) -> str | None:
+    text = _text(raw)
+    return text if text and text.isdigit() else None
+
+
+def _number(raw: object) -> float | None:
+    if isinstance(raw, (tuple, list)):
+        raw = raw[0] if raw else None
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _int_in(raw: object, low: int, high: int) -> int | None:
+    value = _number(raw)
+    return int(value) if value is not None and low <= value <= high else None
+
+
+def _float_in(raw: object, low: float, high: float) -> float | None:
+    value = _number(raw)
+    return round(value, 6) if value is not None and low <= value <= high else None

@@ -1,0 +1,21 @@
+"""People who own photos, and the keys they use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A key as shown to its owner once; only its hash is stored."""
+
+    user: User
+    secret: str

@@ -1,0 +1,38 @@
+"""Job handlers: an id in, an ``Outcome`` out. They delegate to services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from albumen.adapters.queue import HueyJobQueue
+from albumen.domain.jobs import JobName, Outcome
+from albumen.services.processing import ProcessingService, SweepService
+
+log = logging.getLogger(__name__)
+
+
+def register_jobs(
+    queue: HueyJobQueue, processing: ProcessingService, sweep: SweepService, retries: int
+) -> None:
+    handlers: dict[JobName, Callable[[str], Outcome]] = {
+        JobName.PROCESS_PHOTO: processing.process_photo,
+        JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
+        JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
+    }
+    for job, handler in handlers.items():
+        queue.register(job, _logged(job, handler), retries)
+
+
+def _counted(removed: int) -> Outcome:
+    return Outcome.DONE if removed else Outcome.SKIPPED
+
+
+def _logged(job: JobName, handler: Callable[[str], Outcome]) -> Callable[[str], str]:
+    def run(arg: str) -> str:
+        outcome = handler(arg)
+        log.info("job ended", extra={"job": job.value, "arg": arg, "outcome": outcome.value})
+        return outcome.value
+
+    run.__name__ = job.value
+    return run

@@ -1,0 +1,253 @@
+"""Protocols for every boundary. Services see only these; adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from albumen.domain.jobs import JobName, QueueStats
+from albumen.domain.media import MediaType
+from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.photos import (
+    Derivative,
+    NewPhoto,
+    Page,
+    Photo,
+    PhotoEdit,
+    PhotoStatus,
+    Rendition,
+    ThumbFormat,
+    ThumbSize,
+    TimelineCursor,
+)
+from albumen.domain.users import User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time in UTC, naive."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """Bytes written durably to a staging path, with what was learnt while writing them."""
+
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+
+
+class StagingWriter(Protocol):
+    def write(self, chunk: bytes) -> None: ...
+
+    def finish(self) -> StagedFile:
+        """fsync and close; the file stays until committed or discarded."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def stage(self, max_bytes: int) -> StagingWriter: ...
+
+    def stage_existing(self, path: Path) -> StagedFile:
+        """Hash a file that already sits in the staging area (a finished resumable upload)."""
+        ...
+
+    def commit(self, staged: StagedFile) -> None:
+        """Store staged bytes under their hash, atomically; verify; remove the staged file."""
+        ...
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store small bytes (a thumbnail) under their hash and return it."""
+        ...
+
+    def discard(self, staged: StagedFile) -> None: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int: ...
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes ``start`` to ``end`` (exclusive); the whole blob by default."""
+        ...
+
+    def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]: ...
+
+    def local_path(self, sha256: str) -> Path:
+        """A local file holding the blob (fetched to a cache for remote stores)."""
+        ...
+
+    def verify(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
+        """Remove a blob (only if last written before ``older_than``, when given)."""
+        ...
+
+    def discard_stale_staging(self, cutoff: datetime) -> int: ...
+
+    def list_older_than(self, cutoff: datetime) -> Iterator[str]:
+        """Hashes of blobs last written before ``cutoff``."""
+        ...
+
+
+class PhotoRepo(Protocol):
+    def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
+        """Insert, or return the owner's existing photo with the same hash (``True`` if new)."""
+        ...
+
+    def get(self, photo_id: str, owner_id: str | None = None) -> Photo | None:
+        """A photo, or ``None`` if missing or (when ``owner_id`` is given) someone else's."""
+        ...
+
+    def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None: ...
+
+    def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page: ...
+
+    def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None: ...
+
+    def claim(self, photo_id: str) -> bool:
+        """Move pending/processing/failed to processing; ``False`` if already ready or gone."""
+        ...
+
+    def save_metadata(self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime) -> None: ...
+
+    def finish(self, photo_id: str, thumbhash: str | None, derivatives: list[Derivative]) -> None:
+        """Record thumbnails and mark ready, in one transaction."""
+        ...
+
+    def edit(self, photo_id: str, edit: PhotoEdit, sort_at: datetime | None) -> None: ...
+
+    def set_deleted(self, photo_id: str, deleted_at: datetime | None) -> None: ...
+
+    def add_derivative(self, derivative: Derivative) -> None: ...
+
+    def derivative(self, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> Derivative | None: ...
+
+    def referenced(self, hashes: list[str]) -> set[str]:
+        """Which of these blob hashes a photo or derivative still refers to."""
+        ...
+
+    def unfinished(self) -> list[str]:
+        """Ids of photos whose processing has not ended (pending or processing)."""
+        ...
+
+    def failures(self, owner_id: str, limit: int) -> list[Photo]: ...
+
+    def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]: ...
+
+
+class UserRepo(Protocol):
+    def add(self, name: str, now: datetime) -> User: ...
+
+    def by_name(self, name: str) -> User | None: ...
+
+    def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None: ...
+
+    def by_key_hash(self, key_hash: str) -> User | None: ...
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    def password_hash(self, name: str) -> tuple[User, str] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A resumable (tus) upload in progress."""
+
+    id: str
+    owner_id: str
+    length: int
+    offset: int
+    filename: str
+    created_at: datetime
+    photo_id: str | None = None
+
+
+class UploadRepo(Protocol):
+    def add(self, upload: Upload) -> None: ...
+
+    def get(self, upload_id: str, owner_id: str) -> Upload | None: ...
+
+    def set_offset(self, upload_id: str, offset: int) -> None: ...
+
+    def set_photo(self, upload_id: str, photo_id: str) -> None: ...
+
+    def delete(self, upload_id: str) -> None: ...
+
+    def older_than(self, cutoff: datetime) -> list[Upload]: ...
+
+
+class PartWriter(Protocol):
+    written: int
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def digest(self, algorithm: str) -> bytes | None:
+        """The digest of what was written, or ``None`` for an algorithm not supported."""
+        ...
+
+    def commit(self) -> int:
+        """fsync; return the new end of the upload."""
+        ...
+
+    def rollback(self) -> None: ...
+
+
+class UploadParts(Protocol):
+    """Partial bytes of resumable uploads, kept where the blob store can commit them."""
+
+    def create(self, upload_id: str) -> None: ...
+
+    def writer(self, upload_id: str, offset: int) -> PartWriter:
+        """Append from ``offset`` (anything beyond it is cut off first)."""
+        ...
+
+    def path(self, upload_id: str) -> Path: ...
+
+    def size(self, upload_id: str) -> int: ...
+
+    def remove(self, upload_id: str) -> None: ...
+
+
+class MetadataReader(Protocol):
+    def read(self, path: Path, media: MediaType) -> PhotoMetadata:
+        """Raises ``CorruptMedia`` when the file cannot be parsed at all."""
+        ...
+
+
+class Thumbnailer(Protocol):
+    def render(
+        self, path: Path, media: MediaType, sizes: list[ThumbSize], fmt: ThumbFormat
+    ) -> list[Rendition]:
+        """Encode each size, oriented, in sRGB, metadata stripped. Raises ``CorruptMedia``."""
+        ...
+
+    def placeholder(self, rendition: Rendition) -> str:
+        """A ThumbHash (base64) of a rendition."""
+        ...
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+    def delete_prefix(self, prefix: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class JobQueue(Protocol):
+    def enqueue(self, job: JobName, arg: str = "") -> None: ...
+
+    def stats(self) -> QueueStats: ...

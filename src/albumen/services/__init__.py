@@ -1,0 +1,1 @@
+"""Use cases, one module per noun. They see only ports and domain."""

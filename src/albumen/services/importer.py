@@ -1,0 +1,89 @@
+"""``Importer``: bring files from disk into the library, skipping what is already there.
+
+The CLI finds the files and hands over a way to read each one; the importer hashes it first so
+a re-run after an interruption skips stored files without copying a byte, then stores it through
+the same path as an upload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from albumen.domain.errors import AlbumenError
+from albumen.ports import StagedFile
+from albumen.services.photos import PhotoService
+
+Reader = Callable[[], Iterator[bytes]]
+
+
+class Imported(StrEnum):
+    IMPORTED = "imported"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    outcome: Imported
+    bytes: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: int = 0
+    bytes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, name: str, result: ImportResult) -> None:
+        self.bytes += result.bytes
+        if result.outcome is Imported.IMPORTED:
+            self.imported += 1
+        elif result.outcome is Imported.DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.failed.append((name, result.reason or "unknown"))
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def megabytes(self) -> float:
+        return self.bytes / 1e6
+
+
+class Importer:
+    def __init__(self, photos: PhotoService) -> None:
+        self._photos = photos
+
+    def import_one(self, owner_id: str, name: str, read: Reader) -> ImportResult:
+        try:
+            digest = hashlib.sha256()
+            for chunk in read():
+                digest.update(chunk)
+            if self._photos.find_by_hash(owner_id, digest.hexdigest()) is not None:
+                return ImportResult(Imported.DUPLICATE)
+            result = self._photos.ingest(owner_id, name, self._stage(read))
+        except AlbumenError as err:
+            return ImportResult(Imported.FAILED, reason=err.message)
+        except OSError as err:
+            return ImportResult(Imported.FAILED, reason=f"cannot read the file: {err.strerror}")
+        outcome = Imported.DUPLICATE if result.duplicate else Imported.IMPORTED
+        return ImportResult(outcome, bytes=result.photo.size)
+
+    def _stage(self, read: Reader) -> StagedFile:
+        writer = self._photos.stage()
+        try:
+            for chunk in read():
+                writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.finish()

@@ -1,0 +1,174 @@
+"""``PhotoService``: ingest, read, edit and trash photos; serve their bytes and thumbnails."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from albumen.domain.errors import Conflict, InvalidInput, NotFound
+from albumen.domain.jobs import JobName
+from albumen.domain.media import safe_filename, sniff
+from albumen.domain.photos import (
+    Derivative,
+    IngestResult,
+    NewPhoto,
+    Page,
+    Photo,
+    PhotoEdit,
+    PhotoStatus,
+    ThumbFormat,
+    ThumbSize,
+    TimelineCursor,
+)
+from albumen.ports import (
+    BlobStore,
+    Cache,
+    Clock,
+    JobQueue,
+    PhotoRepo,
+    StagedFile,
+    StagingWriter,
+    Thumbnailer,
+)
+
+log = logging.getLogger(__name__)
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailBytes:
+    data: bytes
+    etag: str
+    mime: str
+
+
+class PhotoService:
+    def __init__(
+        self,
+        photos: PhotoRepo,
+        blobs: BlobStore,
+        queue: JobQueue,
+        thumbnailer: Thumbnailer,
+        cache: Cache,
+        clock: Clock,
+        max_upload_bytes: int,
+    ) -> None:
+        self._photos = photos
+        self._blobs = blobs
+        self._queue = queue
+        self._thumbnailer = thumbnailer
+        self._cache = cache
+        self._clock = clock
+        self.max_upload_bytes = max_upload_bytes
+
+    def stage(self) -> StagingWriter:
+        """A writer for an incoming upload, hashing as it goes and enforcing the size limit."""
+        return self._blobs.stage(self.max_upload_bytes)
+
+    def stage_existing(self, path: Path) -> StagedFile:
+        return self._blobs.stage_existing(path)
+
+    def ingest(self, owner_id: str, filename: str | None, staged: StagedFile) -> IngestResult:
+        """Store staged bytes as the owner's photo, or return the photo they already are."""
+        try:
+            media = sniff(staged.head, filename or "")
+            existing = self._photos.find_by_hash(owner_id, staged.sha256)
+            if existing is not None:
+                self._blobs.discard(staged)
+                return IngestResult(existing, duplicate=True)
+            self._blobs.commit(staged)
+        except BaseException:
+            self._blobs.discard(staged)
+            raise
+        new = NewPhoto(owner_id, safe_filename(filename), media.mime, staged.size, staged.sha256)
+        photo, created = self._photos.add(new, self._clock.now())
+        if created:
+            self._queue.enqueue(JobName.PROCESS_PHOTO, photo.id)
+            log.info("photo stored", extra={"photo_id": photo.id, "bytes": photo.size})
+        return IngestResult(photo, duplicate=not created)
+
+    def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None:
+        return self._photos.find_by_hash(owner_id, sha256)
+
+    def get(self, owner_id: str, photo_id: str) -> Photo:
+        photo = self._photos.get(photo_id, owner_id)
+        if photo is None:
+            raise NotFound("no such photo", code="photo_not_found")
+        return photo
+
+    def timeline(self, owner_id: str, limit: int, cursor: TimelineCursor | None) -> Page:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+        return self._photos.page(owner_id, limit, cursor)
+
+    def edit(self, owner_id: str, photo_id: str, edit: PhotoEdit) -> Photo:
+        self.get(owner_id, photo_id)
+        sort_at = None
+        if edit.taken_at is not None:
+            offset = edit.taken_at.utcoffset()
+            if offset is None:
+                raise InvalidInput("taken_at needs a UTC offset", code="invalid_taken_at")
+            sort_at = (edit.taken_at - offset).replace(tzinfo=None)
+        self._photos.edit(photo_id, edit, sort_at)
+        return self.get(owner_id, photo_id)
+
+    def trash(self, owner_id: str, photo_id: str) -> None:
+        photo = self.get(owner_id, photo_id)
+        if not photo.trashed:
+            self._photos.set_deleted(photo_id, self._clock.now())
+
+    def restore(self, owner_id: str, photo_id: str) -> Photo:
+        self.get(owner_id, photo_id)
+        self._photos.set_deleted(photo_id, None)
+        return self.get(owner_id, photo_id)
+
+    def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
+        return self._blobs.iter_range(photo.sha256, start, end)
+
+    def thumbnail(
+        self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
+    ) -> ThumbnailBytes:
+        """Thumbnail bytes: from memory, else the store, else made now."""
+        cached = self.cached_thumbnail(owner_id, photo_id, size, fmt)
+        if cached is not None:
+            return cached
+        key = _thumb_key(owner_id, photo_id, size, fmt)
+        photo = self.get(owner_id, photo_id)
+        derivative = self._photos.derivative(photo.id, size, fmt) or self._render(photo, size, fmt)
+        data = self._blobs.read(derivative.sha256)
+        self._cache.set(key, derivative.sha256.encode() + data)
+        return ThumbnailBytes(data, derivative.sha256, fmt.mime)
+
+    def cached_thumbnail(
+        self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
+    ) -> ThumbnailBytes | None:
+        """A thumbnail from memory, without I/O; ``None`` on a miss. The key holds the owner,
+        so a hit is also proof of ownership."""
+        cached = self._cache.get(_thumb_key(owner_id, photo_id, size, fmt))
+        if cached is None:
+            return None
+        return ThumbnailBytes(cached[64:], cached[:64].decode(), fmt.mime)
+
+    def _render(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> Derivative:
+        if photo.status is PhotoStatus.FAILED:
+            raise Conflict(f"this photo could not be processed: {photo.error}", code="photo_failed")
+        media = sniff(self._blobs.read(photo.sha256, 0, 64), photo.filename)
+        path = self._blobs.local_path(photo.sha256)
+        rendition = self._thumbnailer.render(path, media, [size], fmt)[0]
+        derivative = Derivative(
+            photo.id,
+            size,
+            fmt,
+            self._blobs.put_bytes(rendition.data),
+            len(rendition.data),
+            rendition.width,
+            rendition.height,
+        )
+        self._photos.add_derivative(derivative)
+        return derivative
+
+
+def _thumb_key(owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> str:
+    return f"thumb:{owner_id}:{photo_id}:{size.value}:{fmt.value}"

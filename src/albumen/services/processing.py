@@ -1,0 +1,149 @@
+"""``ProcessingService``: the background work on each photo, and keeping the store tidy.
+
+Every job takes an id, re-reads state, is idempotent and returns an ``Outcome``. A photo's
+``status`` moves pending → processing → ready | failed; the original is kept whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from albumen.domain.errors import AlbumenError
+from albumen.domain.jobs import JobName, Outcome
+from albumen.domain.media import SNIFF_BYTES, sniff
+from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.photos import Derivative, Photo, PhotoStatus, ThumbFormat, ThumbSize
+from albumen.ports import (
+    BlobStore,
+    Clock,
+    JobQueue,
+    MetadataReader,
+    PhotoRepo,
+    Thumbnailer,
+    UploadParts,
+    UploadRepo,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ProcessingService:
+    def __init__(
+        self,
+        photos: PhotoRepo,
+        blobs: BlobStore,
+        reader: MetadataReader,
+        thumbnailer: Thumbnailer,
+        queue: JobQueue,
+        clock: Clock,
+    ) -> None:
+        self._photos = photos
+        self._blobs = blobs
+        self._reader = reader
+        self._thumbnailer = thumbnailer
+        self._queue = queue
+        self._clock = clock
+
+    def process_photo(self, photo_id: str) -> Outcome:
+        """Metadata, then thumbnails. Bad media fails the photo; anything else is retried."""
+        if not self._photos.claim(photo_id):
+            return Outcome.SKIPPED
+        photo = self._photos.get(photo_id)
+        if photo is None:
+            return Outcome.SKIPPED
+        try:
+            self._process(photo)
+        except AlbumenError as err:
+            self._photos.set_status(photo_id, PhotoStatus.FAILED, err.message)
+            log.warning("photo failed", extra={"photo_id": photo_id, "code": err.code})
+            return Outcome.FAILED
+        except Exception as err:
+            self._photos.set_status(photo_id, PhotoStatus.FAILED, f"internal error: {err}")
+            raise
+        return Outcome.DONE
+
+    def _process(self, photo: Photo) -> None:
+        path = self._blobs.local_path(photo.sha256)
+        media = sniff(self._blobs.read(photo.sha256, 0, SNIFF_BYTES), photo.filename)
+        metadata = self._reader.read(path, media)
+        self._photos.save_metadata(photo.id, metadata, _sort_at(metadata, photo))
+        sizes = [ThumbSize.THUMB, ThumbSize.PREVIEW]
+        renditions = self._thumbnailer.render(path, media, sizes, ThumbFormat.WEBP)
+        derivatives = [
+            Derivative(
+                photo.id,
+                r.size,
+                r.format,
+                self._blobs.put_bytes(r.data),
+                len(r.data),
+                r.width,
+                r.height,
+            )
+            for r in renditions
+        ]
+        thumb = next(r for r in renditions if r.size is ThumbSize.THUMB)
+        self._photos.finish(photo.id, self._thumbnailer.placeholder(thumb), derivatives)
+
+    def recover(self) -> int:
+        """Queue again every photo whose processing had not ended (after a crash or restart)."""
+        unfinished = self._photos.unfinished()
+        for photo_id in unfinished:
+            self._queue.enqueue(JobName.PROCESS_PHOTO, photo_id)
+        if unfinished:
+            log.info("requeued unfinished photos", extra={"count": len(unfinished)})
+        return len(unfinished)
+
+
+def _sort_at(metadata: PhotoMetadata, photo: Photo) -> datetime:
+    taken = metadata.taken_at
+    if taken is None:
+        return photo.created_at
+    return taken.utc or taken.local
+
+
+class SweepService:
+    """Removes what no record refers to: unreferenced blobs, stale staging, expired uploads."""
+
+    def __init__(
+        self,
+        photos: PhotoRepo,
+        blobs: BlobStore,
+        uploads: UploadRepo,
+        parts: UploadParts,
+        clock: Clock,
+        grace: timedelta,
+        upload_expiry: timedelta,
+    ) -> None:
+        self._photos = photos
+        self._blobs = blobs
+        self._uploads = uploads
+        self._parts = parts
+        self._clock = clock
+        self._grace = grace
+        self._upload_expiry = upload_expiry
+
+    def sweep_blobs(self, grace: timedelta | None = None) -> int:
+        """Delete blobs older than the grace period that no photo or derivative refers to.
+
+        A blob is written before its photo row, so a young unreferenced blob may be an upload
+        in flight: the grace period keeps it.
+        """
+        cutoff = self._clock.now() - (self._grace if grace is None else grace)
+        self._blobs.discard_stale_staging(cutoff)
+        removed = 0
+        candidates = list(self._blobs.list_older_than(cutoff))
+        referenced = self._photos.referenced(candidates)
+        for sha256 in candidates:
+            # re-checks the age: a duplicate upload may have just touched it to claim it
+            if sha256 not in referenced and self._blobs.delete(sha256, older_than=cutoff):
+                removed += 1
+        log.info("blob sweep", extra={"checked": len(candidates), "removed": removed})
+        return removed
+
+    def expire_uploads(self) -> int:
+        expired = self._uploads.older_than(self._clock.now() - self._upload_expiry)
+        for upload in expired:
+            self._parts.remove(upload.id)
+            self._uploads.delete(upload.id)
+        return len(expired)

@@ -1,0 +1,76 @@
+"""``UserService``: people, their API keys and passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from cachetools import TTLCache
+
+from albumen.domain.errors import InvalidInput, NotFound, Unauthorized
+from albumen.domain.users import NewApiKey, User
+from albumen.ports import Clock, PasswordHasher, UserRepo
+
+KEY_PREFIX = "alb_"
+
+
+class UserService:
+    def __init__(self, users: UserRepo, hasher: PasswordHasher, clock: Clock) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._clock = clock
+        # A key's SHA-256 -> its user, so hot reads skip the database. Keys are never reused.
+        self._known: TTLCache[str, User] = TTLCache(maxsize=4096, ttl=60)
+
+    def add(self, name: str) -> NewApiKey:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("a user name is 1 to 200 characters", code="invalid_name")
+        user = self._users.add(name, self._clock.now())
+        return NewApiKey(user, self._new_key(user, "created with the user"))
+
+    def add_key(self, name: str, label: str) -> NewApiKey:
+        user = self.by_name(name)
+        return NewApiKey(user, self._new_key(user, label))
+
+    def set_password(self, name: str, password: str) -> None:
+        if len(password) < 8:
+            raise InvalidInput("a password has at least 8 characters", code="weak_password")
+        self._users.set_password_hash(self.by_name(name).id, self._hasher.hash(password))
+
+    def check_password(self, name: str, password: str) -> User:
+        found = self._users.password_hash(name)
+        if found is None or not self._hasher.verify(found[1], password):
+            raise Unauthorized("wrong user name or password", code="bad_credentials")
+        return found[0]
+
+    def authenticate(self, api_key: str) -> User:
+        """The owner of an API key; ``Unauthorized`` for anything else."""
+        digest = _key_hash(api_key)
+        user = self._known.get(digest)
+        if user is None:
+            user = self._users.by_key_hash(digest)
+            if user is None:
+                raise Unauthorized("the API key is not valid", code="invalid_api_key")
+            self._known[digest] = user
+        return user
+
+    def cached_user(self, api_key: str) -> User | None:
+        """The key's user if it was seen recently: a check that needs no I/O."""
+        return self._known.get(_key_hash(api_key))
+
+    def by_name(self, name: str) -> User:
+        user = self._users.by_name(name)
+        if user is None:
+            raise NotFound(f"no user named {name!r}", code="user_not_found")
+        return user
+
+    def _new_key(self, user: User, label: str) -> str:
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        self._users.add_key(user.id, _key_hash(secret), label, self._clock.now())
+        return secret
+
+
+def _key_hash(api_key: str) -> str:
+    # Keys carry 256 random bits: a fast hash is safe here (argon2 is for passwords).
+    return hashlib.sha256(api_key.encode()).hexdigest()

@@ -1,0 +1,78 @@
+"""Fixtures: a fresh app per test from settings pointing at ``tmp_path``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from albumen.app import Services, build_services, create_app
+from albumen.config import Settings
+
+SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api_key(services: Services) -> str:
+    return services.users.add("alice").secret
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def photos_dir() -> Path:
+    if not (SHARED_PHOTOS / "truth.csv").is_file():
+        pytest.skip("../shared/photos is not beside this clone (real camera files)")
+    return SHARED_PHOTOS
+
+
+def make_jpeg(
+    width: int = 640,
+    height: int = 480,
+    *,
+    seed: int = 0,
+    orientation: int | None = None,
+    exif: dict[int, object] | None = None,
+) -> bytes:
+    """A small deterministic JPEG: a gradient and a corner mark, with optional EXIF."""
+    red = Image.linear_gradient("L").rotate(90).resize((width, height))
+    green = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (red, green, Image.new("L", (width, height), (seed * 37) % 256)))
+    image.paste((255, 0, 0), (0, 0, width // 4, height // 4))  # red top-left corner
+    tags = Image.Exif()
+    for key, value in (exif or {}).items():
+        tags[key] = value
+    if orientation is not None:
+        tags[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=tags.tobytes())
+    return out.getvalue()
+
+
+def upload(client: TestClient, auth: dict[str, str], data: bytes, name: str = "p.jpg"):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/photos", headers=auth, files={"file": (name, data)})
