@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -57,7 +57,7 @@ def make_jpeg(
     *,
     seed: int = 0,
     orientation: int | None = None,
-    exif: dict[int, object] | None = None,
+    exif: Mapping[int, object] | None = None,
 ) -> bytes:
     """A small deterministic JPEG: a gradient and a corner mark, with optional EXIF."""
     red = Image.linear_gradient("L").rotate(90).resize((width, height))

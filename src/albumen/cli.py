@@ -13,7 +13,6 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.queue import run_consumer
@@ -129,11 +128,8 @@ def _print_report(report: ImportReport) -> None:
         f"imported {report.imported}, duplicates {report.duplicates}, "
         f"failed {len(report.failed)} ({report.megabytes:.1f} MB in {report.seconds:.1f} s)"
     )
-    if report.failed:
-        table = Table("file", "reason")
-        for path, reason in report.failed:
-            table.add_row(str(path), reason)
-        console.print(table)
+    for path, reason in sorted(report.failed):
+        console.print(f"failed: {path}: {reason}", soft_wrap=True, highlight=False)
 
 
 @users_app.command("add")

@@ -188,8 +188,8 @@ class PartWriter(Protocol):
 
     def write(self, chunk: bytes) -> None: ...
 
-    def digest(self, algorithm: str) -> bytes | None:
-        """The digest of what was written, or ``None`` for an algorithm not supported."""
+    def digest(self) -> bytes | None:
+        """The digest of what was written (``None`` when no algorithm was asked for)."""
         ...
 
     def commit(self) -> int:
@@ -204,8 +204,9 @@ class UploadParts(Protocol):
 
     def create(self, upload_id: str) -> None: ...
 
-    def writer(self, upload_id: str, offset: int) -> PartWriter:
-        """Append from ``offset`` (anything beyond it is cut off first)."""
+    def writer(self, upload_id: str, offset: int, algorithm: str | None) -> PartWriter:
+        """Append from ``offset`` (anything beyond it is cut off first), hashing with
+        ``algorithm`` (a hashlib name) when given."""
         ...
 
     def path(self, upload_id: str) -> Path: ...

@@ -111,9 +111,10 @@ def test_another_users_photo_is_404_everywhere(
     for path in ("", "/original", "/thumbnail"):
         assert client.get(f"/api/v1/photos/{photo_id}{path}", headers=bob).status_code == 404
     assert client.delete(f"/api/v1/photos/{photo_id}", headers=bob).status_code == 404
-    assert client.patch(
-        f"/api/v1/photos/{photo_id}", headers=bob, json={"favorite": True}
-    ).status_code == 404
+    assert (
+        client.patch(f"/api/v1/photos/{photo_id}", headers=bob, json={"favorite": True}).status_code
+        == 404
+    )
     assert client.get("/api/v1/photos", headers=bob).json()["items"] == []
 
 
@@ -153,7 +154,9 @@ def _png_bomb() -> bytes:
 
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
     data = zlib.compress(b"\0" * 100_001 * 10)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
 
 
 def test_absurd_exif_values_are_dropped_not_trusted(

@@ -123,7 +123,8 @@ class LocalBlobStore:
     def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
         with self._open(sha256) as file:
             file.seek(start)
-            return file.read() if end is None else file.read(max(0, end - start))
+            data: bytes = file.read() if end is None else file.read(max(0, end - start))
+            return data
 
     def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         with self._open(sha256) as file:
@@ -215,21 +216,22 @@ def _sha256(path: Path) -> str:
 class LocalPartWriter:
     """Appends a request body to a partial upload; ``rollback`` restores the old end."""
 
-    def __init__(self, path: Path, offset: int) -> None:
+    def __init__(self, path: Path, offset: int, algorithm: str | None) -> None:
         self._file = path.open("r+b")
         self._file.seek(offset)
         self._file.truncate()
         self._start = offset
-        self._hash = hashlib.sha256()  # the checksum extension's default algorithm
+        self._hash = hashlib.new(algorithm) if algorithm else None
         self.written = 0
 
     def write(self, chunk: bytes) -> None:
         self._file.write(chunk)
-        self._hash.update(chunk)
+        if self._hash is not None:
+            self._hash.update(chunk)
         self.written += len(chunk)
 
-    def digest(self, algorithm: str) -> bytes | None:
-        return self._hash.digest() if algorithm == "sha256" else None
+    def digest(self) -> bytes | None:
+        return None if self._hash is None else self._hash.digest()
 
     def commit(self) -> int:
         self._file.flush()
@@ -252,8 +254,8 @@ class LocalUploadParts:
     def create(self, upload_id: str) -> None:
         self.path(upload_id).touch(exist_ok=False)
 
-    def writer(self, upload_id: str, offset: int) -> LocalPartWriter:
-        return LocalPartWriter(self.path(upload_id), offset)
+    def writer(self, upload_id: str, offset: int, algorithm: str | None) -> LocalPartWriter:
+        return LocalPartWriter(self.path(upload_id), offset, algorithm)
 
     def path(self, upload_id: str) -> Path:
         return self._dir / f"{uuid.UUID(upload_id)}.part"

@@ -21,6 +21,8 @@ from albumen.domain.errors import CorruptMedia, TooLarge
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import (
     Camera,
+    Exposure,
+    Location,
     PhotoMetadata,
     TakenAt,
     checked_exposure,
@@ -151,7 +153,7 @@ class _Tags:
             ("XMP-xmp:CreateDate", lambda: self._xmp_date("xmp:CreateDate")),
         ]
 
-    def location(self):  # type: ignore[no-untyped-def]
+    def location(self) -> Location | None:
         gps = self._gps
         lat = _dms(gps.get(2), gps.get(1), b"S")
         lon = _dms(gps.get(4), gps.get(3), b"W")
@@ -165,7 +167,7 @@ class _Tags:
         model = clean_text(self._ifd0.get(MODEL)) or clean_text(self._xmp_value("tiff:Model"))
         return Camera(make=make, model=model, lens=clean_text(self._sub.get(LENS_MODEL)))
 
-    def exposure(self):  # type: ignore[no-untyped-def]
+    def exposure(self) -> Exposure:
         sub = self._sub
         return checked_exposure(
             sub.get(ISO), sub.get(F_NUMBER), sub.get(EXPOSURE_TIME), sub.get(FOCAL_LENGTH)

@@ -36,9 +36,10 @@ async def current_user(request: Request) -> User:
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", code="no_api_key")
     users: UserService = request.app.state.services.users
-    return users.cached_user(key.strip()) or await run_in_threadpool(
-        users.authenticate, key.strip()
-    )
+    known = users.cached_user(key.strip())
+    if known is not None:
+        return known
+    return await run_in_threadpool(users.authenticate, key.strip())
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -133,9 +133,9 @@ async def thumbnail(
 ) -> Response:
     """WebP, or JPEG for clients whose ``Accept`` does not name WebP; made now if missing."""
     fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
-    found = photos.cached_thumbnail(user.id, photo_id, size, fmt) or await run_in_threadpool(
-        photos.thumbnail, user.id, photo_id, size, fmt
-    )
+    found = photos.cached_thumbnail(user.id, photo_id, size, fmt)
+    if found is None:
+        found = await run_in_threadpool(photos.thumbnail, user.id, photo_id, size, fmt)
     etag = f'"{found.etag}"'
     headers = {"ETag": etag, "Cache-Control": THUMBNAIL_CACHING, "Vary": "Accept"}
     if etag_matches(request.headers.get("if-none-match"), etag):

@@ -18,7 +18,7 @@ from albumen.domain.photos import IngestResult
 from albumen.ports import Clock, Upload, UploadParts, UploadRepo
 from albumen.services.photos import PhotoService
 
-CHECKSUM_ALGORITHMS = ("sha256",)
+CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")  # tus requires sha1
 
 
 class ChecksumMismatch(InvalidInput):
@@ -75,7 +75,7 @@ class UploadService:
                 code="offset_mismatch",
             )
         expected = _parse_checksum(checksum) if checksum else None
-        writer = self._parts.writer(upload.id, offset)
+        writer = self._parts.writer(upload.id, offset, expected[0] if expected else None)
         try:
             async for chunk in body:
                 if offset + writer.written + len(chunk) > upload.length:
@@ -90,7 +90,7 @@ class UploadService:
                 raise
             self._uploads.set_offset(upload.id, writer.commit())
             raise
-        if expected is not None and writer.digest(expected[0]) != expected[1]:
+        if expected is not None and writer.digest() != expected[1]:
             writer.rollback()
             raise ChecksumMismatch("the body does not match Upload-Checksum")
         new_offset = writer.commit()

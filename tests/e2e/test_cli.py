@@ -1,0 +1,59 @@
+"""The CLI as a user runs it: users add, import (and a re-run that skips), config show."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_jpeg
+
+pytestmark = pytest.mark.slow
+
+
+def _albumen(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ALBUMEN_DATA_DIR": str(data_dir), "ALBUMEN_LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "albumen", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
+
+
+def test_import_a_folder_then_rerun_skips_everything(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    folder = tmp_path / "camera" / "2024"
+    folder.mkdir(parents=True)
+    for n in range(6):
+        (folder / f"IMG_{n}.jpg").write_bytes(make_jpeg(320, 240, seed=n))
+    (folder / "IMG_0 copy.jpg").write_bytes((folder / "IMG_0.jpg").read_bytes())
+    (folder / "notes.txt").write_text("not a photo")
+    (folder / ".hidden.jpg").write_bytes(make_jpeg(seed=99))
+    key = _albumen(data_dir, "users", "add", "alice").stdout.strip()
+    assert key.startswith("alb_")
+
+    first = _albumen(
+        data_dir, "import", str(tmp_path / "camera"), "--user", "alice", "--process", check=False
+    )
+    assert first.returncode == 1  # one file failed, and the exit code says so
+    assert "imported 6, duplicates 1, failed 1" in first.stdout
+    assert "notes.txt" in first.stdout
+
+    again = _albumen(data_dir, "import", str(tmp_path / "camera"), "--user", "alice", check=False)
+    assert "imported 0, duplicates 7, failed 1" in again.stdout
+
+    shown = json.loads(_albumen(data_dir, "config", "show").stdout)
+    assert shown["data_dir"] == str(data_dir)
+
+
+def test_import_for_an_unknown_user_says_so(tmp_path: Path) -> None:
+    result = _albumen(tmp_path / "data", "import", str(tmp_path), "--user", "nobody", check=False)
+    assert result.returncode == 2
+    assert "no user named 'nobody'" in result.stderr
