@@ -15,17 +15,17 @@ from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
 
 
-def photos(request: Request) -> PhotoService:
+async def photos(request: Request) -> PhotoService:
     service: PhotoService = request.app.state.services.photos
     return service
 
 
-def uploads(request: Request) -> UploadService:
+async def uploads(request: Request) -> UploadService:
     service: UploadService = request.app.state.services.uploads
     return service
 
 
-def jobs(request: Request) -> JobService:
+async def jobs(request: Request) -> JobService:
     service: JobService = request.app.state.services.jobs
     return service
 

@@ -1,0 +1,286 @@
+"""``make bench``: Albumen against reference tools measured in the same run; JSON results.
+
+Each figure is a median over repeats, with the reference measured right beside it, so the
+ratios hold on a shared, noisy machine where absolute times do not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pillow_heif
+import pyvips
+import requests
+import uvicorn
+from PIL import Image
+
+from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
+from albumen.app import build_services, create_app
+from albumen.config import Settings
+
+pillow_heif.register_heif_opener()
+ROOT = Path(__file__).resolve().parent
+SHARED = ROOT.parents[1] / "shared" / "photos"
+RESULTS = ROOT / "results"
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+IMPORT_PHOTOS = int(os.environ.get("BENCH_IMPORT_PHOTOS", "200"))
+
+
+def median_ms(func: Callable[[], object], repeats: int = REPEATS) -> float:
+    func()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def realistic_photo(megapixels: float, seed: int) -> Image.Image:
+    """A real photo upscaled to the size a camera makes, with sensor-like noise."""
+    source = SHARED / "immich_japanese-shop.jpg"
+    base = (
+        Image.open(source).convert("RGB")
+        if source.exists()
+        else Image.effect_mandelbrot((1440, 960), (-2.0, -1.2, 1.0, 1.2), 64).convert("RGB")
+    )
+    width = int((megapixels * 1e6 * 3 / 2) ** 0.5)
+    image = base.resize((width, width * 2 // 3), Image.Resampling.LANCZOS)
+    noise = Image.effect_noise(image.size, 12 + seed).convert("RGB")
+    return Image.blend(image, noise, 0.08)
+
+
+def write_samples(folder: Path) -> dict[str, Path]:
+    samples = {}
+    for name, megapixels in (("jpeg_12mp", 12), ("jpeg_24mp", 24)):
+        path = folder / f"{name}.jpg"
+        realistic_photo(megapixels, 1).save(path, "JPEG", quality=92)
+        samples[name] = path
+    heic = folder / "heic_12mp.heic"
+    realistic_photo(12, 2).save(heic, "HEIF", quality=85)
+    samples["heic_12mp"] = heic
+    return samples
+
+
+def bare_pyvips(path: Path) -> None:
+    """The reference: what a hand-written pyvips script does for the same two renditions."""
+    if path.suffix == ".heic":  # pyvips-binary has no HEVC decoder: the script needs pillow-heif
+        with Image.open(path) as opened:
+            rgb = opened.convert("RGB")
+        image = pyvips.Image.new_from_memory(rgb.tobytes(), rgb.width, rgb.height, 3, "uchar")
+        big = image.thumbnail_image(1440, height=1440, size="down")
+        small = image.thumbnail_image(300, height=300, size="down")
+    else:
+        big = pyvips.Image.thumbnail(str(path), 1440, height=1440, size="down")
+        small = pyvips.Image.thumbnail(str(path), 300, height=300, size="down")
+    for image in (big, small):
+        image.webpsave_buffer(Q=WEBP_QUALITY, effort=WEBP_EFFORT, keep="none")
+
+
+def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
+    settings = Settings(data_dir=work / "thumbs", run_workers_in_server=False)
+    services = build_services(settings)
+    owner = services.users.add("bench").user.id
+    results: dict[str, object] = {}
+    for name, path in samples.items():
+        writer = services.photos.stage()
+        writer.write(path.read_bytes())
+        photo = services.photos.ingest(owner, path.name, writer.finish()).photo
+        services.queue.huey.flush()
+
+        def job(photo_id: str = photo.id) -> None:
+            services.engine.dispose()
+            with services.engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE photos SET status='pending' WHERE id=?", (photo_id,))
+            services.processing.process_photo(photo_id)
+
+        ours, bare = median_ms(job), median_ms(lambda p=path: bare_pyvips(p))
+        results[name] = {
+            "bytes": path.stat().st_size,
+            "albumen_job_ms": ours,
+            "bare_pyvips_ms": bare,
+            "ratio": round(ours / bare, 3),
+            "target_ratio": 1.25,
+        }
+    services.close()
+    return results
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        self.port = 18765
+        config = uvicorn.Config(create_app(settings), port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join()
+
+
+def local_write(data: bytes, folder: Path) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    path = folder / digest
+    with path.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    path.unlink()
+
+
+def bench_upload(work: Path) -> dict[str, object]:
+    settings = Settings(data_dir=work / "upload", run_workers_in_server=False)
+    key = build_services(settings).users.add("bench").secret
+    data_10mb = os.urandom(10 * 1024 * 1024 - 3)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    counter = iter(range(10**6))
+    with Server(settings) as server:
+
+        def upload() -> None:
+            body = b"\xff\xd8\xff" + next(counter).to_bytes(8, "big") + data_10mb[11:]
+            response = session.post(f"{server.url}/api/v1/photos", files={"file": ("a.jpg", body)})
+            assert response.status_code == 201, response.text
+
+        ours = median_ms(upload)
+    scratch = work / "scratch"
+    scratch.mkdir()
+    local = median_ms(lambda: local_write(data_10mb, scratch))
+    return {
+        "http_upload_10mb_ms": ours,
+        "local_write_fsync_hash_ms": local,
+        "ratio": round(ours / local, 3),
+        "target_ratio": 2.0,
+    }
+
+
+def bench_import(work: Path) -> dict[str, object]:
+    folder = work / "import-src"
+    folder.mkdir()
+    base = realistic_photo(3, 3)
+    for n in range(IMPORT_PHOTOS):
+        base.rotate(n % 4 * 90, expand=True).save(
+            folder / f"IMG_{n:04}.jpg", "JPEG", quality=90 - n % 7
+        )
+    total = sum(p.stat().st_size for p in folder.iterdir())
+    env = {**os.environ, "ALBUMEN_DATA_DIR": str(work / "import"), "ALBUMEN_LOG_LEVEL": "WARNING"}
+    albumen = [sys.executable, "-m", "albumen"]
+    subprocess.run([*albumen, "users", "add", "bench"], env=env, check=True, capture_output=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [*albumen, "import", str(folder), "--user", "bench"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - start
+    return {
+        "photos": IMPORT_PHOTOS,
+        "megabytes": round(total / 1e6, 1),
+        "seconds": round(seconds, 2),
+        "photos_per_s": round(IMPORT_PHOTOS / seconds, 1),
+        "mb_per_s": round(total / 1e6 / seconds, 1),
+        "note": "ingest only (hash, durable write, row, enqueue); thumbnails run in workers",
+    }
+
+
+def wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
+    args = ["wrk", "-t2", "-c32", "-d8s", "--latency", url]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rps = float(next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1])
+    p99 = next(line for line in out.splitlines() if line.strip().startswith("99%")).split()[-1]
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    unit = next(u for u in ("us", "ms", "s") if p99.endswith(u))
+    return {"requests_per_s": rps, "p99_ms": round(float(p99.removesuffix(unit)) * factor[unit], 2)}
+
+
+NGINX_CONF = """daemon off; worker_processes 1; pid WORK/nginx.pid; error_log stderr;
+events {} http { access_log off; sendfile on; server { listen 18766; root STATIC; } }"""
+
+
+def bench_serving(work: Path) -> dict[str, object]:
+    if not (shutil.which("wrk") and shutil.which("nginx")):
+        return {"skipped": "needs wrk and nginx (apt-get install wrk nginx-light)"}
+    settings = Settings(data_dir=work / "serve", run_workers_in_server=False)
+    services = build_services(settings)
+    key = services.users.add("bench").secret
+    writer = services.photos.stage()
+    writer.write((SHARED / "immich_japanese-shop.jpg").read_bytes())
+    photo = services.photos.ingest(
+        services.users.by_name("bench").id, "a.jpg", writer.finish()
+    ).photo
+    services.queue.run_pending()
+    services.close()
+    thumb_url = f"/api/v1/photos/{photo.id}/thumbnail"
+    headers = {"Authorization": f"Bearer {key}", "Accept": "image/webp"}
+    with Server(settings) as server:
+        thumb = requests.get(server.url + thumb_url, headers=headers).content
+        ours = wrk(server.url + thumb_url, headers)
+    static = work / "static"
+    static.mkdir()
+    (static / "thumb.webp").write_bytes(thumb)
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF.replace("WORK", str(work)).replace("STATIC", str(static)))
+    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        reference = wrk("http://127.0.0.1:18766/thumb.webp", {})
+    finally:
+        nginx.terminate()
+        nginx.wait()
+    return {
+        "thumbnail_bytes": len(thumb),
+        "albumen": ours,
+        "nginx": reference,
+        "share_of_nginx": round(ours["requests_per_s"] / reference["requests_per_s"], 3),
+        "target_share": 0.15,
+        "target_p99_ms": 20,
+    }
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        work = Path(tmp)
+        samples = write_samples(work)
+        results = {
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "libvips": f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
+            },
+            "repeats": REPEATS,
+            "thumbnails": bench_thumbnails(samples, work),
+            "upload": bench_upload(work),
+            "import": bench_import(work),
+            "serving": bench_serving(work),
+        }
+    out = RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
