@@ -68,10 +68,6 @@ class Settings(BaseSettings):
         return self.storage_url or (self.data_dir / "blobs").resolve().as_uri()
 
     @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
-
-    @property
     def queue_path(self) -> Path:
         return self.data_dir / "queue.db"
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from albumen.domain.errors import IntegrityError, NotFound, TooLarge
 from albumen.domain.media import SNIFF_BYTES
@@ -171,7 +172,7 @@ class LocalBlobStore:
             raise NotFound("no such blob", code="blob_missing")
         return self._root / sha256[:2] / sha256[2:4] / sha256
 
-    def _open(self, sha256: str):  # type: ignore[no-untyped-def]
+    def _open(self, sha256: str) -> BinaryIO:
         try:
             return self._path(sha256).open("rb")
         except FileNotFoundError as err:
@@ -259,12 +260,6 @@ class LocalUploadParts:
 
     def path(self, upload_id: str) -> Path:
         return self._dir / f"{uuid.UUID(upload_id)}.part"
-
-    def size(self, upload_id: str) -> int:
-        try:
-            return self.path(upload_id).stat().st_size
-        except FileNotFoundError:
-            return 0
 
     def remove(self, upload_id: str) -> None:
         self.path(upload_id).unlink(missing_ok=True)
