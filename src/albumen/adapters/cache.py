@@ -22,8 +22,3 @@ class MemoryCache:
             return
         with self._lock:
             self._lru[key] = value
-
-    def delete_prefix(self, prefix: str) -> None:
-        with self._lock:
-            for key in [k for k in self._lru if k.startswith(prefix)]:
-                del self._lru[key]

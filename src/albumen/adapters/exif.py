@@ -25,6 +25,7 @@ from albumen.domain.metadata import (
     Location,
     PhotoMetadata,
     TakenAt,
+    as_float,
     checked_exposure,
     checked_location,
     checked_orientation,
@@ -157,7 +158,7 @@ class _Tags:
         gps = self._gps
         lat = _dms(gps.get(2), gps.get(1), b"S")
         lon = _dms(gps.get(4), gps.get(3), b"W")
-        alt = _number(gps.get(6))
+        alt = as_float(gps.get(6))
         if alt is not None and _ref(gps.get(5)) in (b"\x01", b"1"):
             alt = -alt
         return checked_location(lat, lon, alt)
@@ -232,18 +233,10 @@ def _ref(raw: Any) -> bytes:
     return b""
 
 
-def _number(raw: Any) -> float | None:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    return value
-
-
 def _dms(raw: Any, ref: Any, negative: bytes) -> float | None:
     if not isinstance(raw, (tuple, list)) or len(raw) != 3:
         return None
-    parts = [_number(part) for part in raw]
+    parts = [as_float(part) for part in raw]
     if any(part is None for part in parts):
         return None
     degrees, minutes, seconds = (p for p in parts if p is not None)

@@ -32,10 +32,9 @@ THUMBNAIL_CACHING = "private, max-age=86400"
 async def upload(request: Request, user: CurrentUser, photos: Photos) -> Response:
     """Upload one photo as the multipart field ``file``; 200 and ``duplicate`` if known."""
     declared = int(request.headers.get("content-length") or 0)
-    writer = photos.stage()
-    if declared > photos.max_upload_bytes + 64 * 1024:
-        writer.abort()
+    if declared > photos.max_upload_bytes + 64 * 1024:  # room for the form's own headers
         raise TooLarge(f"the upload is larger than the limit of {photos.max_upload_bytes} bytes")
+    writer = photos.stage()
     try:
         filename = await stream_file_field(
             request.headers.get("content-type", ""), request.stream(), writer

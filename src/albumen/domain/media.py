@@ -30,6 +30,31 @@ class MediaType:
         return self.format in {fmt for _, fmt in _RAW_BY_EXTENSION.values()}
 
 
+JPEG = MediaType("image/jpeg", "JPEG")
+PNG = MediaType("image/png", "PNG")
+GIF = MediaType("image/gif", "GIF")
+WEBP = MediaType("image/webp", "WEBP")
+BMP = MediaType("image/bmp", "BMP")
+TIFF = MediaType("image/tiff", "TIFF")
+HEIC = MediaType("image/heic", "HEIC")
+AVIF = MediaType("image/avif", "AVIF")
+_BY_MIME = {
+    media.mime: media
+    for media in (
+        *(JPEG, PNG, GIF, WEBP, BMP, TIFF, HEIC, AVIF),
+        *(MediaType(*pair) for pair in _RAW_BY_EXTENSION.values()),
+    )
+}
+
+
+def media_type(mime: str) -> MediaType:
+    """The media type a stored photo was sniffed as, from its recorded MIME type."""
+    try:
+        return _BY_MIME[mime]
+    except KeyError:
+        raise UnsupportedMedia(f"{mime} is not a type Albumen supports") from None
+
+
 def sniff(head: bytes, filename: str = "") -> MediaType:
     """The media type of a file from its first bytes.
 
@@ -46,15 +71,15 @@ def sniff(head: bytes, filename: str = "") -> MediaType:
 
 def _sniff_magic(head: bytes) -> MediaType | None:
     if head.startswith(b"\xff\xd8\xff"):
-        return MediaType("image/jpeg", "JPEG")
+        return JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return MediaType("image/png", "PNG")
+        return PNG
     if head[:6] in (b"GIF87a", b"GIF89a"):
-        return MediaType("image/gif", "GIF")
+        return GIF
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return MediaType("image/webp", "WEBP")
+        return WEBP
     if head[:2] == b"BM" and len(head) >= 26:
-        return MediaType("image/bmp", "BMP")
+        return BMP
     return None
 
 
@@ -62,12 +87,12 @@ def _sniff_tiff(head: bytes, filename: str) -> MediaType | None:
     if head[:4] not in (b"II*\x00", b"MM\x00*"):
         return None
     if head[8:10] == b"CR":
-        return MediaType("image/x-canon-cr2", "CR2")
+        return MediaType(*_RAW_BY_EXTENSION[".cr2"])
     dot = filename.rfind(".")
     extension = filename[dot:].lower() if dot >= 0 else ""
     if extension in _RAW_BY_EXTENSION:
         return MediaType(*_RAW_BY_EXTENSION[extension])
-    return MediaType("image/tiff", "TIFF")
+    return TIFF
 
 
 def _sniff_isobmff(head: bytes) -> MediaType | None:
@@ -76,9 +101,9 @@ def _sniff_isobmff(head: bytes) -> MediaType | None:
     box_end = min(int.from_bytes(head[:4], "big"), len(head))
     brands = {head[8:12]} | {head[i : i + 4] for i in range(16, box_end - 3, 4)}
     if head[8:12] in _AVIF_BRANDS or (brands & _AVIF_BRANDS and not brands & {b"heic"}):
-        return MediaType("image/avif", "AVIF")
+        return AVIF
     if brands & _HEIF_BRANDS:
-        return MediaType("image/heic", "HEIC")
+        return HEIC
     return None
 
 

@@ -138,7 +138,7 @@ def checked_location(lat: float | None, lon: float | None, alt: float | None) ->
 
 
 def checked_orientation(raw: object) -> int | None:
-    value = _number(raw)
+    value = as_float(raw)
     return int(value) if value is not None and value == int(value) and 1 <= value <= 8 else None
 
 
@@ -182,7 +182,8 @@ def _digits(raw: object) -> str | None:
     return text if text and text.isdigit() else None
 
 
-def _number(raw: object) -> float | None:
+def as_float(raw: object) -> float | None:
+    """A finite number from a tag value (int, rational, text, or the first of a tuple)."""
     if isinstance(raw, (tuple, list)):
         raw = raw[0] if raw else None
     try:
@@ -193,10 +194,10 @@ def _number(raw: object) -> float | None:
 
 
 def _int_in(raw: object, low: int, high: int) -> int | None:
-    value = _number(raw)
+    value = as_float(raw)
     return int(value) if value is not None and low <= value <= high else None
 
 
 def _float_in(raw: object, low: float, high: float) -> float | None:
-    value = _number(raw)
+    value = as_float(raw)
     return round(value, 6) if value is not None and low <= value <= high else None

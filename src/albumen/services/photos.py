@@ -9,7 +9,7 @@ from pathlib import Path
 
 from albumen.domain.errors import Conflict, InvalidInput, NotFound
 from albumen.domain.jobs import JobName
-from albumen.domain.media import safe_filename, sniff
+from albumen.domain.media import media_type, safe_filename, sniff
 from albumen.domain.photos import (
     Derivative,
     IngestResult,
@@ -18,6 +18,7 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    Rendition,
     ThumbFormat,
     ThumbSize,
     TimelineCursor,
@@ -154,20 +155,24 @@ class PhotoService:
     def _render(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> Derivative:
         if photo.status is PhotoStatus.FAILED:
             raise Conflict(f"this photo could not be processed: {photo.error}", code="photo_failed")
-        media = sniff(self._blobs.read(photo.sha256, 0, 64), photo.filename)
         path = self._blobs.local_path(photo.sha256)
-        rendition = self._thumbnailer.render(path, media, [size], fmt)[0]
-        derivative = Derivative(
-            photo.id,
-            size,
-            fmt,
-            self._blobs.put_bytes(rendition.data),
-            len(rendition.data),
-            rendition.width,
-            rendition.height,
-        )
+        rendition = self._thumbnailer.render(path, media_type(photo.mime), [size], fmt)[0]
+        derivative = store_rendition(self._blobs, photo.id, rendition)
         self._photos.add_derivative(derivative)
         return derivative
+
+
+def store_rendition(blobs: BlobStore, photo_id: str, rendition: Rendition) -> Derivative:
+    """Put a rendition's bytes in the blob store; the record that points at them."""
+    return Derivative(
+        photo_id,
+        rendition.size,
+        rendition.format,
+        blobs.put_bytes(rendition.data),
+        len(rendition.data),
+        rendition.width,
+        rendition.height,
+    )
 
 
 def _thumb_key(owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> str:

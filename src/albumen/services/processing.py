@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from albumen.domain.errors import AlbumenError
 from albumen.domain.jobs import JobName, Outcome
-from albumen.domain.media import SNIFF_BYTES, sniff
+from albumen.domain.media import media_type
 from albumen.domain.metadata import PhotoMetadata
-from albumen.domain.photos import Derivative, Photo, PhotoStatus, ThumbFormat, ThumbSize
+from albumen.domain.photos import Photo, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.ports import (
     BlobStore,
     Clock,
@@ -24,6 +24,7 @@ from albumen.ports import (
     UploadParts,
     UploadRepo,
 )
+from albumen.services.photos import store_rendition
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +66,12 @@ class ProcessingService:
 
     def _process(self, photo: Photo) -> None:
         path = self._blobs.local_path(photo.sha256)
-        media = sniff(self._blobs.read(photo.sha256, 0, SNIFF_BYTES), photo.filename)
+        media = media_type(photo.mime)
         metadata = self._reader.read(path, media)
         self._photos.save_metadata(photo.id, metadata, _sort_at(metadata, photo))
         sizes = [ThumbSize.THUMB, ThumbSize.PREVIEW]
         renditions = self._thumbnailer.render(path, media, sizes, ThumbFormat.WEBP)
-        derivatives = [
-            Derivative(
-                photo.id,
-                r.size,
-                r.format,
-                self._blobs.put_bytes(r.data),
-                len(r.data),
-                r.width,
-                r.height,
-            )
-            for r in renditions
-        ]
+        derivatives = [store_rendition(self._blobs, photo.id, r) for r in renditions]
         thumb = next(r for r in renditions if r.size is ThumbSize.THUMB)
         self._photos.finish(photo.id, self._thumbnailer.placeholder(thumb), derivatives)
 

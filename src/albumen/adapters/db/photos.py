@@ -31,26 +31,27 @@ class SqlPhotoRepo:
         self._engine = engine
 
     def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
-        existing = self.find_by_hash(new.owner_id, new.sha256)
-        if existing is not None:
-            return existing, False
-        values = {
-            "id": str(uuid.uuid4()),
-            **{k: getattr(new, k) for k in ("owner_id", "filename", "mime", "size", "sha256")},
-            "status": PhotoStatus.PENDING.value,
-            "created_at": now,
-            "sort_at": now,
-        }
+        photo = Photo(
+            id=str(uuid.uuid4()),
+            owner_id=new.owner_id,
+            filename=new.filename,
+            mime=new.mime,
+            size=new.size,
+            sha256=new.sha256,
+            status=PhotoStatus.PENDING,
+            created_at=now,
+            sort_at=now,
+        )
+        columns = ("id", "owner_id", "filename", "mime", "size", "sha256", "created_at", "sort_at")
+        values = {name: getattr(photo, name) for name in columns} | {"status": photo.status.value}
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(photos).values(values))
-        except IntegrityError:  # the same bytes arrived concurrently: the first one wins
-            raced = self.find_by_hash(new.owner_id, new.sha256)
-            if raced is None:
+        except IntegrityError:  # the owner already has these bytes: the first one wins
+            existing = self.find_by_hash(new.owner_id, new.sha256)
+            if existing is None:
                 raise
-            return raced, False
-        photo = self.get(values["id"])
-        assert photo is not None
+            return existing, False
         return photo, True
 
     def get(self, photo_id: str, owner_id: str | None = None) -> Photo | None:
