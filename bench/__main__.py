@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +22,10 @@ from pathlib import Path
 import pillow_heif
 import pyvips
 import requests
-import uvicorn
 from PIL import Image
 
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
-from albumen.app import build_services, create_app
+from albumen.app import build_services
 from albumen.config import Settings
 
 pillow_heif.register_heif_opener()
@@ -119,22 +117,32 @@ def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
 
 
 class Server:
+    """``albumen serve`` in its own process, exactly as a user starts it."""
+
     def __init__(self, settings: Settings) -> None:
         self.port = 18765
-        config = uvicorn.Config(create_app(settings), port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "ALBUMEN_DATA_DIR": str(settings.data_dir),
+            "ALBUMEN_PORT": str(self.port),
+            "ALBUMEN_RUN_WORKERS_IN_SERVER": "false",
+            "ALBUMEN_LOG_LEVEL": "WARNING",
+        }
 
     def __enter__(self) -> Server:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
+        self.process = subprocess.Popen([sys.executable, "-m", "albumen", "serve"], env=self.env)
+        for _ in range(300):
+            try:
+                requests.get(f"{self.url}/healthz", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("albumen serve did not start")
 
     def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join()
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def local_write(data: bytes, folder: Path) -> None:
@@ -215,6 +223,60 @@ def wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
     return {"requests_per_s": rps, "p99_ms": round(float(p99.removesuffix(unit)) * factor[unit], 2)}
 
 
+BARE_APP = """
+import sys
+from pathlib import Path
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+DATA = Path(sys.argv[2]).read_bytes()
+
+
+async def starlette_endpoint(request):
+    return Response(DATA, media_type="image/webp")
+
+
+fastapi_app = FastAPI()
+
+
+@fastapi_app.get("/t")
+async def fastapi_endpoint() -> Response:
+    return Response(DATA, media_type="image/webp")
+
+
+starlette_app = Starlette(routes=[Route("/t", starlette_endpoint)])
+app = fastapi_app if sys.argv[1] == "fastapi" else starlette_app
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(app, port=18767, log_level="warning", access_log=False)
+"""
+
+
+def bare_route(kind: str, thumb: bytes) -> dict[str, float]:
+    """A route that only returns the bytes: what the framework alone costs, same server."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "thumb.webp").write_bytes(thumb)
+        script = Path(tmp) / "bare.py"
+        script.write_text(BARE_APP)
+        server = subprocess.Popen(
+            [sys.executable, str(script), kind, str(Path(tmp) / "thumb.webp")]
+        )
+        try:
+            for _ in range(100):
+                try:
+                    requests.get("http://127.0.0.1:18767/t", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            return wrk("http://127.0.0.1:18767/t", {})
+        finally:
+            server.terminate()
+            server.wait()
+
+
 NGINX_CONF = """daemon off; worker_processes 1; pid WORK/nginx.pid; error_log stderr;
 events {} http { access_log off; sendfile on; server { listen 18766; root STATIC; } }"""
 
@@ -249,11 +311,15 @@ def bench_serving(work: Path) -> dict[str, object]:
     finally:
         nginx.terminate()
         nginx.wait()
+    bare = {kind: bare_route(kind, thumb) for kind in ("starlette", "fastapi")}
     return {
         "thumbnail_bytes": len(thumb),
         "albumen": ours,
         "nginx": reference,
+        "bare_starlette_route": bare["starlette"],
+        "bare_fastapi_route": bare["fastapi"],
         "share_of_nginx": round(ours["requests_per_s"] / reference["requests_per_s"], 3),
+        "vs_bare_fastapi": round(ours["requests_per_s"] / bare["fastapi"]["requests_per_s"], 3),
         "target_share": 0.15,
         "target_p99_ms": 20,
     }

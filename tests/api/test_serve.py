@@ -121,3 +121,19 @@ def _at(channel: Image.Image, x: int, y: int) -> int:
     value = channel.getpixel((x, y))
     assert isinstance(value, int)
     return value
+
+
+def test_thumbnail_size_is_checked_and_documented(client: TestClient, auth: dict[str, str]) -> None:
+    photo_id = _photo(client, auth, make_jpeg(seed=26))
+    bad = client.get(f"/api/v1/photos/{photo_id}/thumbnail?size=huge", headers=auth)
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid_size"
+    assert client.get(f"/api/v1/photos/{photo_id}/thumbnail").status_code == 401
+    schema = client.get("/openapi.json").json()
+    assert "size" in str(schema["paths"]["/api/v1/photos/{photo_id}/thumbnail"])
+
+
+def test_request_id_is_kept_from_the_client(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    assert response.headers["x-request-id"] == "trace-42"
+    assert len(client.get("/healthz").headers["x-request-id"]) == 16

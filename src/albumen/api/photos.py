@@ -14,7 +14,6 @@ from albumen.api.errors import error_response
 from albumen.api.http import (
     IMMUTABLE,
     RangeNotSatisfiable,
-    accepts_webp,
     content_disposition,
     etag_matches,
     parse_range,
@@ -22,10 +21,9 @@ from albumen.api.http import (
 from albumen.api.multipart import stream_file_field
 from albumen.api.schemas import PhotoOut, PhotoPage, PhotoPatch, decode_cursor, encode_cursor
 from albumen.domain.errors import TooLarge
-from albumen.domain.photos import PhotoEdit, ThumbFormat, ThumbSize
+from albumen.domain.photos import PhotoEdit
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
-THUMBNAIL_CACHING = "private, max-age=86400"
 
 
 @router.post("", status_code=201, response_model=PhotoOut)
@@ -120,23 +118,3 @@ def original(photo_id: str, request: Request, user: CurrentUser, photos: Photos)
         media_type=photo.mime,
         headers=headers,
     )
-
-
-@router.get("/{photo_id}/thumbnail")
-async def thumbnail(
-    photo_id: str,
-    request: Request,
-    user: CurrentUser,
-    photos: Photos,
-    size: ThumbSize = ThumbSize.THUMB,
-) -> Response:
-    """WebP, or JPEG for clients whose ``Accept`` does not name WebP; made now if missing."""
-    fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
-    found = photos.cached_thumbnail(user.id, photo_id, size, fmt)
-    if found is None:
-        found = await run_in_threadpool(photos.thumbnail, user.id, photo_id, size, fmt)
-    etag = f'"{found.etag}"'
-    headers = {"ETag": etag, "Cache-Control": THUMBNAIL_CACHING, "Vary": "Accept"}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(found.data, media_type=found.mime, headers=headers)
