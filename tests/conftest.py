@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from albumen.app import Services, build_services, create_app
+from albumen.app import Services, build_services
 from albumen.config import Settings
+from albumen.web import create_app
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 

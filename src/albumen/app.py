@@ -1,23 +1,20 @@
-"""The composition root: reads settings once and wires adapters into services."""
+"""The composition root: reads settings once and wires adapters into services.
+
+The web application that serves them is in ``albumen.web``, so that CLI commands which never
+serve HTTP do not pay for importing the web framework.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from fastapi import FastAPI
 from sqlalchemy import Engine, text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from albumen import __version__
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import MemoryCache
 from albumen.adapters.db.engine import make_engine, migrate
@@ -26,14 +23,11 @@ from albumen.adapters.db.uploads import SqlUploadRepo
 from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
 from albumen.adapters.media import VipsThumbnailer
-from albumen.adapters.queue import HueyJobQueue, make_huey, running_workers
+from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.system import Argon2Hasher, SystemClock
-from albumen.api import ops, photos, thumbnails, uploads
-from albumen.api.errors import install_error_handlers
 from albumen.config import Settings
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
-from albumen.logs import request_id
 from albumen.services.jobs import JobService
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
@@ -128,74 +122,3 @@ def start_background_work(services: Services) -> None:
     services.processing.recover()
     services.queue.enqueue(JobName.SWEEP_BLOBS)
     services.queue.enqueue(JobName.EXPIRE_UPLOADS)
-
-
-class RequestIdMiddleware:
-    """Gives each request an id (or keeps the client's), for logs and error bodies."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        text = given.decode("latin-1")[:64]
-        rid = text if text.isprintable() and text else os.urandom(8).hex()
-        token = request_id.set(rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
-
-
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The web application. Without ``services``, it builds its own and owns their workers."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with ExitStack() as stack:
-            if app.state.services is None:
-                app.state.services = build_services(settings)
-                stack.callback(app.state.services.close)
-                start_background_work(app.state.services)
-                if settings.run_workers_in_server:
-                    huey = app.state.services.queue.huey
-                    stack.enter_context(running_workers(huey, settings.job_workers))
-            yield
-
-    app = FastAPI(
-        title="Albumen",
-        version=__version__,
-        lifespan=lifespan,
-        # FastAPI's built-in OpenTelemetry hook checks the global providers on every request
-        # (~10 of the ~34 us a cached thumbnail costs); Albumen does not export OTel.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
-    )
-    app.state.services = services
-    install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
-    app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest
-    for module in (photos, uploads, ops):
-        app.include_router(module.router)
-    _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
-    return app
-
-
-def _describe(app: FastAPI, path: str, operations: dict[str, Any]) -> None:
-    """Add a plain Starlette route to the OpenAPI schema FastAPI generates."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = generate()
-        schema["paths"].setdefault(path, operations)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

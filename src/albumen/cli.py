@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.queue import run_consumer
-from albumen.app import build_services, create_app, start_background_work
+from albumen.app import build_services, start_background_work
 from albumen.config import Settings
 from albumen.domain.errors import AlbumenError
 from albumen.logs import setup_logging
@@ -43,6 +42,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Overrides ALBUMEN_PORT.")] = None,
 ) -> None:
     """Start the web server (and, by default, the job workers inside it)."""
+    import uvicorn  # imported here: only this command needs the web stack
+
+    from albumen.web import create_app
+
     settings = _settings()
     uvicorn.run(
         create_app(settings),
@@ -79,7 +82,7 @@ def import_(
     except AlbumenError as err:
         err_console.print(f"error: {err.message}")
         raise typer.Exit(2) from err
-    importer = Importer(services.photos)
+    importer = Importer(services.photos, owner.id)
     files = sorted(_discover(paths))
     report = ImportReport()
     columns = (
@@ -90,7 +93,9 @@ def import_(
     )
     with Progress(*columns, console=err_console) as bar, ThreadPoolExecutor(jobs) as pool:
         task = bar.add_task("importing", total=len(files))
-        futures = {pool.submit(importer.import_one, owner.id, f.name, _reader(f)): f for f in files}
+        futures = {
+            pool.submit(importer.import_one, f.name, f.stat().st_size, _reader(f)): f for f in files
+        }
         for future in as_completed(futures):
             report.add(str(futures[future]), future.result())
             bar.advance(task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,10 @@ def test_import_a_folder_then_rerun_skips_everything(tmp_path: Path) -> None:
 
     again = _albumen(data_dir, "import", str(tmp_path / "camera"), "--user", "alice", check=False)
     assert "imported 0, duplicates 7, failed 1" in again.stdout
+
+    with sqlite3.connect(data_dir / "albumen.db") as db:
+        names = {row[0] for row in db.execute("SELECT filename FROM photos")}
+    assert names >= {f"IMG_{n}.jpg" for n in range(1, 6)}
 
     shown = json.loads(_albumen(data_dir, "config", "show").stdout)
     assert shown["data_dir"] == str(data_dir)

@@ -93,6 +93,10 @@ class PhotoService:
     def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None:
         return self._photos.find_by_hash(owner_id, sha256)
 
+    def sizes(self, owner_id: str) -> set[int]:
+        """The byte sizes of the owner's photos (a file of another size is not among them)."""
+        return self._photos.sizes(owner_id)
+
     def get(self, owner_id: str, photo_id: str) -> Photo:
         photo = self._photos.get(photo_id, owner_id)
         if photo is None:

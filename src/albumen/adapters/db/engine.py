@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration in migrations/versions. A test keeps it equal to Alembic's head, so a
+# database already there is recognised with one query, without loading Alembic (0.4 s).
+SCHEMA_REVISION = "0001"
 
 
 def make_engine(url: str) -> Engine:
@@ -34,12 +39,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # loaded only when the schema has to change
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):  # no alembic_version table yet
+        return None
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision."""
+    if current_revision(engine) == SCHEMA_REVISION:
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")

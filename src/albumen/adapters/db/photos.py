@@ -65,6 +65,11 @@ class SqlPhotoRepo:
             select(photos).where(photos.c.owner_id == owner_id, photos.c.sha256 == sha256)
         )
 
+    def sizes(self, owner_id: str) -> set[int]:
+        query = select(photos.c.size).where(photos.c.owner_id == owner_id).distinct()
+        with self._engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
         query = (
             select(photos)
