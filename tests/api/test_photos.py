@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pillow_heif
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -131,6 +132,20 @@ def test_truncated_jpeg_fails_with_a_reason_and_keeps_the_original(
     thumb = client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=auth)
     assert thumb.status_code == 409
     assert thumb.json()["error"]["code"] == "photo_failed"
+
+
+def test_truncated_heic_fails_instead_of_showing_grey(
+    client: TestClient, auth: dict[str, str], services: Services
+) -> None:
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.open(io.BytesIO(make_jpeg(640, 480, seed=14))).save(out, "HEIF", quality=60)
+    data = out.getvalue()
+    photo_id = upload(client, auth, data[: len(data) * 2 // 3], "cut.heic").json()["id"]
+    services.queue.run_pending()
+    photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
+    assert photo["status"] == "failed"
+    assert "truncated" in photo["error"]
 
 
 def test_decompression_bomb_fails_without_decoding(

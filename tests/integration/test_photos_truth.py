@@ -149,6 +149,7 @@ def test_every_decodable_file_gets_upright_thumbnails(photos_dir: Path) -> None:
     "name",
     [
         "derived_DSCN0012_truncated.jpg",
+        "derived_IMG_5195_truncated.HEIC",
         "pillow_truncated_jpeg.jpg",
         "pillow_truncated_image.png",
         "pillow_broken.png",

@@ -54,6 +54,8 @@ class VipsThumbnailer:
     def _decode(self, path: Path, media: MediaType, edge: int) -> pyvips.Image:
         if media.is_raw:
             return _thumbnail_pixels(_raw_pixels(path), edge)
+        if media.format in ("HEIC", "AVIF"):
+            _check_boxes_complete(path)
         try:
             header = pyvips.Image.new_from_file(str(path))
             self._check_pixels(header.width, header.height)
@@ -81,6 +83,28 @@ class VipsThumbnailer:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
             raise CorruptMedia(f"the image cannot be decoded: {err}") from err
         return _from_pillow(image)
+
+
+def _check_boxes_complete(path: Path) -> None:
+    """A HEIF/AVIF file cut short: libheif decodes what is there and greys out the rest
+    without an error, so the top-level boxes are checked against the file's length."""
+    length = path.stat().st_size
+    with path.open("rb") as file:
+        offset = 0
+        while offset < length:
+            file.seek(offset)
+            header = file.read(16)
+            if len(header) < 8:
+                raise CorruptMedia("the file ends inside a box header (truncated)")
+            size = int.from_bytes(header[:4], "big")
+            if size == 1 and len(header) == 16:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:  # the last box runs to the end of the file
+                return
+            if size < 8 or offset + size > length:
+                kind = header[4:8].decode("latin-1")
+                raise CorruptMedia(f"the file ends inside its '{kind}' box (truncated)")
+            offset += size
 
 
 def _from_pillow(image: Image.Image) -> pyvips.Image:
