@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pillow_heif
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import event
 
 from albumen.app import Services
 from tests.conftest import make_jpeg, upload
@@ -273,3 +275,29 @@ def test_thumbnail_is_decodable_webp(client: TestClient, auth: dict[str, str]) -
     image = Image.open(io.BytesIO(response.content))
     assert image.format == "WEBP"
     assert max(image.size) == 300
+
+
+def test_timeline_queries_do_not_grow_with_the_page(
+    client: TestClient, auth: dict[str, str], services: Services
+) -> None:
+    statements: list[str] = []
+    event.listen(services.engine, "before_cursor_execute", _record(statements))
+
+    def count(limit: int) -> int:
+        client.get("/api/v1/photos", headers=auth, params={"limit": limit})  # warm the key
+        statements.clear()
+        page = client.get("/api/v1/photos", headers=auth, params={"limit": limit}).json()
+        assert len(page["items"]) == min(limit, 12)
+        return len(statements)
+
+    for n in range(12):
+        upload(client, auth, make_jpeg(32, 24, seed=100 + n))
+    services.queue.run_pending()
+    assert count(2) == count(12) == 1  # one keyset query, whatever the page size
+
+
+def _record(into: list[str]) -> Callable[..., None]:
+    def listener(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        into.append(statement)
+
+    return listener

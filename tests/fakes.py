@@ -1,0 +1,292 @@
+"""In-memory implementations of the ports, for service tests. mypy checks that they fit
+(see ``tests/unit/test_services.py``, which hands them to services typed by the ports)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from albumen.domain.errors import CorruptMedia, NotFound, TooLarge
+from albumen.domain.jobs import JobName, QueueStats
+from albumen.domain.media import MediaType
+from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.photos import (
+    Derivative,
+    NewPhoto,
+    Page,
+    Photo,
+    PhotoEdit,
+    PhotoStatus,
+    Rendition,
+    ThumbFormat,
+    ThumbSize,
+    TimelineCursor,
+)
+from albumen.ports import StagedFile
+
+
+class FakeClock:
+    def __init__(self, now: datetime = datetime(2026, 1, 1, 12, 0)) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakeStagingWriter:
+    def __init__(self, store: FakeBlobStore, max_bytes: int) -> None:
+        self._store = store
+        self._max = max_bytes
+        self._data = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        self._data += chunk
+        if len(self._data) > self._max:
+            raise TooLarge("too large")
+
+    def finish(self) -> StagedFile:
+        path = Path(f"/staging/{uuid.uuid4().hex}")
+        self._store.staged[path] = bytes(self._data)
+        sha = hashlib.sha256(self._data).hexdigest()
+        return StagedFile(path, sha, len(self._data), bytes(self._data[:64]))
+
+    def abort(self) -> None:
+        self._data.clear()
+
+
+class FakeBlobStore:
+    def __init__(self, clock: FakeClock) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.written: dict[str, datetime] = {}
+        self.staged: dict[Path, bytes] = {}
+        self._clock = clock
+
+    def stage(self, max_bytes: int) -> FakeStagingWriter:
+        return FakeStagingWriter(self, max_bytes)
+
+    def stage_existing(self, path: Path) -> StagedFile:
+        data = self.staged[path]
+        return StagedFile(path, hashlib.sha256(data).hexdigest(), len(data), data[:64])
+
+    def commit(self, staged: StagedFile) -> None:
+        self._keep(staged.sha256, self.staged.pop(staged.path))
+
+    def put_bytes(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self._keep(sha, data)
+        return sha
+
+    def _keep(self, sha: str, data: bytes) -> None:
+        self.blobs[sha] = data
+        self.written[sha] = self._clock.now()
+
+    def discard(self, staged: StagedFile) -> None:
+        self.staged.pop(staged.path, None)
+
+    def exists(self, sha256: str) -> bool:
+        return sha256 in self.blobs
+
+    def size(self, sha256: str) -> int:
+        return len(self._get(sha256))
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        return self._get(sha256)[start:end]
+
+    def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        yield self._get(sha256)[start:end]
+
+    def local_path(self, sha256: str) -> Path:
+        self._get(sha256)
+        return Path(f"/blobs/{sha256}")
+
+    def verify(self, sha256: str) -> bool:
+        return hashlib.sha256(self._get(sha256)).hexdigest() == sha256
+
+    def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
+        if sha256 not in self.blobs:
+            return False
+        if older_than is not None and self.written[sha256] >= older_than:
+            return False
+        del self.blobs[sha256]
+        return True
+
+    def discard_stale_staging(self, cutoff: datetime) -> int:
+        return 0
+
+    def list_older_than(self, cutoff: datetime) -> Iterator[str]:
+        return iter([sha for sha, when in self.written.items() if when < cutoff])
+
+    def _get(self, sha256: str) -> bytes:
+        try:
+            return self.blobs[sha256]
+        except KeyError:
+            raise NotFound("no such blob") from None
+
+
+class FakePhotoRepo:
+    def __init__(self) -> None:
+        self.photos: dict[str, Photo] = {}
+        self.derivatives: dict[tuple[str, ThumbSize, ThumbFormat], Derivative] = {}
+        self.reads = 0
+
+    def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
+        existing = self.find_by_hash(new.owner_id, new.sha256)
+        if existing is not None:
+            return existing, False
+        photo = Photo(
+            str(uuid.uuid4()),
+            new.owner_id,
+            new.filename,
+            new.mime,
+            new.size,
+            new.sha256,
+            PhotoStatus.PENDING,
+            now,
+            now,
+        )
+        self.photos[photo.id] = photo
+        return photo, True
+
+    def get(self, photo_id: str, owner_id: str | None = None) -> Photo | None:
+        self.reads += 1
+        photo = self.photos.get(photo_id)
+        return photo if photo and owner_id in (None, photo.owner_id) else None
+
+    def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None:
+        return next(
+            (p for p in self.photos.values() if (p.owner_id, p.sha256) == (owner_id, sha256)),
+            None,
+        )
+
+    def sizes(self, owner_id: str) -> set[int]:
+        return {p.size for p in self.photos.values() if p.owner_id == owner_id}
+
+    def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        mine = sorted(
+            (p for p in self.photos.values() if p.owner_id == owner_id and not p.trashed),
+            key=lambda p: (p.sort_at, p.id),
+            reverse=True,
+        )
+        if after is not None:
+            mine = [p for p in mine if (p.sort_at, p.id) < (after.sort_at, after.id)]
+        more = len(mine) > limit
+        last = mine[limit - 1] if more else None
+        return Page(mine[:limit], TimelineCursor(last.sort_at, last.id) if last else None)
+
+    def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
+        self._change(photo_id, status=status, error=error)
+
+    def claim(self, photo_id: str) -> bool:
+        photo = self.photos.get(photo_id)
+        if photo is None or photo.status is PhotoStatus.READY:
+            return False
+        self._change(photo_id, status=PhotoStatus.PROCESSING, error=None)
+        return True
+
+    def save_metadata(self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime) -> None:
+        self._change(photo_id, metadata=metadata, sort_at=sort_at)
+
+    def finish(self, photo_id: str, thumbhash: str | None, derivatives: list[Derivative]) -> None:
+        for derivative in derivatives:
+            self.add_derivative(derivative)
+        self._change(photo_id, thumbhash=thumbhash, status=PhotoStatus.READY, error=None)
+
+    def edit(self, photo_id: str, edit: PhotoEdit, sort_at: datetime | None) -> None:
+        if edit.favorite is not None:
+            self._change(photo_id, favorite=edit.favorite)
+        if edit.description is not None:
+            self._change(photo_id, description=edit.description)
+        if sort_at is not None:
+            self._change(photo_id, sort_at=sort_at)
+
+    def set_deleted(self, photo_id: str, deleted_at: datetime | None) -> None:
+        self._change(photo_id, deleted_at=deleted_at)
+
+    def add_derivative(self, derivative: Derivative) -> None:
+        key = (derivative.photo_id, derivative.size, derivative.format)
+        self.derivatives[key] = derivative
+
+    def derivative(self, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> Derivative | None:
+        return self.derivatives.get((photo_id, size, fmt))
+
+    def referenced(self, hashes: list[str]) -> set[str]:
+        used = {p.sha256 for p in self.photos.values()}
+        used |= {d.sha256 for d in self.derivatives.values()}
+        return used & set(hashes)
+
+    def unfinished(self) -> list[str]:
+        waiting = (PhotoStatus.PENDING, PhotoStatus.PROCESSING)
+        return [p.id for p in self.photos.values() if p.status in waiting]
+
+    def failures(self, owner_id: str, limit: int) -> list[Photo]:
+        failed = [p for p in self.photos.values() if p.status is PhotoStatus.FAILED]
+        return [p for p in failed if p.owner_id == owner_id][:limit]
+
+    def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]:
+        mine = [p.status for p in self.photos.values() if p.owner_id == owner_id]
+        return {status: mine.count(status) for status in PhotoStatus}
+
+    def _change(self, photo_id: str, **changes: object) -> None:
+        self.photos[photo_id] = replace(self.photos[photo_id], **changes)  # type: ignore[arg-type]
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.jobs: list[tuple[JobName, str]] = []
+
+    def enqueue(self, job: JobName, arg: str = "") -> None:
+        self.jobs.append((job, arg))
+
+    def stats(self) -> QueueStats:
+        return QueueStats(pending=len(self.jobs), scheduled=0, running=0, failed=0)
+
+
+class FakeReader:
+    """Returns what it is told to; ``error`` makes it fail like a broken file."""
+
+    def __init__(self, metadata: PhotoMetadata | None = None) -> None:
+        self.metadata = metadata or PhotoMetadata(width=400, height=300)
+        self.error: Exception | None = None
+
+    def read(self, path: Path, media: MediaType) -> PhotoMetadata:
+        if self.error is not None:
+            raise self.error
+        return self.metadata
+
+
+class FakeThumbnailer:
+    def __init__(self) -> None:
+        self.renders = 0
+        self.broken = False
+
+    def render(
+        self, path: Path, media: MediaType, sizes: list[ThumbSize], fmt: ThumbFormat
+    ) -> list[Rendition]:
+        if self.broken:
+            raise CorruptMedia("cannot decode")
+        self.renders += 1
+        return [
+            Rendition(size, fmt, f"{path.name}:{size.value}:{fmt.value}".encode(), *size.box)
+            for size in sizes
+        ]
+
+    def placeholder(self, rendition: Rendition) -> str:
+        return "hash-of-" + rendition.size.value
+
+
+class FakeCache:
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.entries.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        self.entries[key] = value
