@@ -10,6 +10,7 @@ from albumen.domain.jobs import JobName, Outcome
 from albumen.services.processing import ProcessingService, SweepService
 
 log = logging.getLogger(__name__)
+HOURLY = {JobName.SWEEP_BLOBS: 7, JobName.EXPIRE_UPLOADS: 37}  # the minute past each hour
 
 
 def register_jobs(
@@ -21,7 +22,10 @@ def register_jobs(
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
     }
     for job, handler in handlers.items():
-        queue.register(job, _logged(job, handler), retries)
+        logged = _logged(job, handler)
+        queue.register(job, logged, retries)
+        if job in HOURLY:
+            queue.every_hour(job, logged, minute=HOURLY[job])
 
 
 def _counted(removed: int) -> Outcome:

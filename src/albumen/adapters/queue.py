@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from huey import RedisHuey, SqliteHuey, signals
+from huey import RedisHuey, SqliteHuey, crontab, signals
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 
@@ -44,6 +44,12 @@ class HueyJobQueue:
             retry_backoff=2,
             name=job.value,
         )(handler)
+
+    def every_hour(self, job: JobName, handler: Callable[[str], Any], minute: int) -> None:
+        """Also run ``job`` once an hour, at ``minute``, from any worker's scheduler."""
+        self.huey.periodic_task(crontab(minute=str(minute)), name=f"{job.value}_hourly")(
+            lambda: handler("")
+        )
 
     def enqueue(self, job: JobName, arg: str = "") -> None:
         self._tasks[job](arg)
@@ -85,7 +91,7 @@ class _QuietConsumer(Consumer):  # type: ignore[misc]
 @contextmanager
 def running_workers(huey: Huey, workers: int, kind: str = "thread") -> Iterator[None]:
     """Job workers in the background while the block runs; they finish their task on exit."""
-    consumer = _QuietConsumer(huey, workers=workers, worker_type=kind, periodic=False)
+    consumer = _QuietConsumer(huey, workers=workers, worker_type=kind)
     consumer.start()
     try:
         yield
@@ -95,4 +101,4 @@ def running_workers(huey: Huey, workers: int, kind: str = "thread") -> Iterator[
 
 def run_consumer(huey: Huey, workers: int, kind: str) -> None:
     """Run workers in the foreground until SIGINT/SIGTERM (for ``albumen worker``)."""
-    Consumer(huey, workers=workers, worker_type=kind, periodic=False).run()
+    Consumer(huey, workers=workers, worker_type=kind).run()

@@ -1,0 +1,30 @@
+"""The huey queue as wired by the app: retries, periodic housekeeping, stats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from albumen.app import Services, build_services
+from albumen.config import Settings
+from albumen.domain.jobs import JobName
+
+
+def test_housekeeping_runs_every_hour(services: Services) -> None:
+    huey = services.queue.huey
+    at_7 = {task.name for task in huey.read_periodic(datetime(2026, 1, 1, 3, 7))}
+    at_37 = {task.name for task in huey.read_periodic(datetime(2026, 1, 1, 3, 37))}
+    at_8 = huey.read_periodic(datetime(2026, 1, 1, 3, 8))
+    assert at_7 == {"sweep_blobs_hourly"}
+    assert at_37 == {"expire_uploads_hourly"}
+    assert at_8 == []
+
+
+def test_queued_work_survives_a_restart(settings: Settings) -> None:
+    before = build_services(settings)
+    before.queue.enqueue(JobName.SWEEP_BLOBS)
+    before.close()
+    after = build_services(settings)
+    assert after.queue.stats().pending == 1
+    assert after.queue.run_pending() == 1
+    assert after.queue.stats().pending == 0
+    after.close()
