@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+import pytest
+
+from albumen.adapters.queue import _has_redis, make_huey
 from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.domain.jobs import JobName
@@ -28,3 +32,9 @@ def test_queued_work_survives_a_restart(settings: Settings) -> None:
     assert after.queue.run_pending() == 1
     assert after.queue.stats().pending == 0
     after.close()
+
+
+@pytest.mark.skipif(_has_redis(), reason="the redis extra is installed")
+def test_redis_url_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"albumen\[redis\]"):
+        make_huey("redis://127.0.0.1:6379/0", tmp_path / "queue.db")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -21,9 +22,17 @@ RETRY_DELAY_SECONDS = 5
 
 def make_huey(redis_url: str, sqlite_path: Path) -> Huey:
     if redis_url:
+        if not _has_redis():
+            raise RuntimeError(
+                "ALBUMEN_REDIS_URL needs the redis extra: pip install 'albumen[redis]'"
+            )
         return RedisHuey("albumen", url=redis_url, results=False)
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("albumen", filename=str(sqlite_path), results=False, fsync=True)
+
+
+def _has_redis() -> bool:
+    return importlib.util.find_spec("redis") is not None
 
 
 class HueyJobQueue:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import derivatives, photos
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
@@ -45,7 +46,7 @@ class SqlPhotoRepo:
         columns = ("id", "owner_id", "filename", "mime", "size", "sha256", "created_at", "sort_at")
         values = {name: getattr(photo, name) for name in columns} | {"status": photo.status.value}
         try:
-            with self._engine.begin() as conn:
+            with writing(self._engine) as conn:
                 conn.execute(insert(photos).values(values))
         except IntegrityError:  # the owner already has these bytes: the first one wins
             existing = self.find_by_hash(new.owner_id, new.sha256)
@@ -95,7 +96,7 @@ class SqlPhotoRepo:
         self._update(photo_id, status=status.value, error=error)
 
     def claim(self, photo_id: str) -> bool:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             result = conn.execute(
                 update(photos)
                 .where(photos.c.id == photo_id, photos.c.status != PhotoStatus.READY.value)
@@ -107,7 +108,7 @@ class SqlPhotoRepo:
         self._update(photo_id, sort_at=sort_at, **_metadata_values(metadata))
 
     def finish(self, photo_id: str, thumbhash: str | None, derivatives_: list[Derivative]) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             for derivative in derivatives_:
                 _upsert_derivative(conn, derivative)
             conn.execute(
@@ -138,7 +139,7 @@ class SqlPhotoRepo:
         self._update(photo_id, deleted_at=deleted_at)
 
     def add_derivative(self, derivative: Derivative) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             _upsert_derivative(conn, derivative)
 
     def derivative(self, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> Derivative | None:
@@ -196,7 +197,7 @@ class SqlPhotoRepo:
         return None if row is None else _photo(row)
 
     def _update(self, photo_id: str, **values: Any) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(update(photos).where(photos.c.id == photo_id).values(**values))
 
 

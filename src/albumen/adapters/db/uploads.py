@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, delete, insert, select, update
 
+from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import uploads
 from albumen.ports import Upload
 
@@ -16,7 +17,7 @@ class SqlUploadRepo:
         self._engine = engine
 
     def add(self, upload: Upload) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(
                 insert(uploads).values(
                     id=upload.id,
@@ -41,7 +42,7 @@ class SqlUploadRepo:
         self._update(upload_id, photo_id=photo_id)
 
     def delete(self, upload_id: str) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(delete(uploads).where(uploads.c.id == upload_id))
 
     def older_than(self, cutoff: datetime) -> list[Upload]:
@@ -50,7 +51,7 @@ class SqlUploadRepo:
             return [_upload(row) for row in conn.execute(query)]
 
     def _update(self, upload_id: str, **values: Any) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(update(uploads).where(uploads.c.id == upload_id).values(**values))
 
 

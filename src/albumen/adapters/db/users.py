@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import api_keys, users
 from albumen.domain.errors import Conflict
 from albumen.domain.users import User
@@ -20,7 +21,7 @@ class SqlUserRepo:
     def add(self, name: str, now: datetime) -> User:
         user = User(id=str(uuid.uuid4()), name=name, created_at=now)
         try:
-            with self._engine.begin() as conn:
+            with writing(self._engine) as conn:
                 conn.execute(insert(users).values(id=user.id, name=name, created_at=now))
         except IntegrityError as err:
             raise Conflict(f"a user named {name!r} already exists", code="user_exists") from err
@@ -32,7 +33,7 @@ class SqlUserRepo:
         return None if row is None else User(row.id, row.name, row.created_at)
 
     def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(
                 insert(api_keys).values(
                     key_hash=key_hash, user_id=user_id, label=label, created_at=now
@@ -50,7 +51,7 @@ class SqlUserRepo:
         return None if row is None else User(row.id, row.name, row.created_at)
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(
                 update(users).where(users.c.id == user_id).values(password_hash=password_hash)
             )
