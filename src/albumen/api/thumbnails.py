@@ -24,13 +24,14 @@ from albumen.services.photos import PhotoService
 
 PATH = "/api/v1/photos/{photo_id}/thumbnail"
 CACHING = "private, max-age=86400"
+THUMB = ThumbSize.THUMB
 
 
 async def thumbnail(request: Request) -> Response:
     """WebP, or JPEG for clients whose ``Accept`` does not name WebP; made now if missing."""
     user = await current_user(request)
     photo_id: str = request.path_params["photo_id"]
-    size = _size(request.query_params.get("size"))
+    size = _size(request.query_params.get("size")) if request.scope["query_string"] else THUMB
     fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
     photos: PhotoService = request.app.state.services.photos
     found = photos.cached_thumbnail(user.id, photo_id, size, fmt)
