@@ -63,6 +63,7 @@ def worker(
     """Run job workers in the foreground (set ALBUMEN_RUN_WORKERS_IN_SERVER=false on serve)."""
     services = build_services(_settings())
     start_background_work(services)
+    services.engine.dispose()  # forked workers must open their own database connections
     run_consumer(services.queue.huey, workers, "process")
 
 

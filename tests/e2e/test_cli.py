@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,31 @@ def test_import_for_an_unknown_user_says_so(tmp_path: Path) -> None:
     result = _albumen(tmp_path / "data", "import", str(tmp_path), "--user", "nobody", check=False)
     assert result.returncode == 2
     assert "no user named 'nobody'" in result.stderr
+
+
+def test_worker_processes_do_the_queued_work(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"{n}.jpg").write_bytes(make_jpeg(640, 480, seed=200 + n))
+    _albumen(data_dir, "users", "add", "alice")
+    _albumen(data_dir, "import", str(folder), "--user", "alice")
+    assert _statuses(data_dir) == {"pending": 4}
+    env = {**os.environ, "ALBUMEN_DATA_DIR": str(data_dir), "ALBUMEN_LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "albumen", "worker", "--workers", "2"], env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _statuses(data_dir) != {"ready": 4} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _statuses(data_dir) == {"ready": 4}
+    finally:
+        worker.send_signal(signal.SIGINT)  # a graceful stop: running jobs finish first
+        assert worker.wait(timeout=30) == 0
+
+
+def _statuses(data_dir: Path) -> dict[str, int]:
+    with sqlite3.connect(data_dir / "albumen.db") as db:
+        return dict(db.execute("SELECT status, count(*) FROM photos GROUP BY status").fetchall())

@@ -149,3 +149,38 @@ def test_multipart_upload_dropped_midway_leaves_nothing(server: LiveServer) -> N
     listing = requests.get(f"{server.url}/api/v1/photos", headers=_auth(server)).json()
     assert listing["items"] == []
     assert requests.get(f"{server.url}/healthz").status_code == 200
+
+
+def _peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_a_500_mb_upload_keeps_the_servers_memory_flat(server: LiveServer) -> None:
+    assert server.process is not None
+    head = make_jpeg(64, 48, seed=43)
+    boundary = "flatmemory"
+    before = _peak_rss_mb(server.process.pid)
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"'
+            "\r\nContent-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        yield head
+        block = bytes(range(256)) * 4096  # 1 MiB
+        for _ in range(500):
+            yield block
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = requests.post(
+        f"{server.url}/api/v1/photos",
+        data=body(),
+        headers=_auth(server) | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        timeout=300,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["size"] == len(head) + 500 * 1024 * 1024
+    growth = _peak_rss_mb(server.process.pid) - before
+    assert growth < 64, f"peak RSS grew by {growth:.0f} MB during a 500 MB upload"
