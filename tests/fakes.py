@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,11 +21,14 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    Purged,
     Rendition,
     ThumbFormat,
     ThumbSize,
     TimelineCursor,
+    sort_key,
 )
+from albumen.domain.places import Place
 from albumen.ports import StagedFile
 
 
@@ -150,9 +153,13 @@ class FakePhotoRepo:
             PhotoStatus.PENDING,
             now,
             now,
+            doc_id=sort_key(now, len(self.photos)),
         )
         self.photos[photo.id] = photo
         return photo, True
+
+    def get_many(self, photo_ids: Sequence[str], owner_id: str) -> list[Photo]:
+        return [p for p in self.photos.values() if p.id in photo_ids and p.owner_id == owner_id]
 
     def get(self, photo_id: str, owner_id: str | None = None) -> Photo | None:
         self.reads += 1
@@ -169,16 +176,26 @@ class FakePhotoRepo:
         return {p.size for p in self.photos.values() if p.owner_id == owner_id}
 
     def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        return self._page(owner_id, limit, after, trashed=False)
+
+    def trash_page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        return self._page(owner_id, limit, after, trashed=True)
+
+    def _page(self, owner_id: str, limit: int, after: TimelineCursor | None, trashed: bool) -> Page:
         mine = sorted(
-            (p for p in self.photos.values() if p.owner_id == owner_id and not p.trashed),
-            key=lambda p: (p.sort_at, p.id),
+            (
+                p
+                for p in self.photos.values()
+                if p.owner_id == owner_id and p.trashed == trashed and not p.archived
+            ),
+            key=lambda p: p.doc_id,
             reverse=True,
         )
         if after is not None:
-            mine = [p for p in mine if (p.sort_at, p.id) < (after.sort_at, after.id)]
+            mine = [p for p in mine if p.doc_id < after.doc_id]
         more = len(mine) > limit
         last = mine[limit - 1] if more else None
-        return Page(mine[:limit], TimelineCursor(last.sort_at, last.id) if last else None)
+        return Page(mine[:limit], TimelineCursor(last.doc_id) if last else None)
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._change(photo_id, status=status, error=error)
@@ -190,24 +207,54 @@ class FakePhotoRepo:
         self._change(photo_id, status=PhotoStatus.PROCESSING, error=None)
         return True
 
-    def save_metadata(self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime) -> None:
-        self._change(photo_id, metadata=metadata, sort_at=sort_at)
+    def save_metadata(
+        self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime, place: Place | None
+    ) -> None:
+        doc_id = sort_key(sort_at, len(self.photos))
+        self._change(photo_id, metadata=metadata, sort_at=sort_at, place=place, doc_id=doc_id)
+
+    def set_place(self, photo_id: str, place: Place | None) -> None:
+        self._change(photo_id, place=place)
+
+    def unplaced(self, limit: int) -> list[Photo]:
+        located = [p for p in self.photos.values() if p.metadata and p.metadata.location]
+        return [p for p in located if p.place is None][:limit]
 
     def finish(self, photo_id: str, thumbhash: str | None, derivatives: list[Derivative]) -> None:
         for derivative in derivatives:
             self.add_derivative(derivative)
         self._change(photo_id, thumbhash=thumbhash, status=PhotoStatus.READY, error=None)
 
-    def edit(self, photo_id: str, edit: PhotoEdit, sort_at: datetime | None) -> None:
-        if edit.favorite is not None:
-            self._change(photo_id, favorite=edit.favorite)
-        if edit.description is not None:
-            self._change(photo_id, description=edit.description)
-        if sort_at is not None:
-            self._change(photo_id, sort_at=sort_at)
+    def edit(self, photo_ids: Sequence[str], edit: PhotoEdit, sort_at: datetime | None) -> None:
+        for photo_id in photo_ids:
+            for name in ("favorite", "archived", "description", "tags"):
+                if getattr(edit, name) is not None:
+                    self._change(photo_id, **{name: getattr(edit, name)})
+            if sort_at is not None:
+                self._change(photo_id, sort_at=sort_at, doc_id=sort_key(sort_at))
 
-    def set_deleted(self, photo_id: str, deleted_at: datetime | None) -> None:
-        self._change(photo_id, deleted_at=deleted_at)
+    def set_deleted(self, photo_ids: Sequence[str], deleted_at: datetime | None) -> list[str]:
+        changed = [p for p in photo_ids if self.photos[p].trashed != (deleted_at is not None)]
+        for photo_id in changed:
+            self._change(photo_id, deleted_at=deleted_at)
+        return changed
+
+    def trashed_before(self, cutoff: datetime, limit: int) -> list[str]:
+        old = [p.id for p in self.photos.values() if p.deleted_at and p.deleted_at < cutoff]
+        return old[:limit]
+
+    def purge(self, photo_ids: Sequence[str], owner_id: str | None = None) -> Purged:
+        gone = [
+            self.photos.pop(p)
+            for p in photo_ids
+            if p in self.photos
+            and self.photos[p].trashed
+            and owner_id in (None, self.photos[p].owner_id)
+        ]
+        hashes = {p.sha256 for p in gone}
+        for key in [k for k in self.derivatives if k[0] in {p.id for p in gone}]:
+            hashes.add(self.derivatives.pop(key).sha256)
+        return Purged([p.id for p in gone], hashes)
 
     def add_derivative(self, derivative: Derivative) -> None:
         key = (derivative.photo_id, derivative.size, derivative.format)
@@ -235,6 +282,28 @@ class FakePhotoRepo:
 
     def _change(self, photo_id: str, **changes: object) -> None:
         self.photos[photo_id] = replace(self.photos[photo_id], **changes)  # type: ignore[arg-type]
+
+
+class FakeAlbums:
+    """Albums as far as photo access needs them: which photos each user sees through one."""
+
+    def __init__(self) -> None:
+        self.shared: set[tuple[str, str]] = set()  # (user_id, photo_id)
+
+    def member_can_view(self, user_id: str, photo_id: str) -> bool:
+        return (user_id, photo_id) in self.shared
+
+
+class FakeGeocoder:
+    def __init__(self, place: Place | None = None, zone: str | None = None) -> None:
+        self._place = place
+        self._zone = zone
+
+    def place(self, lat: float, lon: float) -> Place | None:
+        return self._place
+
+    def timezone(self, lat: float, lon: float) -> str | None:
+        return self._zone
 
 
 class FakeQueue:

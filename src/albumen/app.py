@@ -7,6 +7,8 @@ serve HTTP do not pay for importing the web framework.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,20 +19,28 @@ from sqlalchemy import Engine, text
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import MemoryCache
+from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.adapters.db.search import SqliteSearchIndex
+from albumen.adapters.db.shares import SqlShareRepo
 from albumen.adapters.db.uploads import SqlUploadRepo
 from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
+from albumen.adapters.geo import OfflineGeocoder
 from albumen.adapters.media import VipsThumbnailer
 from albumen.adapters.queue import HueyJobQueue, make_huey
-from albumen.adapters.system import Argon2Hasher, SystemClock
+from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.config import Settings
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
+from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.search import SearchService
+from albumen.services.shares import ShareService
+from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
 
@@ -43,6 +53,10 @@ class Services:
     engine: Engine
     queue: HueyJobQueue
     photos: PhotoService
+    albums: AlbumService
+    search: SearchService
+    shares: ShareService
+    trash: TrashService
     uploads: UploadService
     users: UserService
     processing: ProcessingService
@@ -75,10 +89,14 @@ def build_services(settings: Settings) -> Services:
     blobs = LocalBlobStore(blob_root(settings.effective_storage_url))
     parts = LocalUploadParts(blobs.staging_dir)
     photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
+    album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
     queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
     thumbnailer = VipsThumbnailer(settings.max_image_pixels)
-    photo_service = PhotoService(
+    hasher = Argon2Hasher()
+    grace = timedelta(seconds=settings.sweep_grace_seconds)
+    photos = PhotoService(
         photo_repo,
+        album_repo,
         blobs,
         queue,
         thumbnailer,
@@ -86,11 +104,13 @@ def build_services(settings: Settings) -> Services:
         clock,
         settings.max_upload_bytes,
     )
+    albums = AlbumService(album_repo, photos, user_repo, clock)
     processing = ProcessingService(
         photo_repo,
         blobs,
         PillowMetadataReader(settings.max_image_pixels),
         thumbnailer,
+        OfflineGeocoder(),
         queue,
         clock,
     )
@@ -100,21 +120,55 @@ def build_services(settings: Settings) -> Services:
         upload_repo,
         parts,
         clock,
-        grace=timedelta(seconds=settings.sweep_grace_seconds),
+        grace=grace,
         upload_expiry=timedelta(seconds=settings.upload_expiry_seconds),
     )
-    register_jobs(queue, processing, sweep, settings.job_retries)
+    trash = TrashService(
+        photos, photo_repo, blobs, clock, timedelta(days=settings.trash_days), grace
+    )
+    shares = ShareService(
+        SqlShareRepo(engine),
+        album_repo,
+        photos,
+        hasher,
+        MemoryRateLimiter(settings.share_password_attempts),
+        clock,
+        secret_key(settings),
+    )
+    register_jobs(queue, processing, sweep, trash, settings.job_retries)
     return Services(
         settings=settings,
         engine=engine,
         queue=queue,
-        photos=photo_service,
-        uploads=UploadService(upload_repo, parts, photo_service, clock, settings.max_upload_bytes),
-        users=UserService(SqlUserRepo(engine), Argon2Hasher(), clock),
+        photos=photos,
+        albums=albums,
+        search=SearchService(SqliteSearchIndex(engine), albums),
+        shares=shares,
+        trash=trash,
+        uploads=UploadService(upload_repo, parts, photos, clock, settings.max_upload_bytes),
+        users=UserService(user_repo, hasher, clock),
         processing=processing,
         sweep=sweep,
         jobs=JobService(queue, photo_repo),
     )
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The configured secret, or one made once and kept (0600) in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_hex(32).encode())
+            out.flush()
+            os.fsync(out.fileno())
+    return path.read_bytes()
 
 
 def start_background_work(services: Services) -> None:
@@ -122,3 +176,5 @@ def start_background_work(services: Services) -> None:
     services.processing.recover()
     services.queue.enqueue(JobName.SWEEP_BLOBS)
     services.queue.enqueue(JobName.EXPIRE_UPLOADS)
+    services.queue.enqueue(JobName.EXPIRE_TRASH)
+    services.queue.enqueue(JobName.LOCATE_PHOTOS)

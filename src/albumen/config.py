@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     upload_expiry_seconds: int = Field(
         86400, description="Unfinished resumable uploads older than this are removed."
     )
+    trash_days: int = Field(30, description="Days a trashed photo is kept before it is deleted.")
+    secret_key: str = Field(
+        "", description="Signs share-link unlocks; empty means one kept in data_dir/secret.key."
+    )
+    share_password_attempts: str = Field(
+        "5/minute", description="Share-link password tries allowed per link and client."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Write logs as JSON lines.")
 
@@ -77,6 +84,8 @@ class Settings(BaseSettings):
         for key, value in shown.items():
             if key.endswith("_url") and isinstance(value, str):
                 shown[key] = mask_url(value)
+        if shown["secret_key"]:
+            shown["secret_key"] = "***"
         return shown
 
 

@@ -8,18 +8,26 @@ from collections.abc import Callable
 from albumen.adapters.queue import HueyJobQueue
 from albumen.domain.jobs import JobName, Outcome
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.trash import TrashService
 
 log = logging.getLogger(__name__)
-HOURLY = {JobName.SWEEP_BLOBS: 7, JobName.EXPIRE_UPLOADS: 37}  # the minute past each hour
+# the minute past each hour
+HOURLY = {JobName.SWEEP_BLOBS: 7, JobName.EXPIRE_UPLOADS: 37, JobName.EXPIRE_TRASH: 47}
 
 
 def register_jobs(
-    queue: HueyJobQueue, processing: ProcessingService, sweep: SweepService, retries: int
+    queue: HueyJobQueue,
+    processing: ProcessingService,
+    sweep: SweepService,
+    trash: TrashService,
+    retries: int,
 ) -> None:
     handlers: dict[JobName, Callable[[str], Outcome]] = {
         JobName.PROCESS_PHOTO: processing.process_photo,
         JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
+        JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),
+        JobName.LOCATE_PHOTOS: lambda _arg: _counted(processing.locate_missing()),
     }
     for job, handler in handlers.items():
         logged = _logged(job, handler)

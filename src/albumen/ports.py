@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -18,11 +19,14 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    Purged,
     Rendition,
     ThumbFormat,
     ThumbSize,
     TimelineCursor,
 )
+from albumen.domain.places import Place
+from albumen.domain.search import SearchFilters, SearchOrder
 from albumen.domain.users import User
 
 
@@ -105,11 +109,19 @@ class PhotoRepo(Protocol):
         """A photo, or ``None`` if missing or (when ``owner_id`` is given) someone else's."""
         ...
 
+    def get_many(self, photo_ids: Sequence[str], owner_id: str) -> list[Photo]:
+        """The owner's photos among these ids, in no particular order."""
+        ...
+
     def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None: ...
 
     def sizes(self, owner_id: str) -> set[int]: ...
 
-    def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page: ...
+    def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        """The timeline: neither trashed nor archived, newest first."""
+        ...
+
+    def trash_page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page: ...
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None: ...
 
@@ -117,15 +129,31 @@ class PhotoRepo(Protocol):
         """Move pending/processing/failed to processing; ``False`` if already ready or gone."""
         ...
 
-    def save_metadata(self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime) -> None: ...
+    def save_metadata(
+        self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime, place: Place | None
+    ) -> None: ...
+
+    def set_place(self, photo_id: str, place: Place | None) -> None: ...
+
+    def unplaced(self, limit: int) -> list[Photo]:
+        """Photos with a position but no place name."""
+        ...
 
     def finish(self, photo_id: str, thumbhash: str | None, derivatives: list[Derivative]) -> None:
         """Record thumbnails and mark ready, in one transaction."""
         ...
 
-    def edit(self, photo_id: str, edit: PhotoEdit, sort_at: datetime | None) -> None: ...
+    def edit(self, photo_ids: Sequence[str], edit: PhotoEdit, sort_at: datetime | None) -> None: ...
 
-    def set_deleted(self, photo_id: str, deleted_at: datetime | None) -> None: ...
+    def set_deleted(self, photo_ids: Sequence[str], deleted_at: datetime | None) -> list[str]:
+        """Trash (or restore, with ``None``) photos; the ids whose state changed."""
+        ...
+
+    def trashed_before(self, cutoff: datetime, limit: int) -> list[str]: ...
+
+    def purge(self, photo_ids: Sequence[str], owner_id: str | None = None) -> Purged:
+        """Delete for good those of these photos that are in the trash."""
+        ...
 
     def add_derivative(self, derivative: Derivative) -> None: ...
 
@@ -142,6 +170,112 @@ class PhotoRepo(Protocol):
     def failures(self, owner_id: str, limit: int) -> list[Photo]: ...
 
     def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]: ...
+
+
+class PhotoAccess(Protocol):
+    def member_can_view(self, user_id: str, photo_id: str) -> bool:
+        """Whether an album shared with the user holds the photo."""
+        ...
+
+
+class AlbumRepo(PhotoAccess, Protocol):
+    def add(self, album: Album) -> None: ...
+
+    def get(self, album_id: str) -> Album | None: ...
+
+    def role(self, user_id: str, album_id: str) -> AlbumRole | None: ...
+
+    def visible(self, user_id: str, with_totals: bool) -> list[Album]: ...
+
+    def children(self, album_id: str) -> list[Album]: ...
+
+    def ancestors(self, album_id: str) -> list[Album]: ...
+
+    def subtree(self, album_id: str) -> list[str]: ...
+
+    def total_count(self, album_id: str) -> int: ...
+
+    def edit(self, album_id: str, edit: AlbumEdit, now: datetime) -> None: ...
+
+    def delete(self, album_id: str) -> None: ...
+
+    def add_photos(
+        self, album_id: str, photo_ids: Sequence[str], user_id: str, now: datetime
+    ) -> list[str]: ...
+
+    def remove_photos(
+        self, album_id: str, photo_ids: Sequence[str], added_by: str | None, now: datetime
+    ) -> list[str]: ...
+
+    def move_photos(self, album_id: str, photo_ids: Sequence[str], before: str | None) -> None: ...
+
+    def photos_page(
+        self,
+        album_ids: Sequence[str],
+        order: AlbumOrder,
+        limit: int,
+        after: TimelineCursor | None,
+    ) -> Page: ...
+
+    def of_photo(self, user_id: str, photo_id: str) -> list[Album]: ...
+
+    def holds(self, album_id: str, photo_id: str) -> bool: ...
+
+    def members(self, album_id: str) -> list[Member]: ...
+
+    def set_member(self, album_id: str, user_id: str, role: AlbumRole, now: datetime) -> None: ...
+
+    def remove_member(self, album_id: str, user_id: str) -> bool: ...
+
+
+class ShareRepo(Protocol):
+    def add(self, link: ShareLink, token_hash: str, password_hash: str | None) -> None: ...
+
+    def by_token_hash(self, token_hash: str) -> tuple[ShareLink, str | None] | None: ...
+
+    def of_owner(self, owner_id: str) -> list[ShareLink]: ...
+
+    def delete(self, link_id: str, owner_id: str) -> bool: ...
+
+
+class SearchIndex(Protocol):
+    def search(
+        self,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
+        order: SearchOrder,
+        limit: int,
+        after: TimelineCursor | None,
+    ) -> Page: ...
+
+    def count(
+        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None, cap: int
+    ) -> int: ...
+
+    def buckets(
+        self,
+        owner_id: str,
+        filters: SearchFilters | None,
+        album_ids: Sequence[str] | None,
+        by_day: bool,
+    ) -> list[tuple[str, int]]: ...
+
+
+class Geocoder(Protocol):
+    def place(self, lat: float, lon: float) -> Place | None:
+        """The nearest named place, from data on disk (never the network)."""
+        ...
+
+    def timezone(self, lat: float, lon: float) -> str | None:
+        """The IANA time zone at a position (``None`` at sea, far from any)."""
+        ...
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str) -> bool:
+        """Count one attempt; ``False`` once ``key`` has used up its attempts for now."""
+        ...
 
 
 class UserRepo(Protocol):

@@ -24,8 +24,10 @@ from albumen.ports import (
     BlobStore,
     Cache,
     Clock,
+    Geocoder,
     JobQueue,
     MetadataReader,
+    PhotoAccess,
     PhotoRepo,
     StagedFile,
     Thumbnailer,
@@ -33,11 +35,14 @@ from albumen.ports import (
 from albumen.services.importer import Imported, Importer, Reader
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.trash import TrashService
 from albumen.services.users import UserService
 from tests.fakes import (
+    FakeAlbums,
     FakeBlobStore,
     FakeCache,
     FakeClock,
+    FakeGeocoder,
     FakePhotoRepo,
     FakeQueue,
     FakeReader,
@@ -55,6 +60,8 @@ class World:
     reader: FakeReader = field(default_factory=FakeReader)
     thumbnailer: FakeThumbnailer = field(default_factory=FakeThumbnailer)
     cache: FakeCache = field(default_factory=FakeCache)
+    albums: FakeAlbums = field(default_factory=FakeAlbums)
+    geocoder: FakeGeocoder = field(default_factory=FakeGeocoder)
 
     def __post_init__(self) -> None:
         self.blobs = FakeBlobStore(self.clock)
@@ -66,8 +73,15 @@ class World:
         reader: MetadataReader = self.reader
         thumbnailer: Thumbnailer = self.thumbnailer
         cache: Cache = self.cache
-        self.photos = PhotoService(repo, blobs, queue, thumbnailer, cache, clock, 10_000)
-        self.processing = ProcessingService(repo, blobs, reader, thumbnailer, queue, clock)
+        access: PhotoAccess = self.albums
+        geocoder: Geocoder = self.geocoder
+        self.photos = PhotoService(repo, access, blobs, queue, thumbnailer, cache, clock, 10_000)
+        self.processing = ProcessingService(
+            repo, blobs, reader, thumbnailer, geocoder, queue, clock
+        )
+        self.trash = TrashService(
+            self.photos, repo, blobs, clock, timedelta(days=30), timedelta(hours=1)
+        )
 
     def staged(self, data: bytes = JPEG) -> StagedFile:
         writer = self.photos.stage()
@@ -195,9 +209,10 @@ def test_timeline_limit_and_edits_are_checked(world: World) -> None:
 
 def test_trash_hides_from_the_timeline_and_restore_brings_back(world: World) -> None:
     photo = world.photos.ingest("alice", "a.jpg", world.staged()).photo
-    world.photos.trash("alice", photo.id)
+    assert world.trash.trash("alice", [photo.id]) == [photo.id]
+    assert world.trash.trash("alice", [photo.id]) == []  # already there
     assert world.photos.timeline("alice", 10, None).photos == []
-    world.photos.restore("alice", photo.id)
+    world.trash.restore("alice", [photo.id])
     assert [p.id for p in world.photos.timeline("alice", 10, None).photos] == [photo.id]
 
 

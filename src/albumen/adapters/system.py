@@ -25,3 +25,16 @@ class Argon2Hasher:
             return self._hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+class MemoryRateLimiter:
+    """A moving-window limit per key (``limits`` in process memory; Redis when scaled out)."""
+
+    def __init__(self, rule: str) -> None:
+        from limits import parse, storage, strategies
+
+        self._item = parse(rule)
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def hit(self, key: str) -> bool:
+        return bool(self._limiter.hit(self._item, key))

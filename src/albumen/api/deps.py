@@ -9,14 +9,38 @@ from starlette.concurrency import run_in_threadpool
 
 from albumen.domain.errors import Unauthorized
 from albumen.domain.users import User
+from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
 from albumen.services.photos import PhotoService
+from albumen.services.search import SearchService
+from albumen.services.shares import ShareService
+from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
 
 
 async def photos(request: Request) -> PhotoService:
     service: PhotoService = request.app.state.services.photos
+    return service
+
+
+async def albums(request: Request) -> AlbumService:
+    service: AlbumService = request.app.state.services.albums
+    return service
+
+
+async def search(request: Request) -> SearchService:
+    service: SearchService = request.app.state.services.search
+    return service
+
+
+async def shares(request: Request) -> ShareService:
+    service: ShareService = request.app.state.services.shares
+    return service
+
+
+async def trash(request: Request) -> TrashService:
+    service: TrashService = request.app.state.services.trash
     return service
 
 
@@ -45,4 +69,8 @@ async def current_user(request: Request) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 Photos = Annotated[PhotoService, Depends(photos)]
 Uploads = Annotated[UploadService, Depends(uploads)]
+Albums = Annotated[AlbumService, Depends(albums)]
+Search = Annotated[SearchService, Depends(search)]
+Shares = Annotated[ShareService, Depends(shares)]
+Trash = Annotated[TrashService, Depends(trash)]
 Jobs = Annotated[JobService, Depends(jobs)]

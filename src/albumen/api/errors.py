@@ -14,9 +14,11 @@ from albumen.domain.errors import (
     Conflict,
     CorruptMedia,
     Forbidden,
+    Gone,
     IntegrityError,
     InvalidInput,
     NotFound,
+    RateLimited,
     TooLarge,
     Unauthorized,
     UnsupportedMedia,
@@ -31,6 +33,8 @@ STATUS: list[tuple[type[AlbumenError], int]] = [
     (Conflict, 409),
     (Unauthorized, 401),
     (Forbidden, 403),
+    (Gone, 410),
+    (RateLimited, 429),
     (ChecksumMismatch, 460),  # tus checksum extension
     (UnsupportedMedia, 415),
     (TooLarge, 413),
@@ -40,8 +44,11 @@ STATUS: list[tuple[type[AlbumenError], int]] = [
 ]
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "request_id": request_id.get()}}
+def error_response(
+    status: int, code: str, message: str, details: dict[str, object] | None = None
+) -> JSONResponse:
+    error = {"code": code, "message": message, "request_id": request_id.get()}
+    body = {"error": error | (details or {})}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -55,7 +62,7 @@ async def _albumen_error(_request: Request, error: Exception) -> JSONResponse:
     status = status_of(error)
     if status >= 500:
         log.error("request failed", extra={"code": error.code}, exc_info=error)
-    return error_response(status, error.code, error.message)
+    return error_response(status, error.code, error.message, error.details)
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

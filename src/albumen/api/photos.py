@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from albumen.api.deps import CurrentUser, Photos
+from albumen.api.albums import AlbumOut
+from albumen.api.deps import Albums, CurrentUser, Photos, Trash
 from albumen.api.errors import error_response
 from albumen.api.http import (
     IMMUTABLE,
@@ -19,9 +20,19 @@ from albumen.api.http import (
     parse_range,
 )
 from albumen.api.multipart import stream_file_field
-from albumen.api.schemas import PhotoOut, PhotoPage, PhotoPatch, decode_cursor, encode_cursor
+from albumen.api.schemas import (
+    BulkPatch,
+    ChangedIds,
+    PhotoIds,
+    PhotoOut,
+    PhotoPage,
+    PhotoPatch,
+    decode_cursor,
+    encode_cursor,
+)
 from albumen.domain.errors import TooLarge
-from albumen.domain.photos import PhotoEdit
+from albumen.domain.photos import Photo
+from albumen.services.photos import PhotoService
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
@@ -63,38 +74,64 @@ def timeline(
     )
 
 
+@router.patch("", status_code=204)
+def edit_photos(patch: BulkPatch, user: CurrentUser, photos: Photos) -> Response:
+    """One edit (favorite, archived, tags, ...) to several of the user's photos at once."""
+    photos.edit_many(user.id, patch.ids, patch.edit())
+    return Response(status_code=204)
+
+
+@router.post("/trash", response_model=ChangedIds)
+def trash_photos(body: PhotoIds, user: CurrentUser, trash: Trash) -> ChangedIds:
+    return ChangedIds(ids=trash.trash(user.id, body.ids))
+
+
+@router.post("/restore", response_model=ChangedIds)
+def restore_photos(body: PhotoIds, user: CurrentUser, trash: Trash) -> ChangedIds:
+    return ChangedIds(ids=trash.restore(user.id, body.ids))
+
+
 @router.get("/{photo_id}", response_model=PhotoOut)
 def get_photo(photo_id: str, user: CurrentUser, photos: Photos) -> PhotoOut:
-    return PhotoOut.of(photos.get(user.id, photo_id))
+    """One photo: the user's own, or one in an album shared with them."""
+    return PhotoOut.of(photos.viewable(user.id, photo_id))
 
 
 @router.patch("/{photo_id}", response_model=PhotoOut)
 def edit_photo(photo_id: str, patch: PhotoPatch, user: CurrentUser, photos: Photos) -> PhotoOut:
-    edit = PhotoEdit(
-        favorite=patch.favorite, description=patch.description, taken_at=patch.taken_at
-    )
-    return PhotoOut.of(photos.edit(user.id, photo_id, edit))
+    return PhotoOut.of(photos.edit(user.id, photo_id, patch.edit()))
 
 
 @router.delete("/{photo_id}", status_code=204)
-def trash_photo(photo_id: str, user: CurrentUser, photos: Photos) -> Response:
-    photos.trash(user.id, photo_id)
+def trash_photo(photo_id: str, user: CurrentUser, trash: Trash) -> Response:
+    trash.trash(user.id, [photo_id])
     return Response(status_code=204)
 
 
 @router.post("/{photo_id}/restore", response_model=PhotoOut)
-def restore_photo(photo_id: str, user: CurrentUser, photos: Photos) -> PhotoOut:
-    return PhotoOut.of(photos.restore(user.id, photo_id))
+def restore_photo(photo_id: str, user: CurrentUser, trash: Trash, photos: Photos) -> PhotoOut:
+    trash.restore(user.id, [photo_id])
+    return PhotoOut.of(photos.get(user.id, photo_id))
+
+
+@router.get("/{photo_id}/albums", response_model=list[AlbumOut])
+def albums_of_photo(photo_id: str, user: CurrentUser, albums: Albums) -> list[AlbumOut]:
+    """The albums the user can see that hold this photo."""
+    return [AlbumOut.of(album) for album in albums.of_photo(user.id, photo_id)]
 
 
 @router.get("/{photo_id}/original")
 def original(photo_id: str, request: Request, user: CurrentUser, photos: Photos) -> Response:
     """The bytes as uploaded. Range requests, strong ETag, immutable caching."""
-    photo = photos.get(user.id, photo_id)
+    return send_original(photos.viewable(user.id, photo_id), request, photos, IMMUTABLE)
+
+
+def send_original(photo: Photo, request: Request, photos: PhotoService, caching: str) -> Response:
+    """An original's bytes, whole or in a range, with its ETag and ``caching``."""
     etag = f'"{photo.sha256}"'
     headers = {
         "ETag": etag,
-        "Cache-Control": IMMUTABLE,
+        "Cache-Control": caching,
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(photo.filename),
     }

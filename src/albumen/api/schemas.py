@@ -5,19 +5,28 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from albumen.domain.errors import InvalidInput
-from albumen.domain.photos import Photo, TimelineCursor
+from albumen.domain.photos import Photo, PhotoEdit, TimelineCursor
 from albumen.services.jobs import JobsOverview
+
+
+class PlaceOut(BaseModel):
+    label: str
+    city: str
+    region: str
+    country: str
+    country_code: str
 
 
 class LocationOut(BaseModel):
     lat: float
     lon: float
     alt: float | None
-    place: str | None = None
+    place: PlaceOut | None = None
 
 
 class CameraOut(BaseModel):
@@ -52,6 +61,7 @@ class PhotoOut(BaseModel):
     error: str | None
     tags: list[str]
     favorite: bool
+    archived: bool
     description: str | None
     thumbhash: str | None
     created_at: datetime
@@ -78,7 +88,7 @@ class PhotoOut(BaseModel):
             taken_at=taken.isoformat() if taken else None,
             taken_at_utc=_utc(taken.utc) if taken else None,
             taken_at_source=taken.source if taken else None,
-            location=LocationOut(lat=where.lat, lon=where.lon, alt=where.alt) if where else None,
+            location=_location(photo) if where else None,
             camera=CameraOut(
                 make=camera.make if camera else None,
                 model=camera.model if camera else None,
@@ -92,8 +102,9 @@ class PhotoOut(BaseModel):
             ),
             status=photo.status.value,
             error=photo.error,
-            tags=[],
+            tags=list(photo.tags),
             favorite=photo.favorite,
+            archived=photo.archived,
             description=photo.description,
             thumbhash=photo.thumbhash,
             created_at=_utc(photo.created_at),
@@ -101,6 +112,26 @@ class PhotoOut(BaseModel):
             deleted_at=_utc(photo.deleted_at),
             duplicate=duplicate,
         )
+
+
+def _location(photo: Photo) -> LocationOut:
+    where = photo.metadata.location if photo.metadata else None
+    assert where is not None
+    place = photo.place
+    return LocationOut(
+        lat=where.lat,
+        lon=where.lon,
+        alt=where.alt,
+        place=PlaceOut(
+            label=place.label,
+            city=place.city,
+            region=place.region,
+            country=place.country,
+            country_code=place.country_code,
+        )
+        if place and place.city
+        else None,
+    )
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -112,12 +143,41 @@ class PhotoPage(BaseModel):
     next_cursor: str | None
 
 
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PhotoId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
 class PhotoPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     favorite: bool | None = None
+    archived: bool | None = None
     description: str | None = Field(None, max_length=10_000)
     taken_at: AwareDatetime | None = None
+    tags: list[Tag] | None = Field(None, max_length=100, description="The user's own tags.")
+
+    def edit(self) -> PhotoEdit:
+        return PhotoEdit(
+            favorite=self.favorite,
+            archived=self.archived,
+            description=self.description,
+            taken_at=self.taken_at,
+            tags=None if self.tags is None else tuple(self.tags),
+        )
+
+
+class PhotoIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[PhotoId] = Field(min_length=1, max_length=1000)
+
+
+class BulkPatch(PhotoPatch):
+    ids: list[PhotoId] = Field(min_length=1, max_length=1000)
+
+
+class ChangedIds(BaseModel):
+    ids: list[str] = Field(description="The ids this request changed (others already were so).")
 
 
 class FailureOut(BaseModel):
@@ -151,8 +211,8 @@ class JobsOut(BaseModel):
 def encode_cursor(cursor: TimelineCursor | None) -> str | None:
     if cursor is None:
         return None
-    raw = f"{cursor.sort_at.isoformat()}|{cursor.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    raw = f"{cursor.doc_id}" if cursor.rank is None else f"{cursor.doc_id}|{cursor.rank!r}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(text: str | None) -> TimelineCursor | None:
@@ -160,7 +220,7 @@ def decode_cursor(text: str | None) -> TimelineCursor | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        stamp, _, photo_id = raw.partition("|")
-        return TimelineCursor(datetime.fromisoformat(stamp), photo_id)
+        doc_id, _, rank = raw.partition("|")
+        return TimelineCursor(int(doc_id), float(rank) if rank else None)
     except (binascii.Error, UnicodeDecodeError, ValueError) as err:
         raise InvalidInput("the cursor is not one this server gave out", code="bad_cursor") from err

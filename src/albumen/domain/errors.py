@@ -12,6 +12,7 @@ class AlbumenError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details: dict[str, object] = {}
         if code is not None:
             self.code = code
 
@@ -30,6 +31,16 @@ class Unauthorized(AlbumenError):
 
 class Forbidden(AlbumenError):
     code = "forbidden"
+
+
+class Gone(AlbumenError):
+    """It existed, and is no longer available (an expired share link)."""
+
+    code = "gone"
+
+
+class RateLimited(AlbumenError):
+    code = "rate_limited"
 
 
 class InvalidInput(AlbumenError):

@@ -10,6 +10,8 @@ class JobName(StrEnum):
     PROCESS_PHOTO = "process_photo"  # metadata, then thumbnails; later ML
     SWEEP_BLOBS = "sweep_blobs"
     EXPIRE_UPLOADS = "expire_uploads"
+    EXPIRE_TRASH = "expire_trash"  # delete for good what stayed in the trash too long
+    LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
 
 
 class Outcome(StrEnum):

@@ -47,6 +47,17 @@ _BY_MIME = {
 }
 
 
+_ALIASES = {"jpg": "jpeg", "tif": "tiff", "heif": "heic"}
+
+
+def media_named(name: str) -> tuple[MediaType, ...]:
+    """The media types a user means by ``jpeg``, ``heic``, ``nef`` or ``raw`` (none if unknown)."""
+    wanted = _ALIASES.get(name.lower(), name.lower())
+    if wanted == "raw":
+        return tuple(media for media in _BY_MIME.values() if media.is_raw)
+    return tuple(media for media in _BY_MIME.values() if media.format.lower() == wanted)
+
+
 def media_type(mime: str) -> MediaType:
     """The media type a stored photo was sniffed as, from its recorded MIME type."""
     try:

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DATE_RE = re.compile(
     r"^\s*(?P<y>\d{4})[:\-](?P<mo>\d{2})[:\-](?P<d>\d{2})"
@@ -108,6 +109,15 @@ def parse_datetime(raw: object, subsec: object = None, offset: object = None) ->
     # A malformed suffix (seen: ".60:04:00") leaves the offset unknown rather than guessed.
     minutes = parse_offset(rest) if rest else parse_offset(offset)
     return TakenAt(local=local, offset_minutes=minutes, source="")
+
+
+def zone_offset_minutes(zone: str, local: datetime) -> int | None:
+    """The UTC offset, in minutes, of an IANA time zone at a wall-clock time there."""
+    try:
+        offset = local.replace(tzinfo=ZoneInfo(zone)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return None if offset is None else int(offset.total_seconds()) // 60
 
 
 def parse_offset(raw: object) -> int | None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.places import Place
+
+EPOCH = datetime(1970, 1, 1)
+_SALT_BITS = 10
 
 
 class PhotoStatus(StrEnum):
@@ -51,6 +55,10 @@ class Photo:
     description: str | None = None
     thumbhash: str | None = None
     deleted_at: datetime | None = None
+    doc_id: int = 0
+    archived: bool = False
+    place: Place | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def trashed(self) -> bool:
@@ -95,14 +103,19 @@ class PhotoEdit:
     """A user's correction. ``None`` fields are left as they are."""
 
     favorite: bool | None = None
+    archived: bool | None = None
     description: str | None = None
     taken_at: datetime | None = None  # aware: local time with its offset
+    tags: tuple[str, ...] | None = None  # the user's own tags, replacing the previous ones
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineCursor:
-    sort_at: datetime
-    id: str
+    """Where a page ended: the ``doc_id`` of its last photo (and its place in an album's manual
+    order, or its search score: whatever orders the page before the doc_id)."""
+
+    doc_id: int
+    rank: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +125,29 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class Purged:
+    """Photos deleted for good, and the blobs they (and their thumbnails) used."""
+
+    photo_ids: list[str]
+    hashes: set[str]
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     photo: Photo
     duplicate: bool
+
+
+def sort_key(sort_at: datetime, salt: int = 0) -> int:
+    """The timeline order as one integer: milliseconds since 1970 of ``sort_at``, shifted left to
+    leave room for a salt that tells photos of the same millisecond apart. Larger is newer."""
+    ms = (sort_at - EPOCH) // timedelta(milliseconds=1)
+    return ms << _SALT_BITS | (salt & ((1 << _SALT_BITS) - 1))
+
+
+def sort_key_bounds(start: datetime | None, end: datetime | None) -> tuple[int | None, int | None]:
+    """``doc_id`` bounds (inclusive, exclusive) for photos sorted at ``start <= t < end``."""
+    return (
+        None if start is None else sort_key(start),
+        None if end is None else sort_key(end),
+    )

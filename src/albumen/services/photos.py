@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from albumen.ports import (
     Cache,
     Clock,
     JobQueue,
+    PhotoAccess,
     PhotoRepo,
     StagedFile,
     StagingWriter,
@@ -49,6 +50,7 @@ class PhotoService:
     def __init__(
         self,
         photos: PhotoRepo,
+        access: PhotoAccess,
         blobs: BlobStore,
         queue: JobQueue,
         thumbnailer: Thumbnailer,
@@ -57,6 +59,7 @@ class PhotoService:
         max_upload_bytes: int,
     ) -> None:
         self._photos = photos
+        self._access = access
         self._blobs = blobs
         self._queue = queue
         self._thumbnailer = thumbnailer
@@ -98,36 +101,50 @@ class PhotoService:
         return self._photos.sizes(owner_id)
 
     def get(self, owner_id: str, photo_id: str) -> Photo:
+        """One of the user's own photos."""
         photo = self._photos.get(photo_id, owner_id)
         if photo is None:
             raise NotFound("no such photo", code="photo_not_found")
         return photo
 
+    def viewable(self, user_id: str, photo_id: str) -> Photo:
+        """A photo the user owns, or one in an album shared with them (not trashed)."""
+        photo = self._photos.get(photo_id)
+        if photo is None or (
+            photo.owner_id != user_id
+            and (photo.trashed or not self._access.member_can_view(user_id, photo_id))
+        ):
+            raise NotFound("no such photo", code="photo_not_found")
+        return photo
+
+    def owned(self, owner_id: str, photo_ids: Sequence[str]) -> list[Photo]:
+        """The user's photos with these ids; ``NotFound`` naming any that are not theirs."""
+        found = self._photos.get_many(list(dict.fromkeys(photo_ids)), owner_id)
+        missing = set(photo_ids) - {photo.id for photo in found}
+        if missing:
+            error = NotFound(f"no such photo: {', '.join(sorted(missing))}", code="photo_not_found")
+            error.details["ids"] = sorted(missing)
+            raise error
+        return found
+
     def timeline(self, owner_id: str, limit: int, cursor: TimelineCursor | None) -> Page:
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+        check_limit(limit)
         return self._photos.page(owner_id, limit, cursor)
 
     def edit(self, owner_id: str, photo_id: str, edit: PhotoEdit) -> Photo:
-        self.get(owner_id, photo_id)
+        self.edit_many(owner_id, [photo_id], edit)
+        return self.get(owner_id, photo_id)
+
+    def edit_many(self, owner_id: str, photo_ids: Sequence[str], edit: PhotoEdit) -> None:
+        """Apply one edit to several photos (all the user's own, or nothing happens)."""
+        self.owned(owner_id, photo_ids)
         sort_at = None
         if edit.taken_at is not None:
             offset = edit.taken_at.utcoffset()
             if offset is None:
                 raise InvalidInput("taken_at needs a UTC offset", code="invalid_taken_at")
             sort_at = (edit.taken_at - offset).replace(tzinfo=None)
-        self._photos.edit(photo_id, edit, sort_at)
-        return self.get(owner_id, photo_id)
-
-    def trash(self, owner_id: str, photo_id: str) -> None:
-        photo = self.get(owner_id, photo_id)
-        if not photo.trashed:
-            self._photos.set_deleted(photo_id, self._clock.now())
-
-    def restore(self, owner_id: str, photo_id: str) -> Photo:
-        self.get(owner_id, photo_id)
-        self._photos.set_deleted(photo_id, None)
-        return self.get(owner_id, photo_id)
+        self._photos.edit(photo_ids, edit, sort_at)
 
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
         return self._blobs.iter_range(photo.sha256, start, end)
@@ -139,22 +156,28 @@ class PhotoService:
         cached = self.cached_thumbnail(owner_id, photo_id, size, fmt)
         if cached is not None:
             return cached
-        key = _thumb_key(owner_id, photo_id, size, fmt)
-        photo = self.get(owner_id, photo_id)
+        return self.thumbnail_of(self.viewable(owner_id, photo_id), size, fmt)
+
+    def thumbnail_of(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> ThumbnailBytes:
+        """Thumbnail bytes of a photo the caller may see: from memory, the store, or made now."""
+        key = _thumb_key(photo.id, size, fmt)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return ThumbnailBytes(cached[100:], cached[36:100].decode(), fmt.mime)
         derivative = self._photos.derivative(photo.id, size, fmt) or self._render(photo, size, fmt)
         data = self._blobs.read(derivative.sha256)
-        self._cache.set(key, derivative.sha256.encode() + data)
+        self._cache.set(key, photo.owner_id.encode().ljust(36) + derivative.sha256.encode() + data)
         return ThumbnailBytes(data, derivative.sha256, fmt.mime)
 
     def cached_thumbnail(
         self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
     ) -> ThumbnailBytes | None:
-        """A thumbnail from memory, without I/O; ``None`` on a miss. The key holds the owner,
-        so a hit is also proof of ownership."""
-        cached = self._cache.get(_thumb_key(owner_id, photo_id, size, fmt))
-        if cached is None:
+        """The owner's thumbnail from memory, without I/O; ``None`` on a miss or when someone
+        else asks (their access is checked on every request, so a revoked share cuts at once)."""
+        cached = self._cache.get(_thumb_key(photo_id, size, fmt))
+        if cached is None or cached[:36].decode().rstrip() != owner_id:
             return None
-        return ThumbnailBytes(cached[64:], cached[:64].decode(), fmt.mime)
+        return ThumbnailBytes(cached[100:], cached[36:100].decode(), fmt.mime)
 
     def _render(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> Derivative:
         if photo.status is PhotoStatus.FAILED:
@@ -179,5 +202,10 @@ def store_rendition(blobs: BlobStore, photo_id: str, rendition: Rendition) -> De
     )
 
 
-def _thumb_key(owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> str:
-    return f"thumb:{owner_id}:{photo_id}:{size.value}:{fmt.value}"
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+
+
+def _thumb_key(photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> str:
+    return f"thumb:{photo_id}:{size.value}:{fmt.value}"

@@ -7,16 +7,19 @@ Every job takes an id, re-reads state, is idempotent and returns an ``Outcome``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from albumen.domain.errors import AlbumenError
 from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.media import media_type
-from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.metadata import PhotoMetadata, TakenAt, zone_offset_minutes
 from albumen.domain.photos import Photo, PhotoStatus, ThumbFormat, ThumbSize
+from albumen.domain.places import Place
 from albumen.ports import (
     BlobStore,
     Clock,
+    Geocoder,
     JobQueue,
     MetadataReader,
     PhotoRepo,
@@ -36,12 +39,14 @@ class ProcessingService:
         blobs: BlobStore,
         reader: MetadataReader,
         thumbnailer: Thumbnailer,
+        geocoder: Geocoder,
         queue: JobQueue,
         clock: Clock,
     ) -> None:
         self._photos = photos
         self._blobs = blobs
         self._reader = reader
+        self._geocoder = geocoder
         self._thumbnailer = thumbnailer
         self._queue = queue
         self._clock = clock
@@ -67,13 +72,41 @@ class ProcessingService:
     def _process(self, photo: Photo) -> None:
         path = self._blobs.local_path(photo.sha256)
         media = media_type(photo.mime)
-        metadata = self._reader.read(path, media)
-        self._photos.save_metadata(photo.id, metadata, _sort_at(metadata, photo))
+        metadata, place = self._locate(self._reader.read(path, media))
+        self._photos.save_metadata(photo.id, metadata, _sort_at(metadata, photo), place)
         sizes = [ThumbSize.THUMB, ThumbSize.PREVIEW]
         renditions = self._thumbnailer.render(path, media, sizes, ThumbFormat.WEBP)
         derivatives = [store_rendition(self._blobs, photo.id, r) for r in renditions]
         thumb = next(r for r in renditions if r.size is ThumbSize.THUMB)
         self._photos.finish(photo.id, self._thumbnailer.placeholder(thumb), derivatives)
+
+    def _locate(self, metadata: PhotoMetadata) -> tuple[PhotoMetadata, Place | None]:
+        """The place name of the GPS position; and, for a date taken without a UTC offset,
+        the offset of the time zone at that position."""
+        where, taken = metadata.location, metadata.taken_at
+        if where is None:
+            return metadata, None
+        place = self._geocoder.place(where.lat, where.lon)
+        if taken is None or taken.offset_minutes is not None:
+            return metadata, place
+        zone = self._geocoder.timezone(where.lat, where.lon)
+        offset = None if zone is None else zone_offset_minutes(zone, taken.local)
+        if offset is None:
+            return metadata, place
+        source = f"{taken.source}; offset of {zone} at the GPS position"
+        return replace(metadata, taken_at=TakenAt(taken.local, offset, source)), place
+
+    def locate_missing(self, batch: int = 500) -> int:
+        """Name the places of photos located before place names were looked up."""
+        done = 0
+        while found := self._photos.unplaced(batch):
+            for photo in found:
+                where = photo.metadata.location if photo.metadata else None
+                if where is not None:
+                    place = self._geocoder.place(where.lat, where.lon)
+                    self._photos.set_place(photo.id, place or _NOWHERE)
+            done += len(found)
+        return done
 
     def recover(self) -> int:
         """Queue again every photo whose processing had not ended (after a crash or restart)."""
@@ -83,6 +116,9 @@ class ProcessingService:
         if unfinished:
             log.info("requeued unfinished photos", extra={"count": len(unfinished)})
         return len(unfinished)
+
+
+_NOWHERE = Place("", "", "", "")  # a position no place is near (open sea): looked up once
 
 
 def _sort_at(metadata: PhotoMetadata, photo: Photo) -> datetime:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Select, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.tables import derivatives, photos
+from albumen.adapters.db.tables import derivatives, photo_tags, photos, places
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
     Derivative,
@@ -19,12 +21,53 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    Purged,
     ThumbFormat,
     ThumbSize,
     TimelineCursor,
+    sort_key,
 )
+from albumen.domain.places import Place
 
 _UNFINISHED = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
+_SALT_TRIES = 8
+T = TypeVar("T")
+
+
+def photo_query() -> Select[Any]:
+    """Photos with their place: what ``photo_rows`` turns into ``Photo`` objects."""
+    return select(
+        photos,
+        places.c.city,
+        places.c.region,
+        places.c.country,
+        places.c.country_code,
+    ).select_from(photos.outerjoin(places, places.c.id == photos.c.place_id))
+
+
+def photo_rows(conn: Connection, query: Select[Any]) -> list[Photo]:
+    """Run a ``photo_query`` and attach every photo's tags with one more query (never N+1)."""
+    rows = conn.execute(query).all()
+    tags: dict[str, list[str]] = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), 500):
+        found = select(photo_tags.c.photo_id, photo_tags.c.tag).where(
+            photo_tags.c.photo_id.in_(ids[start : start + 500])
+        )
+        for photo_id, tag in conn.execute(found.order_by(photo_tags.c.tag)):
+            tags.setdefault(photo_id, []).append(tag)
+    return [_photo(row, tuple(tags.get(row.id, ()))) for row in rows]
+
+
+def with_fresh_key(attempt: Callable[[int], T]) -> T:
+    """Run ``attempt(salt)`` until its sort key is unique (same-millisecond photos collide)."""
+    for _ in range(_SALT_TRIES - 1):
+        try:
+            return attempt(random.randrange(1 << 10))
+        except IntegrityError as err:
+            if "doc_id" not in str(err.orig):
+                raise
+    return attempt(random.randrange(1 << 10))
 
 
 class SqlPhotoRepo:
@@ -45,25 +88,39 @@ class SqlPhotoRepo:
         )
         columns = ("id", "owner_id", "filename", "mime", "size", "sha256", "created_at", "sort_at")
         values = {name: getattr(photo, name) for name in columns} | {"status": photo.status.value}
-        try:
+
+        def insert_with(salt: int) -> None:
             with writing(self._engine) as conn:
-                conn.execute(insert(photos).values(values))
+                conn.execute(insert(photos).values({**values, "doc_id": sort_key(now, salt)}))
+
+        try:
+            with_fresh_key(insert_with)
         except IntegrityError:  # the owner already has these bytes: the first one wins
             existing = self.find_by_hash(new.owner_id, new.sha256)
             if existing is None:
                 raise
             return existing, False
-        return photo, True
+        return self.get(photo.id) or photo, True
 
     def get(self, photo_id: str, owner_id: str | None = None) -> Photo | None:
-        query = select(photos).where(photos.c.id == photo_id)
+        query = photo_query().where(photos.c.id == photo_id)
         if owner_id is not None:
             query = query.where(photos.c.owner_id == owner_id)
         return self._one(query)
 
+    def get_many(self, photo_ids: Sequence[str], owner_id: str) -> list[Photo]:
+        """The owner's photos among these ids, in no particular order."""
+        found: list[Photo] = []
+        with self._engine.connect() as conn:
+            for start in range(0, len(photo_ids), 500):
+                batch = photo_ids[start : start + 500]
+                query = photo_query().where(photos.c.id.in_(batch), photos.c.owner_id == owner_id)
+                found.extend(photo_rows(conn, query))
+        return found
+
     def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None:
         return self._one(
-            select(photos).where(photos.c.owner_id == owner_id, photos.c.sha256 == sha256)
+            photo_query().where(photos.c.owner_id == owner_id, photos.c.sha256 == sha256)
         )
 
     def sizes(self, owner_id: str) -> set[int]:
@@ -72,25 +129,38 @@ class SqlPhotoRepo:
             return set(conn.execute(query).scalars())
 
     def page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        """The timeline: not trashed, not archived, newest first."""
         query = (
-            select(photos)
-            .where(photos.c.owner_id == owner_id, photos.c.deleted_at.is_(None))
-            .order_by(photos.c.sort_at.desc(), photos.c.id.desc())
+            photo_query()
+            .where(
+                photos.c.owner_id == owner_id,
+                photos.c.deleted_at.is_(None),
+                photos.c.archived.is_(False),
+            )
+            .order_by(photos.c.doc_id.desc())
             .limit(limit + 1)
         )
         if after is not None:
-            query = query.where(
-                or_(
-                    photos.c.sort_at < after.sort_at,
-                    and_(photos.c.sort_at == after.sort_at, photos.c.id < after.id),
-                )
-            )
+            query = query.where(photos.c.doc_id < after.doc_id)
+        return self._page(query, limit)
+
+    def trash_page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
+        query = (
+            photo_query()
+            .where(photos.c.owner_id == owner_id, photos.c.deleted_at.is_not(None))
+            .order_by(photos.c.doc_id.desc())
+            .limit(limit + 1)
+        )
+        if after is not None:
+            query = query.where(photos.c.doc_id < after.doc_id)
+        return self._page(query, limit)
+
+    def _page(self, query: Select[Any], limit: int) -> Page:
         with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        found = [_photo(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        cursor = TimelineCursor(found[-1].sort_at, found[-1].id) if more and found else None
-        return Page(photos=found, next_cursor=cursor)
+            found = photo_rows(conn, query)
+        more = len(found) > limit
+        found = found[:limit]
+        return Page(photos=found, next_cursor=TimelineCursor(found[-1].doc_id) if more else None)
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._update(photo_id, status=status.value, error=error)
@@ -104,8 +174,40 @@ class SqlPhotoRepo:
             )
         return result.rowcount == 1
 
-    def save_metadata(self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime) -> None:
-        self._update(photo_id, sort_at=sort_at, **_metadata_values(metadata))
+    def save_metadata(
+        self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime, place: Place | None
+    ) -> None:
+        def save(salt: int) -> None:
+            with writing(self._engine) as conn:
+                place_id = _place_id(conn, place)
+                conn.execute(
+                    update(photos)
+                    .where(photos.c.id == photo_id)
+                    .values(
+                        sort_at=sort_at,
+                        doc_id=sort_key(sort_at, salt),
+                        place_id=place_id,
+                        **_metadata_values(metadata),
+                    )
+                )
+
+        with_fresh_key(save)
+
+    def set_place(self, photo_id: str, place: Place | None) -> None:
+        with writing(self._engine) as conn:
+            conn.execute(
+                update(photos)
+                .where(photos.c.id == photo_id)
+                .values(place_id=_place_id(conn, place))
+            )
+
+    def unplaced(self, limit: int) -> list[Photo]:
+        """Photos with a position but no place name (from before places were looked up)."""
+        query = (
+            photo_query().where(photos.c.lat.is_not(None), photos.c.place_id.is_(None)).limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return photo_rows(conn, query)
 
     def finish(self, photo_id: str, thumbhash: str | None, derivatives_: list[Derivative]) -> None:
         with writing(self._engine) as conn:
@@ -117,26 +219,62 @@ class SqlPhotoRepo:
                 .values(thumbhash=thumbhash, status=PhotoStatus.READY.value, error=None)
             )
 
-    def edit(self, photo_id: str, edit: PhotoEdit, sort_at: datetime | None) -> None:
-        values: dict[str, Any] = {}
-        if edit.favorite is not None:
-            values["favorite"] = edit.favorite
-        if edit.description is not None:
-            values["description"] = edit.description
-        if edit.taken_at is not None and sort_at is not None:
-            offset = edit.taken_at.utcoffset()
-            values |= {
-                "taken_local": edit.taken_at.replace(tzinfo=None),
-                "taken_offset_min": None if offset is None else int(offset.total_seconds()) // 60,
-                "taken_utc": sort_at,
-                "taken_source": "user",
-                "sort_at": sort_at,
-            }
-        if values:
-            self._update(photo_id, **values)
+    def edit(self, photo_ids: Sequence[str], edit: PhotoEdit, sort_at: datetime | None) -> None:
+        values = _edit_values(edit, sort_at)
 
-    def set_deleted(self, photo_id: str, deleted_at: datetime | None) -> None:
-        self._update(photo_id, deleted_at=deleted_at)
+        def save(salt: int) -> None:
+            with writing(self._engine) as conn:
+                if values:
+                    changes = values | ({"doc_id": sort_key(sort_at, salt)} if sort_at else {})
+                    conn.execute(update(photos).where(photos.c.id.in_(photo_ids)).values(changes))
+                if edit.tags is not None:
+                    _replace_user_tags(conn, photo_ids, edit.tags)
+
+        with_fresh_key(save)
+
+    def set_deleted(self, photo_ids: Sequence[str], deleted_at: datetime | None) -> list[str]:
+        """Trash (or restore, with ``None``) these photos; the ids whose state changed."""
+        column = photos.c.deleted_at
+        unchanged = column.is_(None) if deleted_at else column.is_not(None)
+        with writing(self._engine) as conn:
+            changed = list(
+                conn.execute(
+                    select(photos.c.id).where(photos.c.id.in_(photo_ids), unchanged)
+                ).scalars()
+            )
+            conn.execute(
+                update(photos).where(photos.c.id.in_(changed)).values(deleted_at=deleted_at)
+            )
+        return changed
+
+    def trashed_before(self, cutoff: datetime, limit: int) -> list[str]:
+        query = (
+            select(photos.c.id)
+            .where(photos.c.deleted_at.is_not(None), photos.c.deleted_at < cutoff)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def purge(self, photo_ids: Sequence[str], owner_id: str | None = None) -> Purged:
+        """Delete for good those of these photos that are in the trash (and the owner's, when
+        given). Returns what went, so that the caller can free blobs nothing else uses."""
+        query = select(photos.c.id, photos.c.sha256).where(
+            photos.c.id.in_(photo_ids), photos.c.deleted_at.is_not(None)
+        )
+        if owner_id is not None:
+            query = query.where(photos.c.owner_id == owner_id)
+        with writing(self._engine) as conn:
+            found = conn.execute(query).all()
+            ids = [row.id for row in found]
+            hashes = {row.sha256 for row in found}
+            hashes.update(
+                conn.execute(
+                    select(derivatives.c.sha256).where(derivatives.c.photo_id.in_(ids))
+                ).scalars()
+            )
+            conn.execute(delete(photos).where(photos.c.id.in_(ids)))
+        return Purged(photo_ids=ids, hashes=hashes)
 
     def add_derivative(self, derivative: Derivative) -> None:
         with writing(self._engine) as conn:
@@ -173,13 +311,13 @@ class SqlPhotoRepo:
 
     def failures(self, owner_id: str, limit: int) -> list[Photo]:
         query = (
-            select(photos)
+            photo_query()
             .where(photos.c.owner_id == owner_id, photos.c.status == PhotoStatus.FAILED.value)
             .order_by(photos.c.created_at.desc())
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [_photo(row) for row in conn.execute(query)]
+            return photo_rows(conn, query)
 
     def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]:
         query = (
@@ -191,10 +329,10 @@ class SqlPhotoRepo:
             counts = {PhotoStatus(status): n for status, n in conn.execute(query)}
         return {status: counts.get(status, 0) for status in PhotoStatus}
 
-    def _one(self, query: Any) -> Photo | None:
+    def _one(self, query: Select[Any]) -> Photo | None:
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else _photo(row)
+            found = photo_rows(conn, query.limit(1))
+        return found[0] if found else None
 
     def _update(self, photo_id: str, **values: Any) -> None:
         with writing(self._engine) as conn:
@@ -223,6 +361,60 @@ def _upsert_derivative(conn: Any, derivative: Derivative) -> None:
             **values,
         )
     )
+
+
+def _edit_values(edit: PhotoEdit, sort_at: datetime | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: getattr(edit, name)
+        for name in ("favorite", "archived", "description")
+        if getattr(edit, name) is not None
+    }
+    if edit.taken_at is not None and sort_at is not None:
+        offset = edit.taken_at.utcoffset()
+        values |= {
+            "taken_local": edit.taken_at.replace(tzinfo=None),
+            "taken_offset_min": None if offset is None else int(offset.total_seconds()) // 60,
+            "taken_utc": sort_at,
+            "taken_source": "user",
+            "sort_at": sort_at,
+        }
+    return values
+
+
+def _replace_user_tags(conn: Connection, photo_ids: Sequence[str], tags: Sequence[str]) -> None:
+    conn.execute(
+        delete(photo_tags).where(
+            photo_tags.c.photo_id.in_(photo_ids), photo_tags.c.source == "user"
+        )
+    )
+    rows = [
+        {"photo_id": photo_id, "tag": tag, "source": "user", "confidence": None}
+        for photo_id in photo_ids
+        for tag in dict.fromkeys(tags)
+    ]
+    if rows:
+        # a tag a model found already stays; the user's word for it is the same word
+        conn.execute(insert(photo_tags).prefix_with("OR IGNORE", dialect="sqlite"), rows)
+
+
+def _place_id(conn: Connection, place: Place | None) -> int | None:
+    if place is None:
+        return None
+    key = and_(
+        places.c.country_code == place.country_code,
+        places.c.region == place.region,
+        places.c.city == place.city,
+    )
+    found = conn.execute(select(places.c.id).where(key)).scalar()
+    if found is not None:
+        return int(found)
+    values = {
+        "city": place.city,
+        "region": place.region,
+        "country": place.country,
+        "country_code": place.country_code,
+    }
+    return int(conn.execute(insert(places).values(values).returning(places.c.id)).scalar_one())
 
 
 def _metadata_values(meta: PhotoMetadata) -> dict[str, Any]:
@@ -268,7 +460,13 @@ def _metadata(row: Row[Any]) -> PhotoMetadata | None:
     )
 
 
-def _photo(row: Row[Any]) -> Photo:
+def _place(row: Row[Any]) -> Place | None:
+    if row.city is None:
+        return None
+    return Place(row.city, row.region, row.country, row.country_code)
+
+
+def _photo(row: Row[Any], tags: tuple[str, ...]) -> Photo:
     return Photo(
         id=row.id,
         owner_id=row.owner_id,
@@ -285,6 +483,10 @@ def _photo(row: Row[Any]) -> Photo:
         description=row.description,
         thumbhash=row.thumbhash,
         deleted_at=row.deleted_at,
+        doc_id=row.doc_id,
+        archived=bool(row.archived),
+        place=_place(row),
+        tags=tags,
     )
 
 

@@ -46,6 +46,17 @@ api_keys = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+places = Table(
+    "places",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(200), nullable=False),
+    Column("region", String(200), nullable=False),
+    Column("country", String(200), nullable=False),
+    Column("country_code", String(2), nullable=False),
+    UniqueConstraint("country_code", "region", "city", name="uq_places_name"),
+)
+
 photos = Table(
     "photos",
     metadata,
@@ -80,14 +91,26 @@ photos = Table(
     Column("f_number", Float),
     Column("exposure_time", Float),
     Column("focal_length", Float),
+    # The order of the timeline as one unique integer (see ``domain.photos.sort_key``); it is
+    # also the photo's row id in the search index, so text search walks in date order.
+    Column("doc_id", BigInteger, nullable=False),
+    Column("archived", Boolean, nullable=False, server_default=text("false")),
+    Column("place_id", Integer, ForeignKey("places.id")),
     UniqueConstraint("owner_id", "sha256", name="uq_photos_owner_sha256"),
+    UniqueConstraint("doc_id", name="uq_photos_doc_id"),
     Index(
         "ix_photos_timeline",
         "owner_id",
-        text("sort_at DESC"),
-        text("id DESC"),
+        text("doc_id DESC"),
         sqlite_where=text("deleted_at IS NULL"),
         postgresql_where=text("deleted_at IS NULL"),
+    ),
+    Index(
+        "ix_photos_trash",
+        "owner_id",
+        "deleted_at",
+        sqlite_where=text("deleted_at IS NOT NULL"),
+        postgresql_where=text("deleted_at IS NOT NULL"),
     ),
     Index("ix_photos_uploaded", "owner_id", text("created_at DESC")),
     Index(
@@ -129,4 +152,76 @@ uploads = Table(
     Column("created_at", DateTime, nullable=False),
     Column("photo_id", String(36)),
     Index("ix_uploads_created_at", "created_at"),
+)
+
+photo_tags = Table(
+    "photo_tags",
+    metadata,
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(100), primary_key=True),
+    Column("source", String(16), nullable=False),  # "user", or the model that saw it
+    Column("confidence", Float),
+    Index("ix_photo_tags_tag", "tag"),
+)
+
+albums = Table(
+    "albums",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(36), ForeignKey("albums.id", ondelete="CASCADE")),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("cover_photo_id", String(36), ForeignKey("photos.id", ondelete="SET NULL")),
+    Column("sort_order", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_albums_owner", "owner_id", "name"),
+    Index("ix_albums_parent", "parent_id"),
+)
+
+album_photos = Table(
+    "album_photos",
+    metadata,
+    Column("album_id", String(36), ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Float, nullable=False),  # the manual order
+    Column("added_by", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Index("ix_album_photos_photo", "photo_id"),
+    Index("ix_album_photos_order", "album_id", "position"),
+)
+
+album_members = Table(
+    "album_members",
+    metadata,
+    Column("album_id", String(36), ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Index("ix_album_members_user", "user_id"),
+)
+
+share_links = Table(
+    "share_links",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("album_id", String(36), ForeignKey("albums.id", ondelete="CASCADE")),
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE")),
+    Column("password_hash", Text),
+    Column("allow_download", Boolean, nullable=False),
+    Column("expires_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_share_links_owner", "owner_id", "created_at"),
+)
+
+# Day-by-day counts of each owner's timeline (not trashed, not archived), kept by triggers.
+timeline_days = Table(
+    "timeline_days",
+    metadata,
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
 )

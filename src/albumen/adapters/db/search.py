@@ -1,0 +1,346 @@
+"""``SqliteSearchIndex``: search on SQLite with FTS5 for text and an R*Tree for geography.
+
+Both index a photo under its ``doc_id``, the timeline order, so a text search walks the FTS
+index newest first and stops as soon as a page is full. Each query is driven from the most
+selective index it has (an album, the text index, the R*Tree when the area holds few photos, or
+the owner's timeline) and the other filters are checked on the rows it yields.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from albumen.adapters.db.photos import photo_query, photo_rows
+from albumen.adapters.db.tables import photos
+from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
+from albumen.domain.search import EARTH_RADIUS_KM, Box, SearchFilters, SearchOrder
+
+GEO_DRIVE_LIMIT = 2000  # an area with fewer photos than this is searched through the R*Tree
+_WEIGHTS = "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0)"  # the columns' say in relevance
+_WORD = re.compile(r"^[0-9a-z]+$")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@dataclass
+class Query:
+    """The pieces of one search's SQL."""
+
+    source: str
+    conditions: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    order: str = "p.doc_id DESC"
+    score: str | None = None
+
+    def where(self, condition: str, **params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.update(params)
+
+    def select(self, columns: str) -> str:
+        where = " AND ".join(self.conditions) or "1"
+        return f"SELECT {columns} FROM {self.source} WHERE {where}"
+
+
+class SqliteSearchIndex:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def search(
+        self,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
+        order: SearchOrder,
+        limit: int,
+        after: TimelineCursor | None,
+    ) -> Page:
+        with self._engine.connect() as conn:
+            query = self._query(conn, owner_id, filters, album_ids, order)
+            _after(query, order, after)
+            score = f", {query.score} AS score" if query.score else ""
+            sql = query.select(f"p.id{score}") + f" ORDER BY {query.order} LIMIT :limit"
+            rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
+            found = _in_order(conn, [row.id for row in rows])
+        more = len(found) > limit
+        found = found[:limit]
+        if not more:
+            return Page(found, None)
+        rank = rows[limit - 1].score if query.score else None
+        return Page(found, TimelineCursor(found[-1].doc_id, rank))
+
+    def count(
+        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None, cap: int
+    ) -> int:
+        """How many photos match, counting no further than ``cap``."""
+        with self._engine.connect() as conn:
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            sql = f"SELECT count(*) FROM ({query.select('1')} LIMIT :cap)"
+            return int(conn.execute(text(sql), query.params | {"cap": cap}).scalar() or 0)
+
+    def buckets(
+        self,
+        owner_id: str,
+        filters: SearchFilters | None,
+        album_ids: Sequence[str] | None,
+        by_day: bool,
+    ) -> list[tuple[str, int]]:
+        """Photo counts per month (``2019-06``) or day, newest first. Without filters they
+        come from the timeline's day counts, which triggers keep."""
+        width = 10 if by_day else 7
+        with self._engine.connect() as conn:
+            if filters is None:
+                sql = (
+                    f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
+                    "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
+                )
+                return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            day = f"substr(date(coalesce(p.taken_local, p.sort_at)), 1, {width})"
+            sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
+            return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
+
+    def explain(
+        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
+    ) -> list[str]:
+        """SQLite's plan for a search (for the benchmark's record of index use)."""
+        with self._engine.connect() as conn:
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            sql = f"EXPLAIN QUERY PLAN {query.select('p.id')} ORDER BY {query.order} LIMIT 101"
+            return [row[3] for row in conn.execute(text(sql), query.params)]
+
+    def _query(
+        self,
+        conn: Connection,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
+        order: SearchOrder,
+    ) -> Query:
+        match = self._match(conn, filters)
+        query = _driver(conn, filters, album_ids, match, order)
+        query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
+        _row_filters(query, filters)
+        if filters.excluded:
+            exclude = _any_of(filters.excluded)
+            if match is None:
+                query.where(
+                    "p.doc_id NOT IN (SELECT rowid FROM photo_fts WHERE photo_fts MATCH :ex)",
+                    ex=exclude,
+                )
+        return query
+
+    def _match(self, conn: Connection, filters: SearchFilters) -> str | None:
+        parts = [self._word(conn, word) for word in filters.words]
+        parts += [_phrase(p) for p in filters.phrases]
+        for column, values in (
+            ("camera", filters.cameras),
+            ("tags", filters.tags),
+            ("place", filters.places),
+            ("filename", filters.filenames),
+        ):
+            parts += [f"{column} : {_phrase(value)}" for value in values]
+        parts = [part for part in parts if part]
+        if not parts:
+            return None
+        match = " AND ".join(parts)
+        if filters.excluded:
+            match = f"({match}) NOT ({_any_of(filters.excluded)})"
+        return match
+
+    def _word(self, conn: Connection, word: str) -> str:
+        """A word as a prefix; a word that starts no indexed term also matches the terms one
+        typo away from it (a letter changed, added, dropped or swapped)."""
+        if not _has_token(word):
+            return ""
+        prefix = f"{_phrase(word)}*"
+        folded = _fold(word)
+        if len(folded) < 3 or not _WORD.match(folded) or _starts_a_term(conn, folded):
+            return prefix
+        near = _known_terms(conn, _one_typo(folded))
+        return f"({' OR '.join([prefix, *map(_phrase, near)])})" if near else prefix
+
+
+def _driver(
+    conn: Connection,
+    filters: SearchFilters,
+    album_ids: Sequence[str] | None,
+    match: str | None,
+    order: SearchOrder,
+) -> Query:
+    if match is not None and (album_ids is None or order is SearchOrder.RELEVANCE):
+        query = Query("photo_fts f CROSS JOIN photos p ON p.doc_id = f.rowid")
+        query.where("photo_fts MATCH :match", match=match)
+        if order is SearchOrder.RELEVANCE:
+            query.score, query.order = _WEIGHTS, f"{_WEIGHTS}, f.rowid DESC"
+        else:
+            query.order = "f.rowid DESC" if order is SearchOrder.NEWEST else "f.rowid"
+        _doc_range(query, filters, "f.rowid")
+        return query
+    if album_ids is not None:
+        query = Query("photos p")
+        names = [f":album{n}" for n in range(len(album_ids))]
+        query.where(
+            f"p.id IN (SELECT photo_id FROM album_photos WHERE album_id IN ({', '.join(names)}))",
+            **{name[1:]: album_id for name, album_id in zip(names, album_ids, strict=True)},
+        )
+        if match is not None:
+            query.where(
+                "p.doc_id IN (SELECT rowid FROM photo_fts WHERE photo_fts MATCH :match)",
+                match=match,
+            )
+    elif (area := _area(filters)) is not None and _few_in(conn, area):
+        query = Query("photos p")
+        query.where(
+            "p.doc_id IN (SELECT doc_id FROM photo_geo WHERE max_lat >= :gs AND min_lat <= :gn"
+            f" AND {_lon_overlap(area)})",
+            gs=area.south,
+            gn=area.north,
+            gw=area.west,
+            ge=area.east,
+        )
+    else:
+        query = Query("photos p INDEXED BY ix_photos_timeline")
+    if order is SearchOrder.OLDEST:
+        query.order = "p.doc_id"
+    _doc_range(query, filters, "p.doc_id")
+    return query
+
+
+def _doc_range(query: Query, filters: SearchFilters, column: str) -> None:
+    low, high = sort_key_bounds(filters.after, filters.before)
+    if low is not None:
+        query.where(f"{column} >= :low", low=low)
+    if high is not None:
+        query.where(f"{column} < :high", high=high)
+
+
+def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> None:
+    if after is None:
+        return
+    column = "f.rowid" if query.source.startswith("photo_fts") else "p.doc_id"
+    if order is SearchOrder.RELEVANCE and query.score and after.rank is not None:
+        query.where(
+            f"({query.score} > :rank OR ({query.score} = :rank AND {column} < :cursor))",
+            rank=after.rank,
+            cursor=after.doc_id,
+        )
+    elif order is SearchOrder.OLDEST:
+        query.where(f"{column} > :cursor", cursor=after.doc_id)
+    else:
+        query.where(f"{column} < :cursor", cursor=after.doc_id)
+
+
+def _row_filters(query: Query, filters: SearchFilters) -> None:
+    for column, wanted in (("favorite", filters.favorite), ("archived", filters.archived)):
+        if wanted is not None:
+            query.where(f"p.{column} = {int(wanted)}")
+    if filters.has_location is not None:
+        query.where(f"p.lat IS {'NOT ' if filters.has_location else ''}NULL")
+    if filters.mimes:
+        names = {f"mime{n}": mime for n, mime in enumerate(filters.mimes)}
+        query.where(f"p.mime IN ({', '.join(':' + name for name in names)})", **names)
+    if filters.within is not None:
+        _in_box(query, filters.within, "w")
+    if filters.near is not None:
+        near = filters.near
+        _in_box(query, near.box(), "n")
+        query.where(
+            f"2 * {EARTH_RADIUS_KM} * asin(min(1, sqrt("
+            "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
+            "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
+            nlat=near.lat,
+            nlon=near.lon,
+            nradius=near.radius_km,
+        )
+
+
+def _in_box(query: Query, box: Box, name: str) -> None:
+    lon = (
+        "(p.lon >= :{n}w AND p.lon <= :{n}e)"
+        if box.west <= box.east
+        else ("(p.lon >= :{n}w OR p.lon <= :{n}e)")
+    )
+    edges = {"s": box.south, "n": box.north, "w": box.west, "e": box.east}
+    query.where(
+        f"p.lat >= :{name}s AND p.lat <= :{name}n AND " + lon.format(n=name),
+        **{name + edge: value for edge, value in edges.items()},
+    )
+
+
+def _area(filters: SearchFilters) -> Box | None:
+    if filters.near is not None:
+        return filters.near.box()
+    return filters.within
+
+
+def _lon_overlap(box: Box) -> str:
+    if box.west <= box.east:
+        return "max_lon >= :gw AND min_lon <= :ge"
+    return "(max_lon >= :gw OR min_lon <= :ge)"
+
+
+def _few_in(conn: Connection, area: Box) -> bool:
+    """Whether fewer than ``GEO_DRIVE_LIMIT`` photos (of anyone) lie in the area."""
+    sql = (
+        "SELECT count(*) FROM (SELECT 1 FROM photo_geo WHERE max_lat >= :gs AND min_lat <= :gn"
+        f" AND {_lon_overlap(area)} LIMIT :cap)"
+    )
+    params = {"gs": area.south, "gn": area.north, "gw": area.west, "ge": area.east}
+    found = conn.execute(text(sql), params | {"cap": GEO_DRIVE_LIMIT}).scalar() or 0
+    return int(found) < GEO_DRIVE_LIMIT
+
+
+def _in_order(conn: Connection, ids: list[str]) -> list[Photo]:
+    if not ids:
+        return []
+    found = photo_rows(conn, photo_query().where(photos.c.id.in_(ids)))
+    by_id = {photo.id: photo for photo in found}
+    return [by_id[photo_id] for photo_id in ids if photo_id in by_id]
+
+
+def _phrase(value: str) -> str:
+    """A value as an FTS5 string: every character literal, nothing an operator."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _any_of(values: Sequence[str]) -> str:
+    parts = [_phrase(value) for value in values if _has_token(value)]
+    return " OR ".join(parts) or '""'
+
+
+def _has_token(value: str) -> bool:
+    return any(char.isalnum() for char in value)
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents, as the index's tokenizer sees words."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _starts_a_term(conn: Connection, prefix: str) -> bool:
+    sql = "SELECT 1 FROM photo_fts_vocab WHERE term >= :low AND term < :high LIMIT 1"
+    params = {"low": prefix, "high": prefix + "\U0010ffff"}
+    return conn.execute(text(sql), params).first() is not None
+
+
+def _known_terms(conn: Connection, candidates: set[str]) -> list[str]:
+    sql = "SELECT term FROM photo_fts_vocab WHERE term = :term"
+    return sorted(term for term in candidates if conn.execute(text(sql), {"term": term}).first())[
+        :8
+    ]
+
+
+def _one_typo(word: str) -> set[str]:
+    """Every string one edit from ``word``: a letter deleted, swapped, changed or added."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changes = {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    inserts = {a + c + b for a, b in splits for c in _ALPHABET}
+    return (deletes | swaps | changes | inserts) - {word}

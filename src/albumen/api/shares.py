@@ -1,0 +1,191 @@
+"""Share links: made and revoked by their owner; opened by anyone at ``/s/{token}``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from albumen.api.deps import CurrentUser, Photos, Shares
+from albumen.api.http import accepts_webp, etag_matches
+from albumen.api.photos import send_original
+from albumen.api.schemas import decode_cursor, encode_cursor
+from albumen.domain.albums import ShareLink
+from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
+
+router = APIRouter(tags=["sharing"])
+# A link can be revoked at any moment: caches must ask again each time (a 304 is cheap).
+REVALIDATE = "private, no-cache"
+Unlock = Annotated[str | None, Header(alias="X-Share-Unlock")]
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    album_id: str | None = None
+    photo_id: str | None = None
+    expires_at: AwareDatetime | None = None
+    password: str | None = Field(None, min_length=1, max_length=200)
+    allow_download: bool = Field(False, description="Whether originals may be downloaded.")
+
+
+class ShareOut(BaseModel):
+    id: str
+    album_id: str | None
+    photo_id: str | None
+    allow_download: bool
+    expires_at: datetime | None
+    created_at: datetime
+    has_password: bool
+    token: str | None = Field(None, description="Only when created: it is not stored.")
+    url: str | None = None
+
+    @classmethod
+    def of(cls, link: ShareLink, token: str | None = None) -> ShareOut:
+        return cls(
+            id=link.id,
+            album_id=link.album_id,
+            photo_id=link.photo_id,
+            allow_download=link.allow_download,
+            expires_at=link.expires_at.replace(tzinfo=UTC) if link.expires_at else None,
+            created_at=link.created_at.replace(tzinfo=UTC),
+            has_password=link.has_password,
+            token=token,
+            url=f"/s/{token}" if token else None,
+        )
+
+
+class SharedPhotoOut(BaseModel):
+    """What a visitor sees of a photo: no owner, no hash, no GPS position."""
+
+    id: str
+    filename: str
+    mime: str
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    description: str | None
+    thumbhash: str | None
+
+    @classmethod
+    def of(cls, photo: Photo) -> SharedPhotoOut:
+        meta = photo.metadata
+        return cls(
+            id=photo.id,
+            filename=photo.filename,
+            mime=photo.mime,
+            width=meta.width if meta else None,
+            height=meta.height if meta else None,
+            taken_at=meta.taken_at.isoformat() if meta and meta.taken_at else None,
+            description=photo.description,
+            thumbhash=photo.thumbhash,
+        )
+
+
+class SharedOut(BaseModel):
+    kind: str
+    title: str
+    description: str | None
+    allow_download: bool
+    expires_at: datetime | None
+    items: list[SharedPhotoOut]
+    next_cursor: str | None
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(max_length=200)
+
+
+class UnlockOut(BaseModel):
+    unlock: str = Field(description="Send back as the X-Share-Unlock header.")
+
+
+@router.post("/api/v1/shares", status_code=201, response_model=ShareOut)
+def create(body: ShareIn, user: CurrentUser, shares: Shares) -> ShareOut:
+    """A link to an album or a photo. The token is in this answer only."""
+    expires = body.expires_at.astimezone(UTC).replace(tzinfo=None) if body.expires_at else None
+    new = shares.create(
+        user.id, body.album_id, body.photo_id, expires, body.password, body.allow_download
+    )
+    return ShareOut.of(new.link, new.token)
+
+
+@router.get("/api/v1/shares", response_model=list[ShareOut])
+def of_owner(user: CurrentUser, shares: Shares) -> list[ShareOut]:
+    return [ShareOut.of(link) for link in shares.of_owner(user.id)]
+
+
+@router.delete("/api/v1/shares/{link_id}", status_code=204)
+def revoke(link_id: str, user: CurrentUser, shares: Shares) -> Response:
+    """Revoke a link: it stops working at once."""
+    shares.revoke(user.id, link_id)
+    return Response(status_code=204)
+
+
+@router.post("/s/{token}/unlock", response_model=UnlockOut)
+def unlock(token: str, body: PasswordIn, request: Request, shares: Shares) -> UnlockOut:
+    """Check a link's password (rate limited per link and client)."""
+    client = request.client.host if request.client else "unknown"
+    return UnlockOut(unlock=shares.unlock(token, body.password, client))
+
+
+@router.get("/s/{token}", response_model=SharedOut)
+def shared(
+    token: str,
+    shares: Shares,
+    unlock: Unlock = None,
+    album: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> SharedOut:
+    """What a link shows, without an account: a photo, or a page of an album's photos
+    (``album`` opens an album inside the shared one)."""
+    link = shares.open(token, unlock)
+    view = shares.view(link, album, limit, decode_cursor(cursor))
+    return SharedOut(
+        kind="photo" if link.photo_id else "album",
+        title=view.title,
+        description=view.description,
+        allow_download=link.allow_download,
+        expires_at=link.expires_at.replace(tzinfo=UTC) if link.expires_at else None,
+        items=[SharedPhotoOut.of(photo) for photo in view.page.photos],
+        next_cursor=encode_cursor(view.page.next_cursor),
+    )
+
+
+@router.get("/s/{token}/photos/{photo_id}/thumbnail")
+async def shared_thumbnail(
+    token: str,
+    photo_id: str,
+    request: Request,
+    shares: Shares,
+    photos: Photos,
+    unlock: Unlock = None,
+    size: ThumbSize = ThumbSize.THUMB,
+) -> Response:
+    link = await run_in_threadpool(shares.open, token, unlock)
+    photo = await run_in_threadpool(shares.photo, link, photo_id, False)
+    fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
+    found = await run_in_threadpool(photos.thumbnail_of, photo, size, fmt)
+    etag = f'"{found.etag}"'
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE, "Vary": "Accept"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.data, media_type=found.mime, headers=headers)
+
+
+@router.get("/s/{token}/photos/{photo_id}/original")
+def shared_original(
+    token: str,
+    photo_id: str,
+    request: Request,
+    shares: Shares,
+    photos: Photos,
+    unlock: Unlock = None,
+) -> Response:
+    """The original, where the link allows downloads (403 otherwise)."""
+    photo = shares.photo(shares.open(token, unlock), photo_id, original=True)
+    return send_original(photo, request, photos, REVALIDATE)

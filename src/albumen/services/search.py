@@ -1,0 +1,66 @@
+"""``SearchService``: find photos by what one remembers of them, and count them by month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from albumen.domain.errors import InvalidInput
+from albumen.domain.photos import Page, TimelineCursor
+from albumen.domain.search import SearchFilters, SearchOrder, parse_query
+from albumen.ports import SearchIndex
+from albumen.services.albums import AlbumService
+from albumen.services.photos import check_limit
+
+COUNT_CAP = 10_000  # counting stops here: "10,000+" is all a person needs to know
+MAX_QUERY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    page: Page
+    total: int
+    total_is_exact: bool
+    filters: SearchFilters
+
+
+class SearchService:
+    def __init__(self, index: SearchIndex, albums: AlbumService) -> None:
+        self._index = index
+        self._albums = albums
+
+    def filters(self, q: str, extra: SearchFilters) -> SearchFilters:
+        """The query language's filters narrowed by those given as parameters."""
+        if len(q) > MAX_QUERY:
+            raise InvalidInput(f"a query has at most {MAX_QUERY} characters", code="query_too_long")
+        return parse_query(q).merged(extra)
+
+    def search(
+        self,
+        user_id: str,
+        filters: SearchFilters,
+        order: SearchOrder,
+        limit: int,
+        cursor: TimelineCursor | None,
+    ) -> SearchResult:
+        check_limit(limit)
+        album_ids = self._album_ids(user_id, filters)
+        if order is SearchOrder.RELEVANCE and not filters.has_text:
+            order = SearchOrder.NEWEST  # nothing to rank by
+        page = self._index.search(user_id, filters, album_ids, order, limit, cursor)
+        total = (
+            len(page.photos)
+            if cursor is None and page.next_cursor is None
+            else self._index.count(user_id, filters, album_ids, COUNT_CAP + 1)
+        )
+        return SearchResult(page, min(total, COUNT_CAP), total <= COUNT_CAP, filters)
+
+    def buckets(self, user_id: str, filters: SearchFilters, by_day: bool) -> list[tuple[str, int]]:
+        """Counts per month (or day), newest first: of the timeline, or of a search."""
+        if filters.is_empty:
+            return self._index.buckets(user_id, None, None, by_day)
+        return self._index.buckets(user_id, filters, self._album_ids(user_id, filters), by_day)
+
+    def _album_ids(self, user_id: str, filters: SearchFilters) -> list[str] | None:
+        if filters.album is None:
+            return None
+        return self._albums.resolve(user_id, filters.album)

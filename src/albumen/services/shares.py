@@ -1,0 +1,166 @@
+"""``ShareService``: links that show an album or a photo to anyone who has them.
+
+A token is 32 random bytes shown once; only its SHA-256 is stored, so a copy of the database
+opens nothing. A password (argon2) is checked once per visitor, who then holds a signed
+unlock good for a day; wrong passwords are rate limited per link and client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from albumen.domain.albums import AlbumOrder, NewShareLink, ShareLink
+from albumen.domain.errors import Forbidden, Gone, InvalidInput, NotFound, RateLimited, Unauthorized
+from albumen.domain.photos import Page, Photo, TimelineCursor
+from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRepo
+from albumen.services.photos import PhotoService, check_limit
+
+UNLOCK_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    link: ShareLink
+    title: str
+    description: str | None
+    page: Page
+
+
+class ShareService:
+    def __init__(
+        self,
+        shares: ShareRepo,
+        albums: AlbumRepo,
+        photos: PhotoService,
+        hasher: PasswordHasher,
+        limiter: RateLimiter,
+        clock: Clock,
+        secret: bytes,
+    ) -> None:
+        self._shares = shares
+        self._albums = albums
+        self._photos = photos
+        self._hasher = hasher
+        self._limiter = limiter
+        self._clock = clock
+        self._secret = secret
+
+    def create(
+        self,
+        user_id: str,
+        album_id: str | None,
+        photo_id: str | None,
+        expires_at: datetime | None,
+        password: str | None,
+        allow_download: bool,
+    ) -> NewShareLink:
+        if (album_id is None) == (photo_id is None):
+            raise InvalidInput("share either an album or a photo", code="invalid_share")
+        if album_id is not None:
+            album = self._albums.get(album_id)
+            if album is None or album.owner_id != user_id:
+                raise NotFound("no such album", code="album_not_found")
+        if photo_id is not None:
+            self._photos.get(user_id, photo_id)
+        if expires_at is not None and expires_at <= self._clock.now():
+            raise InvalidInput("the expiry is in the past", code="invalid_expiry")
+        token = secrets.token_urlsafe(32)
+        link = ShareLink(
+            id=str(uuid.uuid4()),
+            owner_id=user_id,
+            album_id=album_id,
+            photo_id=photo_id,
+            allow_download=allow_download,
+            expires_at=expires_at,
+            created_at=self._clock.now(),
+            has_password=bool(password),
+        )
+        password_hash = self._hasher.hash(password) if password else None
+        self._shares.add(link, _hash(token), password_hash)
+        return NewShareLink(link, token)
+
+    def of_owner(self, user_id: str) -> list[ShareLink]:
+        return self._shares.of_owner(user_id)
+
+    def revoke(self, user_id: str, link_id: str) -> None:
+        if not self._shares.delete(link_id, user_id):
+            raise NotFound("no such share link", code="share_not_found")
+
+    def unlock(self, token: str, password: str, client: str) -> str:
+        """Check a link's password; a signed unlock to send back as ``X-Share-Unlock``."""
+        link, password_hash = self._find(token)
+        if password_hash is None:
+            raise InvalidInput("this link has no password", code="no_password")
+        if not self._limiter.hit(f"share:{link.id}:{client}"):
+            raise RateLimited("too many wrong passwords; wait a minute", code="too_many_attempts")
+        if not self._hasher.verify(password_hash, password):
+            raise Unauthorized("wrong password", code="wrong_password")
+        expires = int(time.time()) + UNLOCK_SECONDS
+        return f"{expires}.{self._sign(link.id, expires)}"
+
+    def open(self, token: str, unlock: str | None) -> ShareLink:
+        """The link, if it is live and (when it has a password) unlocked."""
+        link, password_hash = self._find(token)
+        if password_hash is not None and not self._unlocked(link.id, unlock):
+            raise Unauthorized("this link needs its password", code="password_required")
+        return link
+
+    def view(
+        self, link: ShareLink, album_id: str | None, limit: int, cursor: TimelineCursor | None
+    ) -> SharedView:
+        """What the link shows: its photo, or a page of its album (or of an album below it)."""
+        check_limit(limit)
+        if link.photo_id is not None:
+            photo = self._photos.get(link.owner_id, link.photo_id)
+            return SharedView(link, photo.filename, photo.description, Page([photo], None))
+        assert link.album_id is not None
+        shown = album_id or link.album_id
+        if shown not in self._albums.subtree(link.album_id):
+            raise NotFound("no such album in this share", code="album_not_found")
+        album = self._albums.get(shown)
+        assert album is not None
+        page = self._albums.photos_page([shown], album.order or AlbumOrder.NEWEST, limit, cursor)
+        return SharedView(link, album.name, album.description, page)
+
+    def photo(self, link: ShareLink, photo_id: str, original: bool) -> Photo:
+        """A photo the link shows; its original only where the link allows downloads."""
+        shown = photo_id == link.photo_id or (
+            link.album_id is not None and self._albums.holds(link.album_id, photo_id)
+        )
+        if not shown:
+            raise NotFound("no such photo in this share", code="photo_not_found")
+        photo = self._photos.get(link.owner_id, photo_id)
+        if photo.trashed:
+            raise NotFound("no such photo in this share", code="photo_not_found")
+        if original and not link.allow_download:
+            raise Forbidden("this link does not allow downloads", code="download_not_allowed")
+        return photo
+
+    def _find(self, token: str) -> tuple[ShareLink, str | None]:
+        found = self._shares.by_token_hash(_hash(token))
+        if found is None:
+            raise NotFound("no such share link (it may have been revoked)", code="share_not_found")
+        link = found[0]
+        if link.expires_at is not None and link.expires_at <= self._clock.now():
+            raise Gone("this share link has expired", code="share_expired")
+        return found
+
+    def _unlocked(self, link_id: str, unlock: str | None) -> bool:
+        expires, _, signature = (unlock or "").partition(".")
+        if not expires.isdigit() or int(expires) < time.time():
+            return False
+        return hmac.compare_digest(signature, self._sign(link_id, int(expires)))
+
+    def _sign(self, link_id: str, expires: int) -> str:
+        message = f"{link_id}.{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
