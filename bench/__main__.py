@@ -30,6 +30,7 @@ from PIL import Image, ImageChops
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app import build_services
 from albumen.config import Settings
+from bench import library
 
 pillow_heif.register_heif_opener()
 ROOT = Path(__file__).resolve().parent
@@ -402,6 +403,7 @@ def main() -> None:
             "upload": bench_upload(work),
             "import": bench_import(work),
             "serving": bench_serving(work),
+            "library": library.main(),  # a million photos: search, timeline, buckets
         }
     out = RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))

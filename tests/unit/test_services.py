@@ -17,8 +17,9 @@ from albumen.domain.errors import (
     UnsupportedMedia,
 )
 from albumen.domain.jobs import JobName, Outcome
-from albumen.domain.metadata import PhotoMetadata, TakenAt
+from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import PhotoEdit, PhotoStatus, ThumbFormat, ThumbSize
+from albumen.domain.places import Place
 from albumen.domain.users import User
 from albumen.ports import (
     BlobStore,
@@ -305,3 +306,24 @@ def test_sweep_keeps_young_and_referenced_blobs(world: World) -> None:
     assert sweep.sweep_blobs() == 1
     assert set(world.blobs.blobs) == {photo.sha256, young}
     assert orphan not in world.blobs.blobs
+
+
+def test_processing_names_the_place_and_takes_the_offset_of_its_time_zone() -> None:
+    paris = Place("Paris", "Île-de-France", "France", "FR")
+    reader = FakeReader(
+        PhotoMetadata(
+            width=4,
+            height=3,
+            taken_at=TakenAt(datetime(2020, 7, 1, 12, 0), None, "ExifIFD:DateTimeOriginal"),
+            location=Location(48.85, 2.35),
+        )
+    )
+    world = World(reader=reader, geocoder=FakeGeocoder(paris, "Europe/Paris"))
+    photo = world.photos.ingest("alice", "a.jpg", world.staged()).photo
+    world.processing.process_photo(photo.id)
+    done = world.repo.photos[photo.id]
+    assert done.place == paris
+    assert done.metadata is not None
+    assert done.metadata.taken_at is not None
+    assert done.metadata.taken_at.offset_minutes == 120  # summer time in Paris
+    assert done.sort_at == datetime(2020, 7, 1, 10, 0)

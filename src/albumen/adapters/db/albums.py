@@ -101,13 +101,11 @@ class SqlAlbumRepo:
 
     def ancestors(self, album_id: str) -> list[Album]:
         """From the top of the tree down to the album's parent (breadcrumbs)."""
-        query = text(
-            _ANCESTORS + " SELECT a.* FROM up JOIN albums a ON a.id = up.id "
-            "WHERE up.depth > 0 ORDER BY up.depth DESC"
-        )
+        query = text(_ANCESTORS + " SELECT id FROM up WHERE depth > 0 ORDER BY depth DESC")
         with self._engine.connect() as conn:
-            rows = conn.execute(query, {"album": album_id}).all()
-        return [_album(row, 0) for row in rows]
+            ids = list(conn.execute(query, {"album": album_id}).scalars())
+            rows = {row.id: row for row in conn.execute(select(albums).where(albums.c.id.in_(ids)))}
+        return [_album(rows[found], 0) for found in ids]
 
     def subtree(self, album_id: str) -> list[str]:
         """The album and every album below it."""
@@ -335,7 +333,7 @@ def _direct_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
         .where(album_photos.c.album_id.in_(ids), photos.c.deleted_at.is_(None))
         .group_by(album_photos.c.album_id)
     )
-    return dict(conn.execute(query).tuples().all())
+    return {str(key): int(n) for key, n in conn.execute(query)}
 
 
 def _total_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
@@ -351,7 +349,7 @@ def _total_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
         GROUP BY tree.root"""
     )
     params = {f"r{n}": album_id for n, album_id in enumerate(ids)}
-    return dict(conn.execute(query, params).tuples().all())
+    return {str(key): int(n) for key, n in conn.execute(query, params)}
 
 
 def _touch(conn: Connection, album_id: str, now: datetime) -> None:

@@ -1,0 +1,332 @@
+"""A synthetic library of a million photos, and search/timeline latency over it.
+
+``python -m bench.library`` (also part of ``make bench``) builds the library once into
+``bench/tmp-library/`` through Albumen's own schema (its triggers fill the FTS5 index, the
+R*Tree and the day counts), then times 200 mixed searches, timeline pages and bucket summaries
+through the services, records SQLite's plan for each query shape, and writes JSON results.
+
+Distributions: bursts of photos on event days over 20 years; a few thousand real places
+(GeoNames cities from ``reverse_geocode``) with a heavy head; a few hundred cameras; tags with a
+long tail; ~10% without GPS; nested albums made of events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from albumen.app import build_services
+from albumen.config import Settings
+from albumen.domain.photos import sort_key
+from albumen.domain.search import SearchFilters, SearchOrder
+
+ROOT = Path(__file__).resolve().parent
+NEWEST = SearchOrder.NEWEST
+PHOTOS = int(os.environ.get("BENCH_LIBRARY_PHOTOS", "1000000"))
+VERSION = 1
+WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list)
+    "beach dog cat sunset mountain car food birthday snow city tree flower baby portrait "
+    "party lake boat bird bridge church castle forest river garden street night sky cake "
+    "wedding horse bicycle train museum market coffee pizza wine book guitar piano "
+    "football tennis skiing hiking camping tent desert island harbour lighthouse "
+    "waterfall cliff cave temple statue fountain park playground school office kitchen "
+    "bedroom window door stairs tower skyline rainbow storm fog autumn spring summer "
+    "winter leaves pumpkin christmas fireworks concert stage crowd selfie family grandma "
+    "grandpa kids puppy kitten fish turtle butterfly"
+).split()
+MAKES = [
+    "Apple",
+    "Samsung",
+    "Google",
+    "Canon",
+    "Nikon",
+    "Sony",
+    "Fujifilm",
+    "Olympus",
+    "Panasonic",
+    "Xiaomi",
+    "Huawei",
+    "OnePlus",
+    "Leica",
+    "Ricoh",
+    "GoPro",
+    "DJI",
+]
+MIMES = ["image/jpeg"] * 80 + ["image/heic"] * 15 + ["image/png"] * 3 + ["image/x-nikon-nef"] * 2
+
+
+def zipf_pick(rng: random.Random, items: list, s: float = 1.1):  # type: ignore[no-untyped-def,type-arg]
+    """An item with probability falling as 1/rank^s (a heavy head, a long tail)."""
+    weights = [1 / (rank**s) for rank in range(1, len(items) + 1)]
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def build(data_dir: Path, photos: int) -> None:
+    rng = random.Random(42)
+    settings = Settings(data_dir=data_dir, run_workers_in_server=False)
+    services = build_services(settings)
+    owner = services.users.add("bench").user.id
+    other = services.users.add("other").user.id
+    services.close()
+    db = sqlite3.connect(data_dir / "albumen.db")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA journal_mode=WAL")
+    places = _places(db, rng)
+    cameras = [(make, f"{make} {model}") for make in MAKES for model in _models(rng)][:300]
+    tags = WORDS + [f"{a} {b}" for a in WORDS[:40] for b in WORDS[40:80]][:900]
+    events = _events(rng, photos)
+    albums = _albums(db, rng, owner, len(events))
+    start = time.perf_counter()
+    rows, members, tag_rows = [], [], []
+    used: set[int] = set()
+    n = 0
+    for event_no, (day, size) in enumerate(events):
+        place = zipf_pick(rng, places, 1.0)
+        camera = zipf_pick(rng, cameras, 1.2)
+        event_tags = [zipf_pick(rng, tags, 1.05) for _ in range(3)]
+        album = albums.get(event_no)
+        for _ in range(size):
+            n += 1
+            when = day + timedelta(seconds=rng.randrange(8 * 3600, 22 * 3600))
+            key = sort_key(when, rng.randrange(1024))
+            while key in used:
+                key += 1
+            used.add(key)
+            photo_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            located = rng.random() > 0.1
+            lat = place[1] + rng.gauss(0, 0.02) if located else None
+            lon = place[2] + rng.gauss(0, 0.02) if located else None
+            rows.append(
+                (
+                    photo_id,
+                    owner if n % 50 else other,
+                    f"IMG_{n % 10000:04d}.JPG",
+                    rng.choice(MIMES),
+                    rng.randrange(500_000, 8_000_000),
+                    f"{n:064x}",
+                    "ready",
+                    when,
+                    when,
+                    when if rng.random() > 0.005 else None,
+                    rng.random() < 0.03,
+                    f"{rng.choice(WORDS)} with {rng.choice(WORDS)}"
+                    if rng.random() < 0.05
+                    else None,
+                    4032,
+                    3024,
+                    1,
+                    when,
+                    60,
+                    when,
+                    "ExifIFD:DateTimeOriginal",
+                    lat,
+                    lon,
+                    camera[0],
+                    camera[1],
+                    key,
+                    rng.random() < 0.02,
+                    place[0] if located else None,
+                )
+            )
+            for tag in set(rng.sample(event_tags, rng.randrange(0, 4))):
+                tag_rows.append((photo_id, tag, "bench", 0.9))
+            if album is not None:
+                members.append((album, photo_id, float(n), owner, when))
+            if len(rows) >= 20_000:
+                _flush(db, rows, tag_rows, members)
+                print(f"  {n:,} photos, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    _flush(db, rows, tag_rows, members)
+    db.execute("ANALYZE")
+    db.execute("INSERT INTO photo_fts(photo_fts) VALUES ('optimize')")
+    db.commit()
+    db.close()
+    (data_dir / "built").write_text(json.dumps({"version": VERSION, "photos": n}))
+
+
+def _flush(db: sqlite3.Connection, rows: list, tag_rows: list, members: list) -> None:  # type: ignore[type-arg]
+    db.executemany(
+        "INSERT INTO photos(id, owner_id, filename, mime, size, sha256, status, created_at, "
+        "sort_at, deleted_at, favorite, description, width, height, orientation, taken_local, "
+        "taken_offset_min, taken_utc, taken_source, lat, lon, make, model, doc_id, archived, "
+        "place_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(*row[:9], None if row[9] else row[8], *row[10:]) for row in rows],
+    )
+    db.executemany("INSERT OR IGNORE INTO photo_tags VALUES (?,?,?,?)", tag_rows)
+    db.executemany("INSERT INTO album_photos VALUES (?,?,?,?,?)", members)
+    db.commit()
+    rows.clear()
+    tag_rows.clear()
+    members.clear()
+
+
+def _places(db: sqlite3.Connection, rng: random.Random) -> list[tuple[int, float, float, str]]:
+    import reverse_geocode
+
+    points = [(rng.uniform(-40, 60), rng.uniform(-120, 140)) for _ in range(12000)]
+    found: dict[tuple[str, str, str], tuple[float, float, str]] = {}
+    for hit in reverse_geocode.search(points):
+        key = (hit["country_code"], hit.get("state") or "", hit["city"])
+        found.setdefault(key, (hit["latitude"], hit["longitude"], hit.get("country") or ""))
+    places = []
+    for (code, region, city), (lat, lon, country) in list(found.items())[:3000]:
+        cur = db.execute(
+            "INSERT INTO places(city, region, country, country_code) VALUES (?,?,?,?)",
+            (city, region, country, code),
+        )
+        places.append((int(cur.lastrowid or 0), lat, lon, city))
+    rng.shuffle(places)
+    return places
+
+
+def _models(rng: random.Random) -> list[str]:
+    return [
+        f"{rng.choice(['X', 'S', 'Pro', 'Mark', 'Z', 'A'])}{rng.randrange(1, 40)}"
+        for _ in range(19)
+    ]
+
+
+def _events(rng: random.Random, photos: int) -> list[tuple[datetime, int]]:
+    events, total = [], 0
+    while total < photos:
+        day = datetime(2006, 1, 1) + timedelta(days=rng.randrange(20 * 365))
+        size = min(photos - total, max(1, int(rng.paretovariate(1.3) * 8)))
+        events.append((day, size))
+        total += size
+    return events
+
+
+def _albums(db: sqlite3.Connection, rng: random.Random, owner: str, events: int) -> dict[int, str]:
+    """500 albums in trees up to three deep; each holds the photos of some events."""
+    now = datetime(2026, 1, 1)
+    ids: list[str] = []
+    for n in range(500):
+        parent = rng.choice(ids) if ids and rng.random() < 0.4 else None
+        album_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        name = f"{rng.choice(WORDS).title()} {rng.choice(['trip', 'days', 'party', 'week'])} {n}"
+        db.execute(
+            "INSERT INTO albums VALUES (?,?,?,?,?,?,?,?,?)",
+            (album_id, owner, parent, name, None, None, "newest", now, now),
+        )
+        ids.append(album_id)
+    return {event: rng.choice(ids) for event in rng.sample(range(events), min(events, 4000))}
+
+
+def queries(db: Path, rng: random.Random) -> list[tuple[str, str]]:
+    """200 (shape, query) pairs in the query language, drawn from the library itself."""
+    con = sqlite3.connect(db)
+    cities = [r[0] for r in con.execute("SELECT city FROM places ORDER BY random() LIMIT 40")]
+    spots = con.execute(
+        "SELECT lat, lon FROM photos WHERE lat IS NOT NULL ORDER BY random() LIMIT 40"
+    ).fetchall()
+    models = [r[0] for r in con.execute("SELECT DISTINCT model FROM photos LIMIT 60")]
+    albums = [r[0] for r in con.execute("SELECT name FROM albums WHERE parent_id IS NULL LIMIT 40")]
+    con.close()
+    word, city, model = (
+        (lambda: rng.choice(WORDS)),
+        (lambda: rng.choice(cities)),
+        (lambda: rng.choice(models)),
+    )
+    year = lambda low, high: rng.randrange(low, high)  # noqa: E731
+    shapes: dict[str, Callable[[], str]] = {
+        "text": lambda: rng.choice(
+            [word(), city(), f"{word()} {word()}", word()[:-1] + "x"]  # the last one: a typo
+        ),
+        "filters": lambda: rng.choice(
+            [
+                f'camera:"{model()}"',
+                f"tag:{word()}",
+                f"after:{year(2006, 2026)} before:{year(2006, 2027)}",
+                "is:favorite",
+                "has:location type:heic",
+                f"on:{year(2006, 2026)}-{rng.randrange(1, 13):02d}",
+            ]
+        ),
+        "text+filters": lambda: (
+            f"{word()} after:{year(2006, 2024)} "
+            + rng.choice(
+                ["is:favorite", f'camera:"{model()}"', "type:jpeg", f"before:{year(2015, 2027)}"]
+            )
+        ),
+        "geo": lambda: "near:{:.4f},{:.4f},{}km".format(
+            *rng.choice(spots), rng.choice([1, 5, 25, 100])
+        ),
+        "album": lambda: f'in:"{rng.choice(albums)}"' + rng.choice(["", f" {word()}"]),
+    }
+    return [(shape, make()) for _ in range(40) for shape, make in shapes.items()]
+
+
+def percentiles(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "n": len(times)}
+
+
+def timed(func) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = func()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def main() -> dict[str, object]:
+    data_dir = ROOT / "tmp-library" / f"{PHOTOS}"
+    built = data_dir / "built"
+    if not built.exists() or json.loads(built.read_text())["version"] != VERSION:
+        if data_dir.exists():
+            import shutil
+
+            shutil.rmtree(data_dir)
+        start = time.perf_counter()
+        build(data_dir, PHOTOS)
+        print(f"built {PHOTOS:,} photos in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    services = build_services(Settings(data_dir=data_dir, run_workers_in_server=False))
+    owner = services.users._users.by_name("bench")  # type: ignore[attr-defined]
+    assert owner is not None
+    rng = random.Random(7)
+    by_shape: dict[str, list[float]] = {}
+    plans: dict[str, list[str]] = {}
+    index = services.search._index  # type: ignore[attr-defined]
+    for shape, q in queries(data_dir / "albumen.db", rng):
+        filters = services.search.filters(q, SearchFilters())
+        ms, _ = timed(partial(services.search.search, owner.id, filters, NEWEST, 100, None))
+        by_shape.setdefault(shape, []).append(ms)
+        if shape not in plans or len(plans) < 5:
+            album_ids = services.albums.resolve(owner.id, filters.album) if filters.album else None
+            plans.setdefault(shape, [q, *index.explain(owner.id, filters, album_ids)])
+    first = partial(services.photos.timeline, owner.id, 100, None)
+    later = partial(services.photos.timeline, owner.id, 100, first().next_cursor)
+    months = partial(services.search.buckets, owner.id, SearchFilters(), False)
+    timeline = [timed(page)[0] for page in [first, later] * 50]
+    buckets = [timed(months)[0] for _ in range(50)]
+    everything = [t for times in by_shape.values() for t in times]
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    rss_mb = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    result = {
+        "photos": PHOTOS,
+        "search_ms": percentiles(everything) | {"target_p95": 100},
+        "search_ms_by_shape": {shape: percentiles(times) for shape, times in by_shape.items()},
+        "timeline_page_ms": percentiles(timeline) | {"target_p95": 20},
+        "buckets_ms": percentiles(buckets) | {"target_p95": 20},
+        "rss_mb": round(rss_mb, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "plans": plans,
+    }
+    services.close()
+    return result
+
+
+if __name__ == "__main__":
+    out = main()
+    results = ROOT / "results"
+    results.mkdir(exist_ok=True)
+    (results / "library.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps({k: v for k, v in out.items() if k != "plans"}, indent=2))
