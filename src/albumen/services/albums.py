@@ -146,10 +146,9 @@ class AlbumService:
 
     def resolve(self, user_id: str, name_or_id: str) -> list[str]:
         """An album the user can see, named or by id, and the albums below it."""
-        wanted = name_or_id.strip().casefold()
-        for album in self._albums.visible(user_id, with_totals=False):
-            if wanted in (album.id, album.name.casefold()):
-                return self._albums.subtree(album.id)
+        found = self._albums.find(user_id, name_or_id)
+        if found is not None:
+            return self._albums.subtree(found)
         raise InvalidInput(f"no album named {name_or_id!r}", code="unknown_album")
 
     def _album(self, user_id: str, album_id: str, needed: AlbumRole) -> Album:

@@ -91,6 +91,21 @@ class SqlAlbumRepo:
             for row in rows
         ]
 
+    def find(self, user_id: str, name_or_id: str) -> str | None:
+        """The id of an album the user owns or is a member of, by id or name (any case)."""
+        own = select(albums.c.id, albums.c.name).where(albums.c.owner_id == user_id)
+        shared = (
+            select(albums.c.id, albums.c.name)
+            .join(album_members, album_members.c.album_id == albums.c.id)
+            .where(album_members.c.user_id == user_id)
+        )
+        wanted = name_or_id.strip().casefold()
+        with self._engine.connect() as conn:
+            for album_id, name in conn.execute(own.union_all(shared)):
+                if wanted in (album_id, name.casefold()):
+                    return str(album_id)
+        return None
+
     def children(self, album_id: str) -> list[Album]:
         with self._engine.connect() as conn:
             rows = conn.execute(
