@@ -249,11 +249,10 @@ class SearchIndex(Protocol):
         order: SearchOrder,
         limit: int,
         after: TimelineCursor | None,
-    ) -> Page: ...
-
-    def count(
-        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None, cap: int
-    ) -> int: ...
+        count_cap: int = 0,
+    ) -> tuple[Page, int | None]:
+        """A page, and how many match (up to ``count_cap``) when asked and there are more."""
+        ...
 
     def buckets(
         self,

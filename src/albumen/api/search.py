@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from albumen.api.deps import CurrentUser, Search
 from albumen.api.schemas import PhotoOut, decode_cursor, encode_cursor
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 class SearchOut(BaseModel):
     items: list[PhotoOut]
     next_cursor: str | None
-    total: int
+    total: int | None = Field(description="On the first page: matches, counted up to 1000.")
     total_is_exact: bool
 
 

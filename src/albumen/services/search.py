@@ -11,14 +11,16 @@ from albumen.ports import SearchIndex
 from albumen.services.albums import AlbumService
 from albumen.services.photos import check_limit
 
-COUNT_CAP = 10_000  # counting stops here: "10,000+" is all a person needs to know
+# Counting stops here ("1,000+" is all a person needs to know), and only the first page counts:
+# a count costs as much as reading that many results.
+COUNT_CAP = 1000
 MAX_QUERY = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     page: Page
-    total: int
+    total: int | None  # on the first page only
     total_is_exact: bool
     filters: SearchFilters
 
@@ -46,12 +48,11 @@ class SearchService:
         album_ids = self._album_ids(user_id, filters)
         if order is SearchOrder.RELEVANCE and not filters.has_text:
             order = SearchOrder.NEWEST  # nothing to rank by
-        page = self._index.search(user_id, filters, album_ids, order, limit, cursor)
-        total = (
-            len(page.photos)
-            if cursor is None and page.next_cursor is None
-            else self._index.count(user_id, filters, album_ids, COUNT_CAP + 1)
-        )
+        cap = COUNT_CAP + 1 if cursor is None else 0  # the first page counts
+        page, counted = self._index.search(user_id, filters, album_ids, order, limit, cursor, cap)
+        if cursor is not None:
+            return SearchResult(page, None, False, filters)
+        total = len(page.photos) if page.next_cursor is None else (counted or 0)
         return SearchResult(page, min(total, COUNT_CAP), total <= COUNT_CAP, filters)
 
     def buckets(self, user_id: str, filters: SearchFilters, by_day: bool) -> list[tuple[str, int]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -21,8 +21,11 @@ from albumen.adapters.db.tables import photos
 from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
 from albumen.domain.search import EARTH_RADIUS_KM, Box, SearchFilters, SearchOrder
 
-GEO_DRIVE_LIMIT = 2000  # an area with fewer photos than this is searched through the R*Tree
-_WEIGHTS = "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0)"  # the columns' say in relevance
+# An area holding fewer photos than this is searched through the R*Tree: its ids are read and
+# sorted (ids only: cheap), then photos are looked up newest first until the page is full.
+GEO_DRIVE_LIMIT = 50_000
+_GEO_CHUNK = 256
+_WEIGHTS = "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0, 0.0)"  # the columns' say in relevance
 _WORD = re.compile(r"^[0-9a-z]+$")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -36,6 +39,15 @@ class Query:
     params: dict[str, Any] = field(default_factory=dict)
     order: str = "p.doc_id DESC"
     score: str | None = None
+    area: Box | None = None  # drive from the R*Tree ids of this area
+
+    @property
+    def key(self) -> str:
+        """The column that orders results by date (and that cursors compare)."""
+        return "f.rowid" if self.source.startswith("photo_fts") else "p.doc_id"
+
+    def __post_init__(self) -> None:
+        self.conditions, self.params = list(self.conditions), dict(self.params)
 
     def where(self, condition: str, **params: Any) -> None:
         self.conditions.append(condition)
@@ -58,29 +70,29 @@ class SqliteSearchIndex:
         order: SearchOrder,
         limit: int,
         after: TimelineCursor | None,
-    ) -> Page:
+        count_cap: int = 0,
+    ) -> tuple[Page, int | None]:
+        """A page of results and, when ``count_cap`` is given and there is more than a page,
+        how many match (counting no further than the cap)."""
         with self._engine.connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
+            total = _count(conn, replace(query), count_cap) if count_cap else None
             _after(query, order, after)
-            score = f", {query.score} AS score" if query.score else ""
-            sql = query.select(f"p.id{score}") + f" ORDER BY {query.order} LIMIT :limit"
-            rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
-            found = _in_order(conn, [row.id for row in rows])
+            if query.area is not None:
+                ids, ranks = _from_area(conn, query, order, limit + 1), None
+            else:
+                score = f", {query.score} AS score" if query.score else ""
+                sql = query.select(f"p.id{score}") + f" ORDER BY {query.order} LIMIT :limit"
+                rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
+                ids = [row.id for row in rows]
+                ranks = [row.score for row in rows] if query.score else None
+            found = _in_order(conn, ids)
         more = len(found) > limit
         found = found[:limit]
         if not more:
-            return Page(found, None)
-        rank = rows[limit - 1].score if query.score else None
-        return Page(found, TimelineCursor(found[-1].doc_id, rank))
-
-    def count(
-        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None, cap: int
-    ) -> int:
-        """How many photos match, counting no further than ``cap``."""
-        with self._engine.connect() as conn:
-            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
-            sql = f"SELECT count(*) FROM ({query.select('1')} LIMIT :cap)"
-            return int(conn.execute(text(sql), query.params | {"cap": cap}).scalar() or 0)
+            return Page(found, None), total
+        rank = ranks[limit - 1] if ranks else None
+        return Page(found, TimelineCursor(found[-1].doc_id, rank)), total
 
     def buckets(
         self,
@@ -99,7 +111,7 @@ class SqliteSearchIndex:
                     "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
                 )
                 return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
-            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            query = _in_area(self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST))
             day = f"substr(date(coalesce(p.taken_local, p.sort_at)), 1, {width})"
             sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
             return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
@@ -110,8 +122,12 @@ class SqliteSearchIndex:
         """SQLite's plan for a search (for the benchmark's record of index use)."""
         with self._engine.connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            steps = []
+            if query.area is not None:
+                steps.append("R*Tree ids of the area, sorted; then photos by doc_id in chunks:")
+                query.where("p.doc_id IN (0)")
             sql = f"EXPLAIN QUERY PLAN {query.select('p.id')} ORDER BY {query.order} LIMIT 101"
-            return [row[3] for row in conn.execute(text(sql), query.params)]
+            return steps + [row[3] for row in conn.execute(text(sql), query.params)]
 
     def _query(
         self,
@@ -121,20 +137,21 @@ class SqliteSearchIndex:
         album_ids: Sequence[str] | None,
         order: SearchOrder,
     ) -> Query:
-        match = self._match(conn, filters)
-        query = _driver(conn, filters, album_ids, match, order)
+        match = self._match(conn, filters, album_ids)
+        query = _driver(conn, filters, match, order)
         query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
         _row_filters(query, filters)
-        if filters.excluded:
-            exclude = _any_of(filters.excluded)
-            if match is None:
-                query.where(
-                    "p.doc_id NOT IN (SELECT rowid FROM photo_fts WHERE photo_fts MATCH :ex)",
-                    ex=exclude,
-                )
+        if filters.excluded and match is None:
+            query.where(
+                "p.doc_id NOT IN (SELECT rowid FROM photo_fts WHERE photo_fts MATCH :ex)",
+                ex=_any_of(filters.excluded),
+            )
         return query
 
-    def _match(self, conn: Connection, filters: SearchFilters) -> str | None:
+    def _match(
+        self, conn: Connection, filters: SearchFilters, album_ids: Sequence[str] | None
+    ) -> str | None:
+        """The FTS5 query: the words, the text-like filters and the albums, all required."""
         parts = [self._word(conn, word) for word in filters.words]
         parts += [_phrase(p) for p in filters.phrases]
         for column, values in (
@@ -144,6 +161,9 @@ class SqliteSearchIndex:
             ("filename", filters.filenames),
         ):
             parts += [f"{column} : {_phrase(value)}" for value in values]
+        if album_ids is not None:  # an album is its photos' album_ids token (no dashes)
+            tokens = " OR ".join(_phrase(album_id.replace("-", "")) for album_id in album_ids)
+            parts.append(f"album_ids : ({tokens})")
         parts = [part for part in parts if part]
         if not parts:
             return None
@@ -166,13 +186,9 @@ class SqliteSearchIndex:
 
 
 def _driver(
-    conn: Connection,
-    filters: SearchFilters,
-    album_ids: Sequence[str] | None,
-    match: str | None,
-    order: SearchOrder,
+    conn: Connection, filters: SearchFilters, match: str | None, order: SearchOrder
 ) -> Query:
-    if match is not None and (album_ids is None or order is SearchOrder.RELEVANCE):
+    if match is not None:
         query = Query("photo_fts f CROSS JOIN photos p ON p.doc_id = f.rowid")
         query.where("photo_fts MATCH :match", match=match)
         if order is SearchOrder.RELEVANCE:
@@ -181,33 +197,61 @@ def _driver(
             query.order = "f.rowid DESC" if order is SearchOrder.NEWEST else "f.rowid"
         _doc_range(query, filters, "f.rowid")
         return query
-    if album_ids is not None:
-        query = Query("photos p")
-        names = [f":album{n}" for n in range(len(album_ids))]
-        query.where(
-            f"p.id IN (SELECT photo_id FROM album_photos WHERE album_id IN ({', '.join(names)}))",
-            **{name[1:]: album_id for name, album_id in zip(names, album_ids, strict=True)},
-        )
-        if match is not None:
-            query.where(
-                "p.doc_id IN (SELECT rowid FROM photo_fts WHERE photo_fts MATCH :match)",
-                match=match,
-            )
-    elif (area := _area(filters)) is not None and _few_in(conn, area):
-        query = Query("photos p")
-        query.where(
-            "p.doc_id IN (SELECT doc_id FROM photo_geo WHERE max_lat >= :gs AND min_lat <= :gn"
-            f" AND {_lon_overlap(area)})",
-            gs=area.south,
-            gn=area.north,
-            gw=area.west,
-            ge=area.east,
-        )
+    if (area := _area(filters)) is not None and _few_in(conn, area):
+        query = Query("photos p", area=area)
     else:
-        query = Query("photos p INDEXED BY ix_photos_timeline")
+        query = Query(f"photos p INDEXED BY {_walk_index(filters)}")
     if order is SearchOrder.OLDEST:
         query.order = "p.doc_id"
     _doc_range(query, filters, "p.doc_id")
+    return query
+
+
+def _walk_index(filters: SearchFilters) -> str:
+    """The index to walk newest first when no other index drives the search."""
+    if filters.favorite:
+        return "ix_photos_favorite"
+    if filters.archived:
+        return "ix_photos_archived"
+    if len(filters.mimes) == 1:
+        return "ix_photos_mime"
+    return "ix_photos_timeline"
+
+
+def _from_area(conn: Connection, query: Query, order: SearchOrder, wanted: int) -> list[str]:
+    """Photo ids of a search driven from the R*Tree: the area's doc ids sorted (no table
+    access), then their photos checked against every filter, a chunk at a time."""
+    assert query.area is not None
+    sql = f"SELECT doc_id FROM photo_geo WHERE {_GEO_BOX} AND {_lon_overlap(query.area)}"
+    doc_ids = sorted(
+        conn.execute(text(sql), _geo_params(query.area)).scalars(),
+        reverse=order is not SearchOrder.OLDEST,
+    )
+    found: list[str] = []
+    for start in range(0, len(doc_ids), _GEO_CHUNK):
+        chunk = ", ".join(str(int(doc_id)) for doc_id in doc_ids[start : start + _GEO_CHUNK])
+        page = f"{query.select('p.id')} AND p.doc_id IN ({chunk}) ORDER BY {query.order}"
+        found += conn.execute(text(page), query.params).scalars()
+        if len(found) >= wanted:
+            break
+    return found[:wanted]
+
+
+def _count(conn: Connection, query: Query, cap: int) -> int:
+    query = _in_area(query)
+    sql = f"SELECT count(*) FROM ({query.select('1')} LIMIT :cap)"
+    return int(conn.execute(text(sql), query.params | {"cap": cap}).scalar() or 0)
+
+
+def _in_area(query: Query) -> Query:
+    """An R*Tree-driven query as one SQL statement (for counts, where order does not matter)."""
+    if query.area is not None:
+        query.where(
+            f"p.doc_id IN (SELECT doc_id FROM photo_geo WHERE {_GEO_BOX}"
+            f" AND {_lon_overlap(query.area)})",
+            **_geo_params(query.area),
+        )
+        query.area = None
     return query
 
 
@@ -222,7 +266,7 @@ def _doc_range(query: Query, filters: SearchFilters, column: str) -> None:
 def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> None:
     if after is None:
         return
-    column = "f.rowid" if query.source.startswith("photo_fts") else "p.doc_id"
+    column = query.key
     if order is SearchOrder.RELEVANCE and query.score and after.rank is not None:
         query.where(
             f"({query.score} > :rank OR ({query.score} = :rank AND {column} < :cursor))",
@@ -237,8 +281,8 @@ def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> No
 
 def _row_filters(query: Query, filters: SearchFilters) -> None:
     for column, wanted in (("favorite", filters.favorite), ("archived", filters.archived)):
-        if wanted is not None:
-            query.where(f"p.{column} = {int(wanted)}")
+        if wanted is not None:  # written as the partial indexes are, so that they apply
+            query.where(f"p.{column}" if wanted else f"NOT p.{column}")
     if filters.has_location is not None:
         query.where(f"p.lat IS {'NOT ' if filters.has_location else ''}NULL")
     if filters.mimes:
@@ -284,15 +328,21 @@ def _lon_overlap(box: Box) -> str:
     return "(max_lon >= :gw OR min_lon <= :ge)"
 
 
+_GEO_BOX = "max_lat >= :gs AND min_lat <= :gn"
+
+
+def _geo_params(area: Box) -> dict[str, float]:
+    return {"gs": area.south, "gn": area.north, "gw": area.west, "ge": area.east}
+
+
 def _few_in(conn: Connection, area: Box) -> bool:
     """Whether fewer than ``GEO_DRIVE_LIMIT`` photos (of anyone) lie in the area."""
     sql = (
-        "SELECT count(*) FROM (SELECT 1 FROM photo_geo WHERE max_lat >= :gs AND min_lat <= :gn"
+        f"SELECT count(*) FROM (SELECT 1 FROM photo_geo WHERE {_GEO_BOX}"
         f" AND {_lon_overlap(area)} LIMIT :cap)"
     )
-    params = {"gs": area.south, "gn": area.north, "gw": area.west, "ge": area.east}
-    found = conn.execute(text(sql), params | {"cap": GEO_DRIVE_LIMIT}).scalar() or 0
-    return int(found) < GEO_DRIVE_LIMIT
+    params = _geo_params(area) | {"cap": GEO_DRIVE_LIMIT}
+    return int(conn.execute(text(sql), params).scalar() or 0) < GEO_DRIVE_LIMIT
 
 
 def _in_order(conn: Connection, ids: list[str]) -> list[Photo]:

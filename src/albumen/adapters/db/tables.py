@@ -105,6 +105,29 @@ photos = Table(
         sqlite_where=text("deleted_at IS NULL"),
         postgresql_where=text("deleted_at IS NULL"),
     ),
+    # Filters that pick a few photos walk their own index in timeline order, not every photo.
+    Index(
+        "ix_photos_favorite",
+        "owner_id",
+        text("doc_id DESC"),
+        sqlite_where=text("deleted_at IS NULL AND favorite"),
+        postgresql_where=text("deleted_at IS NULL AND favorite"),
+    ),
+    Index(
+        "ix_photos_archived",
+        "owner_id",
+        text("doc_id DESC"),
+        sqlite_where=text("deleted_at IS NULL AND archived"),
+        postgresql_where=text("deleted_at IS NULL AND archived"),
+    ),
+    Index(
+        "ix_photos_mime",
+        "owner_id",
+        "mime",
+        text("doc_id DESC"),
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
     Index(
         "ix_photos_trash",
         "owner_id",

@@ -182,6 +182,21 @@ def _photo_columns() -> None:
         sqlite_where=sa.text("deleted_at IS NULL"),
         postgresql_where=sa.text("deleted_at IS NULL"),
     )
+    for flag in ("favorite", "archived"):
+        op.create_index(
+            f"ix_photos_{flag}",
+            "photos",
+            ["owner_id", sa.text("doc_id DESC")],
+            sqlite_where=sa.text(f"deleted_at IS NULL AND {flag}"),
+            postgresql_where=sa.text(f"deleted_at IS NULL AND {flag}"),
+        )
+    op.create_index(
+        "ix_photos_mime",
+        "photos",
+        ["owner_id", "mime", sa.text("doc_id DESC")],
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     op.create_index(
         "ix_photos_trash",
         "photos",
@@ -203,10 +218,7 @@ def _sort_key(sort_at: datetime, used: set[int]) -> int:
 
 
 def _fill_sqlite_index() -> None:
-    op.execute(
-        "INSERT INTO photo_fts(rowid, filename, description, tags, camera, place, albums) "
-        "SELECT doc_id, filename, description, tags, camera, place, albums FROM photo_text"
-    )
+    op.execute(f"INSERT INTO photo_fts(rowid, {COLUMNS}) SELECT doc_id, {COLUMNS} FROM photo_text")
     op.execute(
         "INSERT INTO photo_geo SELECT doc_id, lat, lat, lon, lon FROM photos WHERE lat IS NOT NULL"
     )
@@ -220,11 +232,14 @@ def _reindex(photo: str) -> str:
     """Statements that rewrite one photo's search row (``photo`` is an SQL expression)."""
     return f"""
     DELETE FROM photo_fts WHERE rowid = (SELECT doc_id FROM photos WHERE id = {photo});
-    INSERT INTO photo_fts(rowid, filename, description, tags, camera, place, albums)
-        SELECT doc_id, filename, description, tags, camera, place, albums
+    INSERT INTO photo_fts(rowid, {COLUMNS})
+        SELECT doc_id, {COLUMNS}
         FROM photo_text WHERE id = {photo};"""
 
 
+# The searchable text of a photo; album_ids holds its albums' ids as single tokens (no dashes)
+# so that an album filter is one more term of the text query, walked in timeline order.
+COLUMNS = "filename, description, tags, camera, place, albums, album_ids"
 _ADD_NEW_DAY = """
     INSERT INTO timeline_days(owner_id, day, count)
         SELECT NEW.owner_id, date(coalesce(NEW.taken_local, NEW.sort_at)), 1
@@ -239,8 +254,8 @@ _REMOVE_OLD_DAY = """
 
 SQLITE_INDEX = [
     # Porter stemming is off on purpose: place and camera names must match as typed.
-    """CREATE VIRTUAL TABLE photo_fts USING fts5(
-        filename, description, tags, camera, place, albums,
+    f"""CREATE VIRTUAL TABLE photo_fts USING fts5(
+        {COLUMNS},
         tokenize = "unicode61 remove_diacritics 2", prefix = '2 3')""",
     "CREATE VIRTUAL TABLE photo_fts_vocab USING fts5vocab(photo_fts, 'row')",
     "CREATE VIRTUAL TABLE photo_geo USING rtree(doc_id, min_lat, max_lat, min_lon, max_lon)",
@@ -254,7 +269,9 @@ SQLITE_INDEX = [
         coalesce((SELECT c.city || ' ' || c.region || ' ' || c.country
                   FROM places c WHERE c.id = p.place_id), '') AS place,
         coalesce((SELECT group_concat(a.name, ' ') FROM album_photos ap
-                  JOIN albums a ON a.id = ap.album_id WHERE ap.photo_id = p.id), '') AS albums
+                  JOIN albums a ON a.id = ap.album_id WHERE ap.photo_id = p.id), '') AS albums,
+        coalesce((SELECT group_concat(replace(ap.album_id, '-', ''), ' ') FROM album_photos ap
+                  WHERE ap.photo_id = p.id), '') AS album_ids
     FROM photos p""",
     f"""CREATE TRIGGER photos_ai AFTER INSERT ON photos BEGIN
         {_reindex("NEW.id")}
@@ -290,11 +307,11 @@ SQLITE_INDEX = [
         {_reindex("NEW.photo_id")} END""",
     f"""CREATE TRIGGER album_photos_ad AFTER DELETE ON album_photos BEGIN
         {_reindex("OLD.photo_id")} END""",
-    """CREATE TRIGGER albums_au_name AFTER UPDATE OF name ON albums BEGIN
+    f"""CREATE TRIGGER albums_au_name AFTER UPDATE OF name ON albums BEGIN
         DELETE FROM photo_fts WHERE rowid IN (SELECT p.doc_id FROM album_photos ap
             JOIN photos p ON p.id = ap.photo_id WHERE ap.album_id = NEW.id);
-        INSERT INTO photo_fts(rowid, filename, description, tags, camera, place, albums)
-            SELECT doc_id, filename, description, tags, camera, place, albums FROM photo_text
+        INSERT INTO photo_fts(rowid, {COLUMNS})
+            SELECT doc_id, {COLUMNS} FROM photo_text
             WHERE id IN (SELECT photo_id FROM album_photos WHERE album_id = NEW.id);
     END""",
 ]
