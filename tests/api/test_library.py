@@ -185,18 +185,30 @@ def test_share_links_open_without_an_account_until_revoked(
     services.queue.run_pending()
     album = client.post("/api/v1/albums", headers=auth, json={"name": "Trip"}).json()
     client.put(f"/api/v1/albums/{album['id']}/photos", headers=auth, json={"ids": [inside]})
+    day = client.post(
+        "/api/v1/albums", headers=auth, json={"name": "Day", "parent_id": album["id"]}
+    )
+    client.put(f"/api/v1/albums/{day.json()['id']}/photos", headers=auth, json={"ids": [outside]})
     link = client.post("/api/v1/shares", headers=auth, json={"album_id": album["id"]}).json()
     token = link["token"]
     assert len(token) >= 40
     page = client.get(f"/s/{token}").json()
     assert (page["title"], [p["id"] for p in page["items"]]) == ("Trip", [inside])
+    assert [a["name"] for a in page["albums"]] == ["Day"]
+    inner = client.get(f"/s/{token}", params={"album": day.json()["id"]}).json()
+    assert [p["id"] for p in inner["items"]] == [outside]
     assert "sha256" not in page["items"][0]
     assert client.get(f"/s/{token}/photos/{inside}/thumbnail").status_code == 200
-    assert client.get(f"/s/{token}/photos/{outside}/thumbnail").status_code == 404
+    assert client.get(f"/s/{token}/photos/{outside}/thumbnail").status_code == 200  # sub-album
     original = client.get(f"/s/{token}/photos/{inside}/original")
     assert original.status_code == 403
     assert original.json()["error"]["code"] == "download_not_allowed"
     assert [s["id"] for s in client.get("/api/v1/shares", headers=auth).json()] == [link["id"]]
+    removed = client.request(
+        "DELETE", f"/api/v1/albums/{album['id']}/photos", headers=auth, json={"ids": [inside]}
+    )
+    assert removed.json() == {"ids": [inside]}
+    assert client.get(f"/s/{token}/photos/{inside}/thumbnail").status_code == 404
     client.delete(f"/api/v1/shares/{link['id']}", headers=auth)
     assert client.get(f"/s/{token}").status_code == 404
     assert client.get(f"/s/{token}/photos/{inside}/thumbnail").status_code == 404
@@ -412,12 +424,20 @@ def _statements(services: Services) -> list[str]:
         ("/api/v1/trash", "trash"),
         ("/api/v1/shares", "shares"),
         ("/api/v1/albums/{album}/photos", "album"),
+        ("/api/v1/albums/{album}", "albums"),
+        ("/api/v1/timeline/buckets?q=IMG", "photos"),
+        ("/s/{token}", "album"),
+        ("/api/v1/photos/{photo}/albums", "albums"),
     ],
 )
 def test_list_queries_do_not_grow_with_the_list(
     client: TestClient, auth: Headers, services: Services, path: str, grow: str
 ) -> None:
     album = client.post("/api/v1/albums", headers=auth, json={"name": "A"}).json()["id"]
+    (photo,) = add_photos(client, auth, 1, seed=1000)
+    client.put(f"/api/v1/albums/{album}/photos", headers=auth, json={"ids": [photo]})
+    token = client.post("/api/v1/shares", headers=auth, json={"album_id": album}).json()["token"]
+    url = path.format(album=album, token=token, photo=photo)
     statements = _statements(services)
     grower: dict[str, Callable[[int], object]] = {
         "albums": lambda n: [
@@ -448,9 +468,9 @@ def test_list_queries_do_not_grow_with_the_list(
 
     def count(n: int) -> int:
         grower[grow](n)
-        client.get(path.format(album=album), headers=auth)
+        client.get(url, headers=auth)
         statements.clear()
-        assert client.get(path.format(album=album), headers=auth).status_code == 200
+        assert client.get(url, headers=auth).status_code == 200
         return len(statements)
 
     assert count(1) == count(2) == count(3)

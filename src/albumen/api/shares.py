@@ -13,7 +13,7 @@ from albumen.api.deps import CurrentUser, Photos, Shares
 from albumen.api.http import accepts_webp, etag_matches
 from albumen.api.photos import send_original
 from albumen.api.schemas import decode_cursor, encode_cursor
-from albumen.domain.albums import ShareLink
+from albumen.domain.albums import Album, ShareLink
 from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
 
 router = APIRouter(tags=["sharing"])
@@ -85,12 +85,23 @@ class SharedPhotoOut(BaseModel):
         )
 
 
+class SharedAlbumOut(BaseModel):
+    id: str
+    name: str
+    photo_count: int
+
+    @classmethod
+    def of(cls, album: Album) -> SharedAlbumOut:
+        return cls(id=album.id, name=album.name, photo_count=album.photo_count)
+
+
 class SharedOut(BaseModel):
     kind: str
     title: str
     description: str | None
     allow_download: bool
     expires_at: datetime | None
+    albums: list[SharedAlbumOut] = Field(description="Albums inside this one (open: album=ID).")
     items: list[SharedPhotoOut]
     next_cursor: str | None
 
@@ -151,6 +162,9 @@ def shared(
         description=view.description,
         allow_download=link.allow_download,
         expires_at=link.expires_at.replace(tzinfo=UTC) if link.expires_at else None,
+        albums=[
+            SharedAlbumOut(id=a.id, name=a.name, photo_count=a.photo_count) for a in view.albums
+        ],
         items=[SharedPhotoOut.of(photo) for photo in view.page.photos],
         next_cursor=encode_cursor(view.page.next_cursor),
     )

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from albumen.domain.albums import AlbumOrder, NewShareLink, ShareLink
+from albumen.domain.albums import Album, NewShareLink, ShareLink
 from albumen.domain.errors import Forbidden, Gone, InvalidInput, NotFound, RateLimited, Unauthorized
 from albumen.domain.photos import Page, Photo, TimelineCursor
 from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRepo
@@ -30,6 +30,7 @@ class SharedView:
     title: str
     description: str | None
     page: Page
+    albums: list[Album]  # the albums inside the one shown, to open with ``album=``
 
 
 class ShareService:
@@ -118,15 +119,16 @@ class ShareService:
         check_limit(limit)
         if link.photo_id is not None:
             photo = self._photos.get(link.owner_id, link.photo_id)
-            return SharedView(link, photo.filename, photo.description, Page([photo], None))
+            return SharedView(link, photo.filename, photo.description, Page([photo], None), [])
         assert link.album_id is not None
         shown = album_id or link.album_id
         if shown not in self._albums.subtree(link.album_id):
             raise NotFound("no such album in this share", code="album_not_found")
         album = self._albums.get(shown)
         assert album is not None
-        page = self._albums.photos_page([shown], album.order or AlbumOrder.NEWEST, limit, cursor)
-        return SharedView(link, album.name, album.description, page)
+        page = self._albums.photos_page([shown], album.order, limit, cursor)
+        children = self._albums.children(shown)
+        return SharedView(link, album.name, album.description, page, children)
 
     def photo(self, link: ShareLink, photo_id: str, original: bool) -> Photo:
         """A photo the link shows; its original only where the link allows downloads."""

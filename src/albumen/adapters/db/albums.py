@@ -272,11 +272,8 @@ class SqlAlbumRepo:
 
     def of_photo(self, user_id: str, photo_id: str) -> list[Album]:
         """The albums this user can see that hold the photo."""
-        return [
-            album
-            for album in self.visible(user_id, with_totals=False)
-            if album.id in set(self._holding(photo_id))
-        ]
+        holding = set(self._holding(photo_id))
+        return [album for album in self.visible(user_id, with_totals=False) if album.id in holding]
 
     def _holding(self, photo_id: str) -> list[str]:
         with self._engine.connect() as conn:
