@@ -31,6 +31,7 @@ from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app import build_services
 from albumen.config import Settings
 from bench import library
+from bench.server import Server
 
 pillow_heif.register_heif_opener()
 ROOT = Path(__file__).resolve().parent
@@ -129,35 +130,6 @@ def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
     return results
 
 
-class Server:
-    """``albumen serve`` in its own process, exactly as a user starts it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = 18765
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "ALBUMEN_DATA_DIR": str(settings.data_dir),
-            "ALBUMEN_PORT": str(self.port),
-            "ALBUMEN_RUN_WORKERS_IN_SERVER": "false",
-            "ALBUMEN_LOG_LEVEL": "WARNING",
-        }
-
-    def __enter__(self) -> Server:
-        self.process = subprocess.Popen([sys.executable, "-m", "albumen", "serve"], env=self.env)
-        for _ in range(300):
-            try:
-                requests.get(f"{self.url}/healthz", timeout=1)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("albumen serve did not start")
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 def local_write(data: bytes, folder: Path) -> None:
     digest = hashlib.sha256(data).hexdigest()
     path = folder / digest
@@ -190,7 +162,7 @@ def bench_upload(work: Path) -> dict[str, object]:
         "Content-Type": f"multipart/form-data; boundary={boundary}",
     }
     counter = iter(range(10**6))
-    with Server(settings) as server:
+    with Server(settings.data_dir) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port)
 
         def upload() -> None:
@@ -255,7 +227,7 @@ def http_import(data_dir: Path, files: list[Path]) -> float:
     settings = Settings(data_dir=data_dir, run_workers_in_server=False)
     key = build_services(settings).users.add("bench").secret
     local = threading.local()
-    with Server(settings) as server:
+    with Server(settings.data_dir) as server:
 
         def send(path: Path) -> None:
             if not hasattr(local, "session"):
@@ -358,7 +330,7 @@ def bench_serving(work: Path) -> dict[str, object]:
     services.close()
     thumb_url = f"/api/v1/photos/{photo.id}/thumbnail"
     headers = {"Authorization": f"Bearer {key}", "Accept": "image/webp"}
-    with Server(settings) as server:
+    with Server(settings.data_dir) as server:
         thumb = requests.get(server.url + thumb_url, headers=headers).content
         ours = wrk(server.url + thumb_url, headers)
     static = work / "static"
