@@ -474,3 +474,17 @@ def test_list_queries_do_not_grow_with_the_list(
         return len(statements)
 
     assert count(1) == count(2) == count(3)
+
+
+def test_one_date_for_several_photos_keeps_them_apart(client: TestClient, auth: Headers) -> None:
+    ids = add_photos(client, auth, 3)
+    when = "1999-12-31T23:59:00+01:00"
+    assert (
+        client.patch(
+            "/api/v1/photos", headers=auth, json={"ids": ids, "taken_at": when}
+        ).status_code
+        == 204
+    )
+    found = client.get("/api/v1/search", headers=auth, params={"q": "on:1999-12-31"}).json()
+    assert sorted(p["id"] for p in found["items"]) == sorted(ids)
+    assert {p["taken_at"] for p in found["items"]} == {when}

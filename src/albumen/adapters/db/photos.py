@@ -8,7 +8,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Select, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
@@ -224,9 +236,18 @@ class SqlPhotoRepo:
 
         def save(salt: int) -> None:
             with writing(self._engine) as conn:
-                if values:
-                    changes = values | ({"doc_id": sort_key(sort_at, salt)} if sort_at else {})
-                    conn.execute(update(photos).where(photos.c.id.in_(photo_ids)).values(changes))
+                if values and sort_at is None:
+                    conn.execute(update(photos).where(photos.c.id.in_(photo_ids)).values(values))
+                elif values and sort_at is not None:
+                    # photos given one date still need keys of their own: consecutive ones
+                    first = sort_key(sort_at, salt)
+                    conn.execute(
+                        update(photos).where(photos.c.id == bindparam("photo")).values(values),
+                        [
+                            {"photo": photo_id, "doc_id": first + n}
+                            for n, photo_id in enumerate(photo_ids)
+                        ],
+                    )
                 if edit.tags is not None:
                     _replace_user_tags(conn, photo_ids, edit.tags)
 
