@@ -19,7 +19,10 @@ SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0)
+    # Analysis (ML models) is off here: the tests that need it switch it on.
+    return Settings(
+        data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0, analysis=False
+    )
 
 
 @pytest.fixture

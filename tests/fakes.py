@@ -21,6 +21,7 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    PhotoTag,
     Purged,
     Rendition,
     ThumbFormat,
@@ -227,9 +228,11 @@ class FakePhotoRepo:
 
     def edit(self, photo_ids: Sequence[str], edit: PhotoEdit, sort_at: datetime | None) -> None:
         for photo_id in photo_ids:
-            for name in ("favorite", "archived", "description", "tags"):
+            for name in ("favorite", "archived", "description"):
                 if getattr(edit, name) is not None:
                     self._change(photo_id, **{name: getattr(edit, name)})
+            if edit.tags is not None:
+                self._change(photo_id, tags=tuple(PhotoTag(tag, "user") for tag in edit.tags))
             if sort_at is not None:
                 self._change(photo_id, sort_at=sort_at, doc_id=sort_key(sort_at))
 

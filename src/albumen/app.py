@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import MemoryCache
 from albumen.adapters.db.albums import SqlAlbumRepo
+from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.search import SqliteSearchIndex
@@ -29,12 +30,14 @@ from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
 from albumen.adapters.geo import OfflineGeocoder
 from albumen.adapters.media import VipsThumbnailer
+from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.config import Settings
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
 from albumen.services.albums import AlbumService
+from albumen.services.analysis import AnalysisService
 from albumen.services.jobs import JobService
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
@@ -54,6 +57,7 @@ class Services:
     queue: HueyJobQueue
     photos: PhotoService
     albums: AlbumService
+    analysis: AnalysisService
     search: SearchService
     shares: ShareService
     trash: TrashService
@@ -113,6 +117,15 @@ def build_services(settings: Settings) -> Services:
         OfflineGeocoder(),
         queue,
         clock,
+        analyse=settings.analysis,
+    )
+    analysis = AnalysisService(
+        photo_repo,
+        SqlAnalysisRepo(engine),
+        blobs,
+        OpenCvAnalyzer(settings.analysis_threads),
+        queue,
+        clock,
     )
     sweep = SweepService(
         photo_repo,
@@ -135,13 +148,14 @@ def build_services(settings: Settings) -> Services:
         clock,
         secret_key(settings),
     )
-    register_jobs(queue, processing, sweep, trash, settings.job_retries)
+    register_jobs(queue, processing, analysis, sweep, trash, settings.job_retries)
     return Services(
         settings=settings,
         engine=engine,
         queue=queue,
         photos=photos,
         albums=albums,
+        analysis=analysis,
         search=SearchService(SqliteSearchIndex(engine), albums),
         shares=shares,
         trash=trash,

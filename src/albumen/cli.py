@@ -173,6 +173,31 @@ def migrate_() -> None:
 
 
 @app.command()
+def analyze(
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every photo, also those the models already saw.")
+    ] = False,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Photos the current models have not analysed.")
+    ] = False,
+) -> None:
+    """Find faces, tags and likeness in photos, here and now (after a model update)."""
+    if all_ == missing:
+        err_console.print("error: say --all or --missing")
+        raise typer.Exit(2)
+    services = build_services(_settings())
+    columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console) as bar:
+        task = bar.add_task("analysing", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        count = services.analysis.analyze_all(all_, progress)
+    print(f"analysed {count} photos")
+
+
+@app.command()
 def sweep() -> None:
     """Remove unreferenced blobs older than the grace period, and expired uploads."""
     services = build_services(_settings())

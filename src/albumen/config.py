@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     upload_expiry_seconds: int = Field(
         86400, description="Unfinished resumable uploads older than this are removed."
     )
+    analysis: bool = Field(
+        True, description="Find faces, tags and likeness in each photo (models run on the CPU)."
+    )
+    analysis_threads: int = Field(2, description="Threads each model may use.")
     trash_days: int = Field(30, description="Days a trashed photo is kept before it is deleted.")
     secret_key: str = Field(
         "", description="Signs share-link unlocks; empty means one kept in data_dir/secret.key."

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from albumen.adapters.queue import HueyJobQueue
 from albumen.domain.jobs import JobName, Outcome
+from albumen.services.analysis import AnalysisService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.trash import TrashService
 
@@ -18,12 +19,14 @@ HOURLY = {JobName.SWEEP_BLOBS: 7, JobName.EXPIRE_UPLOADS: 37, JobName.EXPIRE_TRA
 def register_jobs(
     queue: HueyJobQueue,
     processing: ProcessingService,
+    analysis: AnalysisService,
     sweep: SweepService,
     trash: TrashService,
     retries: int,
 ) -> None:
     handlers: dict[JobName, Callable[[str], Outcome]] = {
         JobName.PROCESS_PHOTO: processing.process_photo,
+        JobName.ANALYZE_PHOTO: analysis.analyze_photo,
         JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
         JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
+from albumen.domain.analysis import Analysis
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -271,6 +272,30 @@ class Geocoder(Protocol):
     def timezone(self, lat: float, lon: float) -> str | None:
         """The IANA time zone at a position (``None`` at sea, far from any)."""
         ...
+
+
+class PhotoAnalyzer(Protocol):
+    version: str  # changes when a model does: photos analysed by another version are redone
+
+    def analyze(self, image: bytes) -> Analysis:
+        """Faces, tags and an embedding of an encoded image. Raises ``CorruptMedia``."""
+        ...
+
+
+class AnalysisRepo(Protocol):
+    def save(
+        self,
+        photo_id: str,
+        owner_id: str,
+        version: str,
+        analysis: Analysis,
+        crops: list[str | None],
+        now: datetime,
+    ) -> None: ...
+
+    def fail(self, photo_id: str, version: str, error: str) -> None: ...
+
+    def unanalysed(self, version: str, everything: bool, limit: int) -> list[str]: ...
 
 
 class RateLimiter(Protocol):

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from albumen.domain.errors import InvalidInput
-from albumen.domain.photos import Photo, PhotoEdit, TimelineCursor
+from albumen.domain.photos import Photo, PhotoEdit, PhotoTag, TimelineCursor
 from albumen.services.jobs import JobsOverview
 
 
@@ -42,6 +42,16 @@ class ExposureOut(BaseModel):
     focal_length: float | None
 
 
+class TagOut(BaseModel):
+    name: str
+    source: str = Field(description="user, or the model that saw it")
+    confidence: float | None
+
+    @classmethod
+    def of(cls, tag: PhotoTag) -> TagOut:
+        return cls(name=tag.name, source=tag.source, confidence=tag.confidence)
+
+
 class PhotoOut(BaseModel):
     id: str
     filename: str
@@ -59,7 +69,8 @@ class PhotoOut(BaseModel):
     exposure: ExposureOut
     status: str
     error: str | None
-    tags: list[str]
+    analysis_error: str | None = Field(description="Why the models could not analyse it.")
+    tags: list[TagOut]
     favorite: bool
     archived: bool
     description: str | None
@@ -102,7 +113,10 @@ class PhotoOut(BaseModel):
             ),
             status=photo.status.value,
             error=photo.error,
-            tags=list(photo.tags),
+            analysis_error=photo.analysis_error,
+            tags=[
+                TagOut(name=t.name, source=t.source, confidence=t.confidence) for t in photo.tags
+            ],
             favorite=photo.favorite,
             archived=photo.archived,
             description=photo.description,

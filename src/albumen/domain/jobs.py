@@ -11,6 +11,7 @@ class JobName(StrEnum):
     SWEEP_BLOBS = "sweep_blobs"
     EXPIRE_UPLOADS = "expire_uploads"
     EXPIRE_TRASH = "expire_trash"  # delete for good what stayed in the trash too long
+    ANALYZE_PHOTO = "analyze_photo"  # faces, tags and embedding, after the thumbnails
     LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
 
 

@@ -39,6 +39,13 @@ class ThumbFormat(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PhotoTag:
+    name: str
+    source: str  # "user", or the model that saw it
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Photo:
     id: str
     owner_id: str
@@ -58,7 +65,9 @@ class Photo:
     doc_id: int = 0
     archived: bool = False
     place: Place | None = None
-    tags: tuple[str, ...] = ()
+    tags: tuple[PhotoTag, ...] = ()
+    analysis_version: str | None = None  # of the models that analysed it
+    analysis_error: str | None = None
 
     @property
     def trashed(self) -> bool:

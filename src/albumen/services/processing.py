@@ -42,11 +42,13 @@ class ProcessingService:
         geocoder: Geocoder,
         queue: JobQueue,
         clock: Clock,
+        analyse: bool = False,
     ) -> None:
         self._photos = photos
         self._blobs = blobs
         self._reader = reader
         self._geocoder = geocoder
+        self._analyse = analyse
         self._thumbnailer = thumbnailer
         self._queue = queue
         self._clock = clock
@@ -67,6 +69,8 @@ class ProcessingService:
         except Exception as err:
             self._photos.set_status(photo_id, PhotoStatus.FAILED, f"internal error: {err}")
             raise
+        if self._analyse:
+            self._queue.enqueue(JobName.ANALYZE_PHOTO, photo_id)
         return Outcome.DONE
 
     def _process(self, photo: Photo) -> None:

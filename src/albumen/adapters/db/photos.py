@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.tables import derivatives, photo_tags, photos, places
+from albumen.adapters.db.tables import derivatives, faces, photo_tags, photos, places
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
     Derivative,
@@ -33,6 +33,7 @@ from albumen.domain.photos import (
     Photo,
     PhotoEdit,
     PhotoStatus,
+    PhotoTag,
     Purged,
     ThumbFormat,
     ThumbSize,
@@ -60,14 +61,13 @@ def photo_query() -> Select[Any]:
 def photo_rows(conn: Connection, query: Select[Any]) -> list[Photo]:
     """Run a ``photo_query`` and attach every photo's tags with one more query (never N+1)."""
     rows = conn.execute(query).all()
-    tags: dict[str, list[str]] = {}
+    tags: dict[str, list[PhotoTag]] = {}
     ids = [row.id for row in rows]
     for start in range(0, len(ids), 500):
-        found = select(photo_tags.c.photo_id, photo_tags.c.tag).where(
-            photo_tags.c.photo_id.in_(ids[start : start + 500])
-        )
-        for photo_id, tag in conn.execute(found.order_by(photo_tags.c.tag)):
-            tags.setdefault(photo_id, []).append(tag)
+        found = select(photo_tags).where(photo_tags.c.photo_id.in_(ids[start : start + 500]))
+        order = (photo_tags.c.confidence.desc().nulls_first(), photo_tags.c.tag)
+        for tag in conn.execute(found.order_by(*order)):
+            tags.setdefault(tag.photo_id, []).append(PhotoTag(tag.tag, tag.source, tag.confidence))
     return [_photo(row, tuple(tags.get(row.id, ()))) for row in rows]
 
 
@@ -289,11 +289,11 @@ class SqlPhotoRepo:
             found = conn.execute(query).all()
             ids = [row.id for row in found]
             hashes = {row.sha256 for row in found}
-            hashes.update(
-                conn.execute(
-                    select(derivatives.c.sha256).where(derivatives.c.photo_id.in_(ids))
-                ).scalars()
-            )
+            for column, owner in (
+                (derivatives.c.sha256, derivatives.c.photo_id),
+                (faces.c.crop_sha256, faces.c.photo_id),
+            ):
+                hashes.update(conn.execute(select(column).where(owner.in_(ids))).scalars())
             conn.execute(delete(photos).where(photos.c.id.in_(ids)))
         return Purged(photo_ids=ids, hashes=hashes)
 
@@ -313,11 +313,12 @@ class SqlPhotoRepo:
 
     def referenced(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
+        columns = (photos.c.sha256, derivatives.c.sha256, faces.c.crop_sha256)
         with self._engine.connect() as conn:
             for start in range(0, len(hashes), 500):
                 batch = hashes[start : start + 500]
-                for table in (photos, derivatives):
-                    query = select(table.c.sha256).where(table.c.sha256.in_(batch)).distinct()
+                for column in columns:
+                    query = select(column).where(column.in_(batch)).distinct()
                     found.update(conn.execute(query).scalars())
         return found
 
@@ -487,7 +488,7 @@ def _place(row: Row[Any]) -> Place | None:
     return Place(row.city, row.region, row.country, row.country_code)
 
 
-def _photo(row: Row[Any], tags: tuple[str, ...]) -> Photo:
+def _photo(row: Row[Any], tags: tuple[PhotoTag, ...]) -> Photo:
     return Photo(
         id=row.id,
         owner_id=row.owner_id,
@@ -508,6 +509,8 @@ def _photo(row: Row[Any], tags: tuple[str, ...]) -> Photo:
         archived=bool(row.archived),
         place=_place(row),
         tags=tags,
+        analysis_version=row.analysis_version,
+        analysis_error=row.analysis_error,
     )
 
 

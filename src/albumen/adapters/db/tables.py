@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -96,6 +97,8 @@ photos = Table(
     Column("doc_id", BigInteger, nullable=False),
     Column("archived", Boolean, nullable=False, server_default=text("false")),
     Column("place_id", Integer, ForeignKey("places.id")),
+    Column("analysis_version", String(120)),
+    Column("analysis_error", Text),
     UniqueConstraint("owner_id", "sha256", name="uq_photos_owner_sha256"),
     UniqueConstraint("doc_id", name="uq_photos_doc_id"),
     Index(
@@ -247,4 +250,45 @@ timeline_days = Table(
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("count", Integer, nullable=False),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200)),
+    Column("cover_face_id", String(36)),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_people_owner", "owner_id", "name"),
+)
+
+faces = Table(
+    "faces",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), nullable=False),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", String(36), ForeignKey("people.id", ondelete="SET NULL")),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("width", Float, nullable=False),
+    Column("height", Float, nullable=False),
+    Column("landmarks", Text, nullable=False),  # JSON [[x, y], ...] as fractions
+    Column("score", Float, nullable=False),
+    Column("embedding", LargeBinary, nullable=False),  # float32, unit length
+    Column("crop_sha256", String(64)),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_faces_photo", "photo_id"),
+    Index("ix_faces_person", "owner_id", "person_id"),
+    Index("ix_faces_crop", "crop_sha256"),
+)
+
+photo_embeddings = Table(
+    "photo_embeddings",
+    metadata,
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(120), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, unit length
 )

@@ -1,0 +1,99 @@
+"""``SqlAnalysisRepo``: what the models saw in each photo (faces, tags, embedding)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Engine, delete, insert, or_, select, update
+
+from albumen.adapters.db.engine import writing
+from albumen.adapters.db.tables import faces, photo_embeddings, photo_tags, photos
+from albumen.domain.analysis import Analysis
+from albumen.domain.photos import PhotoStatus
+
+
+class SqlAnalysisRepo:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def save(
+        self,
+        photo_id: str,
+        owner_id: str,
+        version: str,
+        analysis: Analysis,
+        crops: list[str | None],
+        now: datetime,
+    ) -> None:
+        """Replace what earlier models saw in the photo, in one transaction. The user's own
+        tags stay; a model's tag the user also gave stays the user's."""
+        with writing(self._engine) as conn:
+            conn.execute(
+                delete(photo_tags).where(
+                    photo_tags.c.photo_id == photo_id, photo_tags.c.source != "user"
+                )
+            )
+            tags = [
+                {"photo_id": photo_id, "tag": g.tag, "source": g.source, "confidence": g.confidence}
+                for g in analysis.tags
+            ]
+            if tags:
+                conn.execute(insert(photo_tags).prefix_with("OR IGNORE", dialect="sqlite"), tags)
+            conn.execute(delete(faces).where(faces.c.photo_id == photo_id))
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "x": face.box.x,
+                    "y": face.box.y,
+                    "width": face.box.width,
+                    "height": face.box.height,
+                    "landmarks": json.dumps([list(point) for point in face.landmarks]),
+                    "score": face.score,
+                    "embedding": _blob(face.embedding),
+                    "crop_sha256": crop,
+                    "created_at": now,
+                }
+                for face, crop in zip(analysis.faces, crops, strict=True)
+            ]
+            if rows:
+                conn.execute(insert(faces), rows)
+            conn.execute(delete(photo_embeddings).where(photo_embeddings.c.photo_id == photo_id))
+            if analysis.embedding:
+                conn.execute(
+                    insert(photo_embeddings).values(
+                        photo_id=photo_id, model=version, vector=_blob(analysis.embedding)
+                    )
+                )
+            conn.execute(
+                update(photos)
+                .where(photos.c.id == photo_id)
+                .values(analysis_version=version, analysis_error=None)
+            )
+
+    def fail(self, photo_id: str, version: str, error: str) -> None:
+        """Record why analysis failed; the photo and everything else about it stay."""
+        with writing(self._engine) as conn:
+            conn.execute(
+                update(photos)
+                .where(photos.c.id == photo_id)
+                .values(analysis_version=version, analysis_error=error)
+            )
+
+    def unanalysed(self, version: str, everything: bool, limit: int) -> list[str]:
+        """Ready photos not analysed by this version (``everything``: all ready photos)."""
+        query = select(photos.c.id).where(photos.c.status == PhotoStatus.READY.value)
+        if not everything:
+            query = query.where(
+                or_(photos.c.analysis_version.is_(None), photos.c.analysis_version != version)
+            )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query.order_by(photos.c.doc_id.desc()).limit(limit)).scalars())
+
+
+def _blob(vector: tuple[float, ...]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
