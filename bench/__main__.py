@@ -30,7 +30,7 @@ from PIL import Image, ImageChops
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app import build_services
 from albumen.config import Settings
-from bench import library
+from bench import analysis, library
 from bench.server import Server
 
 pillow_heif.register_heif_opener()
@@ -376,6 +376,7 @@ def main() -> None:
             "import": bench_import(work),
             "serving": bench_serving(work),
             "library": library.main(),  # a million photos: search, timeline, buckets
+            "analysis": analysis.main(),  # faces, tags, embedding per photo
         }
     out = RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -56,16 +57,23 @@ class OpenCvAnalyzer:
         self._tag_score = tag_score
         self._object_score = object_score
         self._lock = threading.Lock()
+        self.last_timings: dict[str, float] = {}  # ms per stage of the last analysis
 
     def analyze(self, image: bytes) -> Analysis:
+        clock = _Stopwatch()
         decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
         if decoded is None:
             raise CorruptMedia("the preview could not be decoded for analysis")
+        clock.lap("decode")
         with self._lock:
             cv2.setNumThreads(self._threads)
             objects, people = self._objects(decoded)
+            clock.lap("detector")
             guesses, embedding = self._classify(decoded)
+            clock.lap("classifier")
             faces = self._faces(decoded, people)
+            clock.lap("faces")
+            self.last_timings = clock.laps
         return Analysis(faces=faces, tags=best_tags(guesses + objects), embedding=embedding)
 
     def _faces(self, image: Image, people: list[Box]) -> list[DetectedFace]:
@@ -201,6 +209,17 @@ class OpenCvAnalyzer:
             str(folder / "frozen_inference_graph.pb"),
             str(folder / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"),
         )
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now
 
 
 def _merged(rows: list[NDArray[np.float32]]) -> list[NDArray[np.float32]]:
