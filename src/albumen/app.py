@@ -22,6 +22,7 @@ from albumen.adapters.cache import MemoryCache
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.engine import make_engine, migrate
+from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
@@ -39,6 +40,7 @@ from albumen.jobs import register_jobs
 from albumen.services.albums import AlbumService
 from albumen.services.analysis import AnalysisService
 from albumen.services.jobs import JobService
+from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.search import SearchService
@@ -58,6 +60,7 @@ class Services:
     photos: PhotoService
     albums: AlbumService
     analysis: AnalysisService
+    people: PeopleService
     search: SearchService
     shares: ShareService
     trash: TrashService
@@ -148,7 +151,8 @@ def build_services(settings: Settings) -> Services:
         clock,
         secret_key(settings),
     )
-    register_jobs(queue, processing, analysis, sweep, trash, settings.job_retries)
+    people = PeopleService(SqlPeopleRepo(engine), clock)
+    register_jobs(queue, processing, analysis, people, sweep, trash, settings.job_retries)
     return Services(
         settings=settings,
         engine=engine,
@@ -156,6 +160,7 @@ def build_services(settings: Settings) -> Services:
         photos=photos,
         albums=albums,
         analysis=analysis,
+        people=people,
         search=SearchService(SqliteSearchIndex(engine), albums),
         shares=shares,
         trash=trash,

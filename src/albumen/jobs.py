@@ -8,6 +8,7 @@ from collections.abc import Callable
 from albumen.adapters.queue import HueyJobQueue
 from albumen.domain.jobs import JobName, Outcome
 from albumen.services.analysis import AnalysisService
+from albumen.services.people import PeopleService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.trash import TrashService
 
@@ -20,6 +21,7 @@ def register_jobs(
     queue: HueyJobQueue,
     processing: ProcessingService,
     analysis: AnalysisService,
+    people: PeopleService,
     sweep: SweepService,
     trash: TrashService,
     retries: int,
@@ -27,6 +29,7 @@ def register_jobs(
     handlers: dict[JobName, Callable[[str], Outcome]] = {
         JobName.PROCESS_PHOTO: processing.process_photo,
         JobName.ANALYZE_PHOTO: analysis.analyze_photo,
+        JobName.GROUP_FACES: lambda owner_id: _counted(people.group_new_faces(owner_id)),
         JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
         JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),

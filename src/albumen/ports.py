@@ -6,13 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.analysis import Analysis
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.people import Person
 from albumen.domain.photos import (
     Derivative,
     NewPhoto,
@@ -296,6 +297,22 @@ class AnalysisRepo(Protocol):
     def fail(self, photo_id: str, version: str, error: str) -> None: ...
 
     def unanalysed(self, version: str, everything: bool, limit: int) -> list[str]: ...
+
+
+class PeopleRepo(Protocol):
+    def faces(self, owner_id: str) -> tuple[list[str], list[str | None], Any]:
+        """Face ids, their people, and their embeddings as the rows of one matrix."""
+        ...
+
+    def group(
+        self,
+        owner_id: str,
+        assignments: dict[str, str],
+        new_people: dict[str, str],
+        now: datetime,
+    ) -> None: ...
+
+    def people(self, owner_id: str) -> list[Person]: ...
 
 
 class RateLimiter(Protocol):

@@ -12,6 +12,7 @@ class JobName(StrEnum):
     EXPIRE_UPLOADS = "expire_uploads"
     EXPIRE_TRASH = "expire_trash"  # delete for good what stayed in the trash too long
     ANALYZE_PHOTO = "analyze_photo"  # faces, tags and embedding, after the thumbnails
+    GROUP_FACES = "group_faces"  # new faces of one owner into people
     LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
 
 

@@ -52,6 +52,8 @@ class AnalysisService:
             return Outcome.FAILED
         crops = [self._blobs.put_bytes(face.crop) if face.crop else None for face in analysis.faces]
         self._analyses.save(photo_id, photo.owner_id, version, analysis, crops, self._clock.now())
+        if analysis.faces:
+            self._queue.enqueue(JobName.GROUP_FACES, photo.owner_id)
         return Outcome.DONE
 
     def queue_unanalysed(self, everything: bool = False) -> int:

@@ -1,0 +1,69 @@
+"""Faces grouped into people on real photos: pairwise precision and recall over labelled people."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from albumen.adapters.db.tables import faces
+from albumen.app import build_services
+from albumen.config import Settings
+
+
+@pytest.mark.photos
+def test_faces_group_into_the_labelled_people(photos_dir: Path, tmp_path: Path) -> None:
+    services = build_services(Settings(data_dir=tmp_path, run_workers_in_server=False))
+    owner = services.users.add("alice").user.id
+    with (photos_dir / "truth.csv").open(newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["kind"] == "face"]
+    labelled: dict[str, str] = {}  # photo id -> the one person in it
+    for row in rows:
+        writer = services.photos.stage()
+        writer.write((photos_dir / row["filename"]).read_bytes())
+        photo = services.photos.ingest(owner, row["filename"], writer.finish()).photo
+        if ";" not in row["persons"]:
+            labelled[photo.id] = row["persons"]
+    for _ in range(3):  # processing, then analysis, then grouping
+        services.queue.run_pending()
+    with services.engine.connect() as conn:
+        found = conn.execute(
+            select(faces.c.photo_id, faces.c.person_id, faces.c.width * faces.c.height)
+        ).all()
+    services.close()
+    biggest: dict[str, tuple[float, str]] = {}
+    for photo_id, person_id, area in found:
+        assert person_id is not None  # every face is in a person
+        if photo_id in labelled and area > biggest.get(photo_id, (0.0, ""))[0]:
+            biggest[photo_id] = (area, person_id)
+    assert len(biggest) == len(labelled)  # every labelled photo has its face
+    pairs = itertools.combinations(biggest, 2)
+    same_label = same_person = both = 0
+    for a, b in pairs:
+        label = labelled[a] == labelled[b]
+        person = biggest[a][1] == biggest[b][1]
+        same_label += label
+        same_person += person
+        both += label and person
+    assert both / same_person >= 0.95  # precision: one person's faces are one person
+    assert both / same_label >= 0.85  # recall: and they are found together
+
+
+@pytest.mark.photos
+def test_one_users_faces_never_join_anothers_people(photos_dir: Path, tmp_path: Path) -> None:
+    services = build_services(Settings(data_dir=tmp_path, run_workers_in_server=False))
+    for name, photo in (("alice", "facerec_obama.jpg"), ("bob", "facerec_obama1.jpg")):
+        owner = services.users.add(name).user.id
+        writer = services.photos.stage()
+        writer.write((photos_dir / photo).read_bytes())
+        services.photos.ingest(owner, photo, writer.finish())
+    for _ in range(3):
+        services.queue.run_pending()
+    alice, bob = (services.users.by_name(name).id for name in ("alice", "bob"))
+    theirs = [{p.id for p in services.people.people(user)} for user in (alice, bob)]
+    services.close()
+    assert all(len(people) == 1 for people in theirs)
+    assert not theirs[0] & theirs[1]
