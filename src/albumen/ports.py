@@ -13,7 +13,7 @@ from albumen.domain.analysis import Analysis
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
-from albumen.domain.people import Person
+from albumen.domain.people import Face, Person
 from albumen.domain.photos import (
     Derivative,
     NewPhoto,
@@ -312,7 +312,25 @@ class PeopleRepo(Protocol):
         now: datetime,
     ) -> None: ...
 
-    def people(self, owner_id: str) -> list[Person]: ...
+    def people(self, owner_id: str, person_id: str | None = None) -> list[Person]: ...
+
+    def edit(
+        self, owner_id: str, person_id: str, name: str | None, hidden: bool | None
+    ) -> None: ...
+
+    def merge(self, owner_id: str, into: str, others: Sequence[str]) -> None: ...
+
+    def move_face(
+        self, owner_id: str, face_id: str, person_id: str | None, now: datetime
+    ) -> str: ...
+
+    def face(self, owner_id: str, face_id: str) -> Face | None: ...
+
+    def faces_of_photo(self, photo_id: str) -> list[Face]: ...
+
+    def photos_page(
+        self, owner_id: str, person_id: str, limit: int, after: TimelineCursor | None
+    ) -> Page: ...
 
 
 class RateLimiter(Protocol):

@@ -12,7 +12,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from albumen import __version__
 from albumen.adapters.queue import running_workers
-from albumen.api import albums, ops, photos, search, shares, thumbnails, trash, uploads
+from albumen.api import (
+    albums,
+    ops,
+    people,
+    photos,
+    search,
+    shares,
+    thumbnails,
+    trash,
+    uploads,
+)
 from albumen.api.errors import install_error_handlers
 from albumen.app import Services, build_services, start_background_work
 from albumen.config import Settings
@@ -72,7 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest
-    for module in (photos, albums, search, trash, shares, uploads, ops):
+    for module in (photos, albums, people, search, trash, shares, uploads, ops):
         app.include_router(module.router)
     _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
     return app

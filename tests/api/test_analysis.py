@@ -85,3 +85,76 @@ def test_a_failed_analysis_keeps_the_photo(
     shown = client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()
     assert (shown["status"], shown["analysis_error"]) == ("ready", "the model could not read it")
     assert client.get(f"/api/v1/photos/{photo['id']}/thumbnail", headers=auth).status_code == 200
+
+
+def _analysed(
+    world: tuple[TestClient, Services, Headers], photos_dir: Path, *names: str
+) -> list[str]:
+    client, services, auth = world
+    ids = [
+        upload(client, auth, (photos_dir / name).read_bytes(), name).json()["id"] for name in names
+    ]
+    for _ in range(3):  # processing, analysis, grouping
+        services.queue.run_pending()
+    return ids
+
+
+@pytest.mark.photos
+def test_people_are_named_searched_merged_split_and_hidden(
+    world: tuple[TestClient, Services, Headers], photos_dir: Path
+) -> None:
+    client, _services, auth = world
+    obama, obama1, biden = _analysed(
+        world, photos_dir, "facerec_obama.jpg", "facerec_obama1.jpg", "facerec_biden.jpg"
+    )
+    people = client.get("/api/v1/people", headers=auth).json()
+    assert [(p["face_count"], p["photo_count"]) for p in people] == [(2, 2), (1, 1)]
+    barack, joe = people[0]["id"], people[1]["id"]
+    named = client.patch(f"/api/v1/people/{barack}", headers=auth, json={"name": "Barack"})
+    assert named.json()["name"] == "Barack"
+
+    def found(q: str) -> set[str]:
+        result = client.get("/api/v1/search", headers=auth, params={"q": q}).json()
+        return {p["id"] for p in result["items"]}
+
+    assert found("person:barack") == {obama, obama1}
+    assert found("barack") == {obama, obama1}  # names are text too
+    theirs = client.get(f"/api/v1/people/{barack}/photos", headers=auth).json()["items"]
+    assert {p["id"] for p in theirs} == {obama, obama1}
+    (face,) = client.get(f"/api/v1/photos/{biden}/faces", headers=auth).json()
+    assert face["person_id"] == joe
+    crop = client.get(f"/api/v1/faces/{face['id']}/thumbnail", headers=auth)
+    assert crop.headers["content-type"] == "image/jpeg"
+    assert crop.content.startswith(b"\xff\xd8")
+    merged = client.post(f"/api/v1/people/{barack}/merge", headers=auth, json={"ids": [joe]})
+    assert (
+        merged.json()["face_count"],
+        len(client.get("/api/v1/people", headers=auth).json()),
+    ) == (
+        3,
+        1,
+    )
+    assert found("person:barack") == {obama, obama1, biden}
+    split = client.patch(f"/api/v1/faces/{face['id']}", headers=auth, json={"person_id": None})
+    assert split.json()["person_id"] not in (barack, joe)
+    assert found("person:barack") == {obama, obama1}
+    client.patch(f"/api/v1/people/{barack}", headers=auth, json={"hidden": True})
+    assert [p["id"] for p in client.get("/api/v1/people", headers=auth).json()] == [
+        split.json()["person_id"]
+    ]
+    assert len(client.get("/api/v1/people?hidden=true", headers=auth).json()) == 2
+
+
+@pytest.mark.photos
+def test_people_are_private(world: tuple[TestClient, Services, Headers], photos_dir: Path) -> None:
+    client, services, _auth = world
+    (photo,) = _analysed(world, photos_dir, "facerec_biden.jpg")
+    other = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    assert client.get("/api/v1/people", headers=other).json() == []
+    person = client.get("/api/v1/people", headers=world[2]).json()[0]["id"]
+    face = client.get(f"/api/v1/photos/{photo}/faces", headers=world[2]).json()[0]["id"]
+    for path in (f"/api/v1/people/{person}", f"/api/v1/faces/{face}/thumbnail"):
+        assert client.get(path, headers=other).status_code == 404
+    assert client.get(f"/api/v1/photos/{photo}/faces", headers=other).status_code == 404
+    moved = client.patch(f"/api/v1/faces/{face}", headers=other, json={"person_id": None})
+    assert moved.status_code == 404

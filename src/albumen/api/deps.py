@@ -11,6 +11,7 @@ from albumen.domain.errors import Unauthorized
 from albumen.domain.users import User
 from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
+from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
@@ -26,6 +27,11 @@ async def photos(request: Request) -> PhotoService:
 
 async def albums(request: Request) -> AlbumService:
     service: AlbumService = request.app.state.services.albums
+    return service
+
+
+async def people(request: Request) -> PeopleService:
+    service: PeopleService = request.app.state.services.people
     return service
 
 
@@ -71,6 +77,7 @@ Photos = Annotated[PhotoService, Depends(photos)]
 Uploads = Annotated[UploadService, Depends(uploads)]
 Albums = Annotated[AlbumService, Depends(albums)]
 Search = Annotated[SearchService, Depends(search)]
+People = Annotated[PeopleService, Depends(people)]
 Shares = Annotated[ShareService, Depends(shares)]
 Trash = Annotated[TrashService, Depends(trash)]
 Jobs = Annotated[JobService, Depends(jobs)]

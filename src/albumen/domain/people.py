@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from albumen.domain.analysis import Box
+
 # Cosine similarity of two SFace embeddings above which they are taken for one person. On the
 # labelled photos the same person scores 0.53 and more, two people 0.29 and less; SFace's own
 # suggestion is 0.363. Above the middle, for precision: a wrong merge is worse than a split.
@@ -18,3 +20,13 @@ class Person:
     hidden: bool
     face_count: int
     photo_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    id: str
+    photo_id: str
+    person_id: str | None
+    box: Box
+    score: float
+    crop_sha256: str | None

@@ -83,6 +83,7 @@ class SearchFilters:
     tags: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     filenames: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # all of them in the photo
     album: str | None = None  # an album id, or a name until the service resolves it
     favorite: bool | None = None
     archived: bool | None = None
@@ -93,7 +94,7 @@ class SearchFilters:
     def has_text(self) -> bool:
         """Whether the text index has a say (the words, and the text-like filters)."""
         text = (self.words, self.phrases, self.cameras, self.tags, self.places, self.filenames)
-        return any(text)
+        return any(text) or bool(self.people)
 
     @property
     def is_empty(self) -> bool:
@@ -276,6 +277,7 @@ _KEYS: dict[str, Callable[[str, bool], SearchFilters]] = {
     "tag": lambda v, _n: SearchFilters(tags=(v,)),
     "place": lambda v, _n: SearchFilters(places=(v,)),
     "filename": lambda v, _n: SearchFilters(filenames=(v,)),
+    "person": lambda v, _n: SearchFilters(people=(v,)),
     "in": lambda v, _n: SearchFilters(album=v),
     "album": lambda v, _n: SearchFilters(album=v),
     "near": lambda v, _n: SearchFilters(near=parse_near(v)),

@@ -2,17 +2,23 @@
 
 Each new face joins the person of the most similar face the owner already has, when that face
 is similar enough (``SAME_PERSON``), or starts a new person. One user's faces never meet
-another's. (A periodic density re-clustering, naming, merging and the API come next.)
+another's. Users name, merge, hide people and split faces off; all per owner.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 
-from albumen.domain.people import SAME_PERSON, Person
+from albumen.domain.errors import InvalidInput, NotFound
+from albumen.domain.people import SAME_PERSON, Face, Person
+from albumen.domain.photos import Page, Photo, TimelineCursor
 from albumen.ports import Clock, PeopleRepo
+from albumen.services.photos import check_limit
+
+MAX_NAME = 200
 
 
 class PeopleService:
@@ -41,5 +47,50 @@ class PeopleService:
         self._people.group(owner_id, assignments, new_people, self._clock.now())
         return len(assignments)
 
-    def people(self, owner_id: str) -> list[Person]:
-        return self._people.people(owner_id)
+    def people(self, owner_id: str, hidden: bool = False) -> list[Person]:
+        """The owner's people, most photographed first (the hidden ones only when asked)."""
+        return [p for p in self._people.people(owner_id) if p.hidden == hidden or hidden]
+
+    def person(self, owner_id: str, person_id: str) -> Person:
+        found = self._people.people(owner_id, person_id)
+        if not found:
+            raise NotFound("no such person", code="person_not_found")
+        return found[0]
+
+    def edit(self, owner_id: str, person_id: str, name: str | None, hidden: bool | None) -> Person:
+        self.person(owner_id, person_id)
+        if name is not None and len(name) > MAX_NAME:
+            raise InvalidInput(f"a name has at most {MAX_NAME} characters", code="invalid_name")
+        self._people.edit(owner_id, person_id, name, hidden)
+        return self.person(owner_id, person_id)
+
+    def merge(self, owner_id: str, into: str, others: Sequence[str]) -> Person:
+        """One person from several (the same person, split by the models)."""
+        for person_id in {into, *others}:
+            self.person(owner_id, person_id)
+        self._people.merge(owner_id, into, [p for p in others if p != into])
+        return self.person(owner_id, into)
+
+    def move_face(self, owner_id: str, face_id: str, person_id: str | None) -> Face:
+        """Put a face in another person, or (``None``) split it off into a new one."""
+        self.face(owner_id, face_id)
+        if person_id is not None:
+            self.person(owner_id, person_id)
+        self._people.move_face(owner_id, face_id, person_id, self._clock.now())
+        return self.face(owner_id, face_id)
+
+    def face(self, owner_id: str, face_id: str) -> Face:
+        found = self._people.face(owner_id, face_id)
+        if found is None:
+            raise NotFound("no such face", code="face_not_found")
+        return found
+
+    def faces_of(self, photo: Photo) -> list[Face]:
+        return self._people.faces_of_photo(photo.id)
+
+    def photos(
+        self, owner_id: str, person_id: str, limit: int, cursor: TimelineCursor | None
+    ) -> Page:
+        check_limit(limit)
+        self.person(owner_id, person_id)
+        return self._people.photos_page(owner_id, person_id, limit, cursor)

@@ -146,6 +146,10 @@ class PhotoService:
             sort_at = (edit.taken_at - offset).replace(tzinfo=None)
         self._photos.edit(photo_ids, edit, sort_at)
 
+    def blob(self, sha256: str) -> bytes:
+        """Stored bytes by hash (a face crop); the caller has checked access to them."""
+        return self._blobs.read(sha256)
+
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
         return self._blobs.iter_range(photo.sha256, start, end)
 

@@ -25,7 +25,9 @@ from albumen.domain.search import EARTH_RADIUS_KM, Box, SearchFilters, SearchOrd
 # sorted (ids only: cheap), then photos are looked up newest first until the page is full.
 GEO_DRIVE_LIMIT = 50_000
 _GEO_CHUNK = 256
-_WEIGHTS = "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0, 0.0)"  # the columns' say in relevance
+_WEIGHTS = (
+    "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0, 0.0, 4.0)"  # the columns' say in relevance
+)
 _WORD = re.compile(r"^[0-9a-z]+$")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -159,6 +161,7 @@ class SqliteSearchIndex:
             ("tags", filters.tags),
             ("place", filters.places),
             ("filename", filters.filenames),
+            ("people", filters.people),
         ):
             parts += [f"{column} : {_phrase(value)}" for value in values]
         if album_ids is not None:  # an album is its photos' album_ids token (no dashes)
