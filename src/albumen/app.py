@@ -34,6 +34,7 @@ from albumen.adapters.media import VipsThumbnailer
 from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
+from albumen.adapters.vectors import UsearchVectorIndex
 from albumen.config import Settings
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
@@ -45,6 +46,7 @@ from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
+from albumen.services.similar import SimilarService
 from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
@@ -61,6 +63,7 @@ class Services:
     albums: AlbumService
     analysis: AnalysisService
     people: PeopleService
+    similar: SimilarService
     search: SearchService
     shares: ShareService
     trash: TrashService
@@ -122,9 +125,10 @@ def build_services(settings: Settings) -> Services:
         clock,
         analyse=settings.analysis,
     )
+    analysis_repo = SqlAnalysisRepo(engine)
     analysis = AnalysisService(
         photo_repo,
-        SqlAnalysisRepo(engine),
+        analysis_repo,
         blobs,
         OpenCvAnalyzer(settings.analysis_threads),
         queue,
@@ -161,6 +165,9 @@ def build_services(settings: Settings) -> Services:
         albums=albums,
         analysis=analysis,
         people=people,
+        similar=SimilarService(
+            photo_repo, analysis_repo, UsearchVectorIndex(engine, settings.data_dir / "vectors")
+        ),
         search=SearchService(SqliteSearchIndex(engine), albums),
         shares=shares,
         trash=trash,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
-from albumen.domain.analysis import Analysis
+from albumen.domain.analysis import Analysis, Likeness
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -297,6 +297,18 @@ class AnalysisRepo(Protocol):
     def fail(self, photo_id: str, version: str, error: str) -> None: ...
 
     def unanalysed(self, version: str, everything: bool, limit: int) -> list[str]: ...
+
+    def likeness(self, photo_id: str) -> Likeness | None: ...
+
+    def likenesses(self, owner_id: str) -> list[Likeness]: ...
+
+    def photos_of_keys(self, owner_id: str, keys: list[int]) -> dict[int, str]: ...
+
+
+class VectorIndex(Protocol):
+    def nearest(self, owner_id: str, vector: tuple[float, ...], k: int) -> list[tuple[int, float]]:
+        """Keys of the owner's nearest embeddings and their cosine similarity, best first."""
+        ...
 
 
 class PeopleRepo(Protocol):

@@ -19,6 +19,7 @@ from albumen.api import (
     photos,
     search,
     shares,
+    similar,
     thumbnails,
     trash,
     uploads,
@@ -82,7 +83,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest
-    for module in (photos, albums, people, search, trash, shares, uploads, ops):
+    for module in (photos, albums, people, similar, search, trash, shares, uploads, ops):
         app.include_router(module.router)
     _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
     return app

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from albumen.adapters.blobs import LocalBlobStore
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.app import Services, blob_root, build_services
 from albumen.config import Settings
-from albumen.domain.analysis import Analysis
+from albumen.domain.analysis import Analysis, Box, DetectedFace
 from albumen.domain.errors import CorruptMedia
 from albumen.domain.jobs import Outcome
 from albumen.services.analysis import AnalysisService
 from albumen.web import create_app
-from tests.conftest import upload
+from tests.conftest import make_jpeg, upload
 from tests.fakes import FakeClock, FakeQueue
 
 Headers = dict[str, str]
@@ -158,3 +160,54 @@ def test_people_are_private(world: tuple[TestClient, Services, Headers], photos_
     assert client.get(f"/api/v1/photos/{photo}/faces", headers=other).status_code == 404
     moved = client.patch(f"/api/v1/faces/{face}", headers=other, json={"person_id": None})
     assert moved.status_code == 404
+
+
+def test_the_people_list_takes_the_same_queries_however_many(
+    world: tuple[TestClient, Services, Headers],
+) -> None:
+    client, services, auth = world
+    owner = services.users.by_name("alice").id
+    statements: list[str] = []
+    event.listen(services.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def count(people: int) -> int:
+        photo = upload(client, auth, make_jpeg(32, 24, seed=people)).json()["id"]
+        vectors = np.eye(128, dtype=np.float32)[people * 3 : people * 3 + 3]
+        analysis = Analysis(
+            faces=[
+                DetectedFace(Box(0.1, 0.1, 0.2, 0.2), (), 0.99, tuple(map(float, v)), b"")
+                for v in vectors
+            ]
+        )
+        crops: list[str | None] = [None] * len(vectors)
+        SqlAnalysisRepo(services.engine).save(
+            photo, owner, "t/1", analysis, crops, FakeClock().now()
+        )
+        services.people.group_new_faces(owner)  # orthogonal faces: three new people each time
+        statements.clear()
+        assert len(client.get("/api/v1/people", headers=auth).json()) == people * 3
+        return len(statements)
+
+    assert count(1) == count(2) == count(3)
+
+
+@pytest.mark.photos
+def test_similar_photos_and_duplicates_through_the_api(
+    world: tuple[TestClient, Services, Headers], photos_dir: Path
+) -> None:
+    client, services, auth = world
+    jpeg, tif, dog = _analysed(
+        world, photos_dir, "pillow_hopper.jpg", "pillow_hopper.tif", "darknet_dog.jpg"
+    )
+    alike = client.get(f"/api/v1/photos/{jpeg}/similar", headers=auth, params={"limit": 2})
+    assert [(s["photo"]["id"], s["score"] > 0.9) for s in alike.json()] == [
+        (tif, True),
+        (dog, False),
+    ]
+    groups = client.get("/api/v1/duplicates", headers=auth).json()
+    assert [(g["keeper_id"], {p["id"] for p in g["photos"]}) for g in groups] == [
+        (tif, {jpeg, tif})
+    ]
+    bob = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    assert client.get(f"/api/v1/photos/{jpeg}/similar", headers=bob).status_code == 404
+    assert client.get("/api/v1/duplicates", headers=bob).json() == []

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import imagehash
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image as PILImage
 
 from albumen.domain.analysis import Analysis, Box, DetectedFace, TagGuess, best_tags
 from albumen.domain.errors import CorruptMedia
@@ -74,7 +76,12 @@ class OpenCvAnalyzer:
             faces = self._faces(decoded, people)
             clock.lap("faces")
             self.last_timings = clock.laps
-        return Analysis(faces=faces, tags=best_tags(guesses + objects), embedding=embedding)
+        return Analysis(
+            faces=faces,
+            tags=best_tags(guesses + objects),
+            embedding=embedding,
+            phash=_phash(decoded),
+        )
 
     def _faces(self, image: Image, people: list[Box]) -> list[DetectedFace]:
         """Faces found at two scales (YuNet misses faces that fill a large image), kept when
@@ -220,6 +227,14 @@ class _Stopwatch:
         now = time.perf_counter()
         self.laps[name] = round((now - self._last) * 1000, 2)
         self._last = now
+
+
+def _phash(image: Image) -> int:
+    """The 64-bit DCT perceptual hash (``imagehash.phash``) as a signed integer."""
+    rgb = PILImage.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    bits = imagehash.phash(rgb).hash.flatten()
+    value = int("".join("1" if bit else "0" for bit in bits), 2)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _merged(rows: list[NDArray[np.float32]]) -> list[NDArray[np.float32]]:

@@ -15,6 +15,7 @@ from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
+from albumen.services.similar import SimilarService
 from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
@@ -32,6 +33,11 @@ async def albums(request: Request) -> AlbumService:
 
 async def people(request: Request) -> PeopleService:
     service: PeopleService = request.app.state.services.people
+    return service
+
+
+async def similar(request: Request) -> SimilarService:
+    service: SimilarService = request.app.state.services.similar
     return service
 
 
@@ -78,6 +84,7 @@ Uploads = Annotated[UploadService, Depends(uploads)]
 Albums = Annotated[AlbumService, Depends(albums)]
 Search = Annotated[SearchService, Depends(search)]
 People = Annotated[PeopleService, Depends(people)]
+Similar = Annotated[SimilarService, Depends(similar)]
 Shares = Annotated[ShareService, Depends(shares)]
 Trash = Annotated[TrashService, Depends(trash)]
 Jobs = Annotated[JobService, Depends(jobs)]

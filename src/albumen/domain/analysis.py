@@ -36,6 +36,7 @@ class Analysis:
     faces: list[DetectedFace] = field(default_factory=list)
     tags: list[TagGuess] = field(default_factory=list)
     embedding: tuple[float, ...] = ()  # of the whole photo, unit length
+    phash: int | None = None  # 64-bit perceptual hash (DCT), signed, for near-duplicates
 
 
 def best_tags(guesses: list[TagGuess]) -> list[TagGuess]:
@@ -45,3 +46,18 @@ def best_tags(guesses: list[TagGuess]) -> list[TagGuess]:
         if guess.tag not in best or guess.confidence > best[guess.tag].confidence:
             best[guess.tag] = guess
     return sorted(best.values(), key=lambda guess: -guess.confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Likeness:
+    """A photo's embedding as stored, under its index key, with its perceptual hash."""
+
+    photo_id: str
+    key: int
+    vector: tuple[float, ...]
+    phash: int | None
+
+
+def hamming(a: int, b: int) -> int:
+    """Bits that differ between two 64-bit hashes (stored signed)."""
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()

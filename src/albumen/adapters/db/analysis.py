@@ -11,7 +11,7 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import faces, photo_embeddings, photo_tags, photos
-from albumen.domain.analysis import Analysis
+from albumen.domain.analysis import Analysis, Likeness
 from albumen.domain.photos import PhotoStatus
 
 
@@ -66,7 +66,11 @@ class SqlAnalysisRepo:
             if analysis.embedding:
                 conn.execute(
                     insert(photo_embeddings).values(
-                        photo_id=photo_id, model=version, vector=_blob(analysis.embedding)
+                        photo_id=photo_id,
+                        owner_id=owner_id,
+                        model=version,
+                        vector=_blob(analysis.embedding),
+                        phash=analysis.phash,
                     )
                 )
             conn.execute(
@@ -84,6 +88,41 @@ class SqlAnalysisRepo:
                 .values(analysis_version=version, analysis_error=error)
             )
 
+    def likeness(self, photo_id: str) -> Likeness | None:
+        query = select(photo_embeddings).where(photo_embeddings.c.photo_id == photo_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (
+            None if row is None else Likeness(row.photo_id, row.key, _vector(row.vector), row.phash)
+        )
+
+    def likenesses(self, owner_id: str) -> list[Likeness]:
+        """Every analysed photo of the owner that is not in the trash."""
+        query = (
+            select(photo_embeddings)
+            .join(photos, photos.c.id == photo_embeddings.c.photo_id)
+            .where(photo_embeddings.c.owner_id == owner_id, photos.c.deleted_at.is_(None))
+        )
+        with self._engine.connect() as conn:
+            return [
+                Likeness(row.photo_id, row.key, _vector(row.vector), row.phash)
+                for row in conn.execute(query)
+            ]
+
+    def photos_of_keys(self, owner_id: str, keys: list[int]) -> dict[int, str]:
+        """The photos (of this owner, not trashed) that these keys still stand for."""
+        query = (
+            select(photo_embeddings.c.key, photo_embeddings.c.photo_id)
+            .join(photos, photos.c.id == photo_embeddings.c.photo_id)
+            .where(
+                photo_embeddings.c.owner_id == owner_id,
+                photo_embeddings.c.key.in_(keys),
+                photos.c.deleted_at.is_(None),
+            )
+        )
+        with self._engine.connect() as conn:
+            return {int(key): photo_id for key, photo_id in conn.execute(query)}
+
     def unanalysed(self, version: str, everything: bool, limit: int) -> list[str]:
         """Ready photos not analysed by this version (``everything``: all ready photos)."""
         query = select(photos.c.id).where(photos.c.status == PhotoStatus.READY.value)
@@ -97,3 +136,7 @@ class SqlAnalysisRepo:
 
 def _blob(vector: tuple[float, ...]) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _vector(blob: bytes) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.frombuffer(blob, np.float32))

@@ -285,10 +285,17 @@ faces = Table(
     Index("ix_faces_crop", "crop_sha256"),
 )
 
+# A photo's likeness. ``key`` only grows: vector indexes catch up by reading keys past the last
+# they hold, and a re-analysed photo comes back under a new key.
 photo_embeddings = Table(
     "photo_embeddings",
     metadata,
-    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), nullable=False),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("model", String(120), nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32, unit length
+    Column("phash", BigInteger),  # 64-bit perceptual hash of the preview
+    UniqueConstraint("photo_id", name="uq_photo_embeddings_photo_id"),
+    Index("ix_photo_embeddings_owner", "owner_id", "key"),
 )

@@ -64,17 +64,28 @@ def upgrade() -> None:
     op.create_index("ix_faces_crop", "faces", ["crop_sha256"])
     op.create_table(
         "photo_embeddings",
+        sa.Column("key", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("photo_id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
         sa.Column("model", sa.String(length=120), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("phash", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["photo_id"],
             ["photos.id"],
             name="fk_photo_embeddings_photo_id_photos",
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("photo_id", name="pk_photo_embeddings"),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["users.id"],
+            name="fk_photo_embeddings_owner_id_users",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key", name="pk_photo_embeddings"),
+        sa.UniqueConstraint("photo_id", name="uq_photo_embeddings_photo_id"),
     )
+    op.create_index("ix_photo_embeddings_owner", "photo_embeddings", ["owner_id", "key"])
 
 
 def downgrade() -> None:
