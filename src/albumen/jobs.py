@@ -14,7 +14,12 @@ from albumen.services.trash import TrashService
 
 log = logging.getLogger(__name__)
 # the minute past each hour
-HOURLY = {JobName.SWEEP_BLOBS: 7, JobName.EXPIRE_UPLOADS: 37, JobName.EXPIRE_TRASH: 47}
+HOURLY = {
+    JobName.SWEEP_BLOBS: 7,
+    JobName.REGROUP_FACES: 27,
+    JobName.EXPIRE_UPLOADS: 37,
+    JobName.EXPIRE_TRASH: 47,
+}
 
 
 def register_jobs(
@@ -30,6 +35,7 @@ def register_jobs(
         JobName.PROCESS_PHOTO: processing.process_photo,
         JobName.ANALYZE_PHOTO: analysis.analyze_photo,
         JobName.GROUP_FACES: lambda owner_id: _counted(people.group_new_faces(owner_id)),
+        JobName.REGROUP_FACES: lambda _arg: _counted(people.regroup_everyone()),
         JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
         JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),

@@ -6,14 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.analysis import Analysis, Likeness
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
-from albumen.domain.people import Face, Person
+from albumen.domain.people import Face, FaceSet, Person
 from albumen.domain.photos import (
     Derivative,
     NewPhoto,
@@ -312,9 +312,9 @@ class VectorIndex(Protocol):
 
 
 class PeopleRepo(Protocol):
-    def faces(self, owner_id: str) -> tuple[list[str], list[str | None], Any]:
-        """Face ids, their people, and their embeddings as the rows of one matrix."""
-        ...
+    def faces(self, owner_id: str) -> FaceSet: ...
+
+    def owners(self) -> list[str]: ...
 
     def group(
         self,

@@ -67,3 +67,32 @@ def test_one_users_faces_never_join_anothers_people(photos_dir: Path, tmp_path: 
     services.close()
     assert all(len(people) == 1 for people in theirs)
     assert not theirs[0] & theirs[1]
+
+
+@pytest.mark.photos
+def test_regrouping_joins_what_one_face_at_a_time_split(photos_dir: Path, tmp_path: Path) -> None:
+    """Split every face into a person of its own; regrouping by density brings them back
+    together, except what the user placed or named."""
+    services = build_services(Settings(data_dir=tmp_path, run_workers_in_server=False))
+    owner = services.users.add("alice").user.id
+    for photo in ("facerec_obama.jpg", "facerec_obama1.jpg", "facerec_obama2.jpg"):
+        writer = services.photos.stage()
+        writer.write((photos_dir / photo).read_bytes())
+        services.photos.ingest(owner, photo, writer.finish())
+    for _ in range(3):
+        services.queue.run_pending()
+    with services.engine.connect() as conn:
+        face_ids = list(conn.execute(select(faces.c.id)).scalars())
+    assert len(face_ids) == 3
+    people = services.people
+    for face_id in face_ids:
+        people.move_face(owner, face_id, None)  # the user splits them all
+    with services.engine.begin() as conn:
+        conn.execute(faces.update().values(pinned=False))  # as if the models had split them
+    assert len(people.people(owner)) == 3
+    assert people.regroup(owner) == 2
+    assert [p.face_count for p in people.people(owner)] == [3]
+    people.move_face(owner, face_ids[0], None)  # the user says this one is someone else
+    assert people.regroup(owner) == 0
+    assert sorted(p.face_count for p in people.people(owner)) == [1, 2]
+    services.close()

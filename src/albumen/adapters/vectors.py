@@ -106,4 +106,8 @@ class UsearchVectorIndex:
 
 
 def _new_index() -> Index:
-    return Index(ndim=DIMENSIONS, metric="cos", dtype="f16")
+    # expansion_search 256: recall@10 0.99 against brute force at 100k vectors, p95 4.4 ms
+    # (64, the default, gives 0.84); see bench/similar.py.
+    return Index(
+        ndim=DIMENSIONS, metric="cos", dtype="f16", expansion_add=128, expansion_search=256
+    )

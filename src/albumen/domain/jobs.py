@@ -13,6 +13,7 @@ class JobName(StrEnum):
     EXPIRE_TRASH = "expire_trash"  # delete for good what stayed in the trash too long
     ANALYZE_PHOTO = "analyze_photo"  # faces, tags and embedding, after the thumbnails
     GROUP_FACES = "group_faces"  # new faces of one owner into people
+    REGROUP_FACES = "regroup_faces"  # all faces by density, correcting the incremental grouping
     LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from albumen.domain.analysis import Box
 
@@ -30,3 +31,13 @@ class Face:
     box: Box
     score: float
     crop_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceSet:
+    """An owner's faces, in the order of ``ids``, with their embeddings as matrix rows."""
+
+    ids: list[str]
+    persons: list[str | None]
+    pinned: list[bool]
+    matrix: Any  # numpy float32, one unit row per face

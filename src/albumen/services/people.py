@@ -7,10 +7,14 @@ another's. Users name, merge, hide people and split faces off; all per owner.
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from sklearn.cluster import DBSCAN
 
 from albumen.domain.errors import InvalidInput, NotFound
 from albumen.domain.people import SAME_PERSON, Face, Person
@@ -28,7 +32,8 @@ class PeopleService:
 
     def group_new_faces(self, owner_id: str) -> int:
         """Give every ungrouped face of the owner a person; the number grouped."""
-        ids, persons, matrix = self._people.faces(owner_id)
+        found = self._people.faces(owner_id)
+        ids, persons, matrix = found.ids, found.persons, found.matrix
         known = [n for n, person in enumerate(persons) if person is not None]
         assignments: dict[str, str] = {}
         new_people: dict[str, str] = {}  # person id -> the face that starts them
@@ -46,6 +51,34 @@ class PeopleService:
             known.append(n)
         self._people.group(owner_id, assignments, new_people, self._clock.now())
         return len(assignments)
+
+    def regroup(self, owner_id: str) -> int:
+        """Group all the owner's faces again by density (DBSCAN), which corrects what one face
+        at a time got wrong: each dense cluster goes to the person most of it is in. Faces the
+        user placed, and people the user named, are left as they are. The faces moved."""
+        found = self._people.faces(owner_id)
+        if len(found.ids) < 2:
+            return 0
+        names = {p.id: p.name for p in self._people.people(owner_id)}
+        labels = _clusters(found.matrix)
+        assignments: dict[str, str] = {}
+        new_people: dict[str, str] = {}
+        for label in set(labels) - {-1}:
+            members = [n for n, other in enumerate(labels) if other == label]
+            target = _majority([found.persons[n] for n in members], names)
+            for n in members:
+                current = found.persons[n]
+                if found.pinned[n] or (current and names.get(current)) or current == target:
+                    continue
+                if target is None:
+                    target = str(uuid.uuid4())
+                    new_people[target] = found.ids[n]
+                assignments[found.ids[n]] = target
+        self._people.group(owner_id, assignments, new_people, self._clock.now())
+        return len(assignments)
+
+    def regroup_everyone(self) -> int:
+        return sum(self.regroup(owner_id) for owner_id in self._people.owners())
 
     def people(self, owner_id: str, hidden: bool = False) -> list[Person]:
         """The owner's people, most photographed first (the hidden ones only when asked)."""
@@ -94,3 +127,18 @@ class PeopleService:
         check_limit(limit)
         self.person(owner_id, person_id)
         return self._people.photos_page(owner_id, person_id, limit, cursor)
+
+
+def _clusters(matrix: Any) -> list[int]:
+    """DBSCAN labels (-1: noise) over unit vectors, where a neighbour is ``SAME_PERSON``-alike:
+    for unit vectors, euclidean distance² = 2 - 2·cosine."""
+    radius = math.sqrt(2 * (1 - SAME_PERSON))
+    return [int(label) for label in DBSCAN(eps=radius, min_samples=2).fit_predict(matrix)]
+
+
+def _majority(persons: list[str | None], names: dict[str, str | None]) -> str | None:
+    """The person most of a cluster is in; a named one wins a tie."""
+    counts = Counter(person for person in persons if person)
+    if not counts:
+        return None
+    return max(counts, key=lambda person: (counts[person], bool(names.get(person))))

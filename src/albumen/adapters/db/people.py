@@ -8,37 +8,39 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
 
 from albumen.adapters.db.engine import writing
 from albumen.adapters.db.photos import photo_query, photo_rows
 from albumen.adapters.db.tables import faces, people, photos
 from albumen.domain.analysis import Box
-from albumen.domain.people import Face, Person
+from albumen.domain.people import Face, FaceSet, Person
 from albumen.domain.photos import Page, TimelineCursor
-
-Vectors = NDArray[np.float32]
 
 
 class SqlPeopleRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def faces(self, owner_id: str) -> tuple[list[str], list[str | None], Vectors]:
-        """The owner's faces: ids, their people (``None``: not yet grouped), and embeddings
-        as rows of one matrix."""
+    def faces(self, owner_id: str) -> FaceSet:
+        """The owner's faces: ids, their people (``None``: not yet grouped), whether the user
+        placed them, and embeddings as rows of one matrix."""
         query = (
-            select(faces.c.id, faces.c.person_id, faces.c.embedding)
+            select(faces.c.id, faces.c.person_id, faces.c.pinned, faces.c.embedding)
             .where(faces.c.owner_id == owner_id)
             .order_by(faces.c.created_at, faces.c.id)
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         if not rows:
-            return [], [], np.zeros((0, 0), np.float32)
+            return FaceSet([], [], [], np.zeros((0, 0), np.float32))
         matrix = np.stack([np.frombuffer(row.embedding, np.float32) for row in rows])
-        return [row.id for row in rows], [row.person_id for row in rows], matrix
+        return FaceSet(
+            [row.id for row in rows],
+            [row.person_id for row in rows],
+            [bool(row.pinned) for row in rows],
+            matrix,
+        )
 
     def group(
         self,
@@ -61,6 +63,13 @@ class SqlPeopleRepo:
                     .where(faces.c.id == face_id, faces.c.owner_id == owner_id)
                     .values(person_id=person_id)
                 )
+            empty = select(faces.c.id).where(faces.c.person_id == people.c.id).exists()
+            conn.execute(delete(people).where(people.c.owner_id == owner_id, ~empty))
+
+    def owners(self) -> list[str]:
+        """Users who have faces."""
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(faces.c.owner_id).distinct()).scalars())
 
     def people(self, owner_id: str, person_id: str | None = None) -> list[Person]:
         """The owner's people (or one of them) with how many faces and photos each has, in
@@ -128,7 +137,9 @@ class SqlPeopleRepo:
                         id=person_id, owner_id=owner_id, cover_face_id=face_id, created_at=now
                     )
                 )
-            conn.execute(update(faces).where(faces.c.id == face_id).values(person_id=person_id))
+            conn.execute(
+                update(faces).where(faces.c.id == face_id).values(person_id=person_id, pinned=True)
+            )
             if before is not None:
                 left = select(faces.c.id).where(faces.c.person_id == before).limit(1)
                 if conn.execute(left).first() is None:

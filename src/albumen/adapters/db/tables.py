@@ -279,6 +279,8 @@ faces = Table(
     Column("score", Float, nullable=False),
     Column("embedding", LargeBinary, nullable=False),  # float32, unit length
     Column("crop_sha256", String(64)),
+    # The user put this face in its person: regrouping never moves it.
+    Column("pinned", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime, nullable=False),
     Index("ix_faces_photo", "photo_id"),
     Index("ix_faces_person", "owner_id", "person_id"),

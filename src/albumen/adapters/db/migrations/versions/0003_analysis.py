@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("embedding", sa.LargeBinary(), nullable=False),
         sa.Column("crop_sha256", sa.String(length=64), nullable=True),
+        sa.Column("pinned", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["photo_id"], ["photos.id"], name="fk_faces_photo_id_photos", ondelete="CASCADE"
