@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from albumen.adapters.vectors import DIMENSIONS, _new_index
+from albumen.adapters.vectors import DIMENSIONS, new_index
 from bench.library import percentiles
 
 ROOT = Path(__file__).resolve().parent
@@ -52,7 +52,7 @@ def exact(queries: np.ndarray, data: np.ndarray, k: int) -> np.ndarray:  # type:
 def main() -> dict[str, object]:
     rng = np.random.default_rng(0)
     data = vectors(VECTORS, rng)
-    index = _new_index()
+    index = new_index()
     start = time.perf_counter()
     index.add(np.arange(VECTORS, dtype=np.uint64), data, threads=os.cpu_count() or 1)
     build_s = time.perf_counter() - start

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import MemoryCache
+from albumen.adapters.clip import OnnxClip
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.engine import make_engine, migrate
@@ -36,6 +37,7 @@ from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.adapters.vectors import UsearchVectorIndex
 from albumen.config import Settings
+from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
 from albumen.services.albums import AlbumService
@@ -126,6 +128,7 @@ def build_services(settings: Settings) -> Services:
         analyse=settings.analysis,
     )
     analysis_repo = SqlAnalysisRepo(engine)
+    clip = OnnxClip(settings.clip_model_dir) if settings.clip_model_dir else None
     analysis = AnalysisService(
         photo_repo,
         analysis_repo,
@@ -133,6 +136,15 @@ def build_services(settings: Settings) -> Services:
         OpenCvAnalyzer(settings.analysis_threads),
         queue,
         clock,
+        clip,
+    )
+    vectors = settings.data_dir / "vectors"
+    similar = SimilarService(
+        photo_repo,
+        analysis_repo,
+        UsearchVectorIndex(engine, vectors),
+        clip,
+        UsearchVectorIndex(engine, vectors, CLIP, clip.dimensions) if clip else None,
     )
     sweep = SweepService(
         photo_repo,
@@ -165,9 +177,7 @@ def build_services(settings: Settings) -> Services:
         albums=albums,
         analysis=analysis,
         people=people,
-        similar=SimilarService(
-            photo_repo, analysis_repo, UsearchVectorIndex(engine, settings.data_dir / "vectors")
-        ),
+        similar=similar,
         search=SearchService(SqliteSearchIndex(engine), albums),
         shares=shares,
         trash=trash,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         True, description="Find faces, tags and likeness in each photo (models run on the CPU)."
     )
     analysis_threads: int = Field(2, description="Threads each model may use.")
+    clip_model_dir: Path | None = Field(
+        None, description="A CLIP model exported to ONNX, for search by words (docs/api.md)."
+    )
     trash_days: int = Field(30, description="Days a trashed photo is kept before it is deleted.")
     secret_key: str = Field(
         "", description="Signs share-link unlocks; empty means one kept in data_dir/secret.key."

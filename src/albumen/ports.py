@@ -283,6 +283,16 @@ class PhotoAnalyzer(Protocol):
         ...
 
 
+class TextImageEmbedder(Protocol):
+    """A CLIP-like model: images and words in one space."""
+
+    version: str
+
+    def embed_image(self, image: bytes) -> tuple[float, ...]: ...
+
+    def embed_text(self, text: str) -> tuple[float, ...]: ...
+
+
 class AnalysisRepo(Protocol):
     def save(
         self,

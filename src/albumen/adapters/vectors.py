@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from usearch.index import Index
 
 from albumen.adapters.db.tables import photo_embeddings
+from albumen.domain.analysis import LIKENESS
 
 DIMENSIONS = 1280
 _SAVE_EVERY = 1000  # vectors added before the file is written again
@@ -33,9 +34,13 @@ class _Owned:
 
 
 class UsearchVectorIndex:
-    def __init__(self, engine: Engine, folder: Path) -> None:
+    def __init__(
+        self, engine: Engine, folder: Path, space: str = LIKENESS, dimensions: int = DIMENSIONS
+    ) -> None:
         self._engine = engine
         self._folder = folder
+        self._space = space
+        self._dimensions = dimensions
         self._owners: dict[str, _Owned] = {}
         self._lock = threading.Lock()
 
@@ -55,7 +60,11 @@ class UsearchVectorIndex:
         self._owners[owner_id] = owned
         query = (
             select(photo_embeddings.c.key, photo_embeddings.c.vector)
-            .where(photo_embeddings.c.owner_id == owner_id, photo_embeddings.c.key > owned.last_key)
+            .where(
+                photo_embeddings.c.owner_id == owner_id,
+                photo_embeddings.c.space == self._space,
+                photo_embeddings.c.key > owned.last_key,
+            )
             .order_by(photo_embeddings.c.key)
         )
         with self._engine.connect() as conn:
@@ -72,7 +81,7 @@ class UsearchVectorIndex:
             owned.index.add(keys, vectors)
             owned.last_key, owned.unsaved = int(keys[-1]), owned.unsaved + len(rows)
         if len(owned.index) > max(100, live * 4 // 3):  # a quarter or more is stale: rebuild
-            self._owners[owner_id] = owned = _Owned(_new_index(), 0)
+            self._owners[owner_id] = owned = _Owned(self._new_index(), 0)
             return self._catch_up(owner_id)
         if owned.unsaved >= _SAVE_EVERY:
             self._save(owner_id, owned)
@@ -87,8 +96,8 @@ class UsearchVectorIndex:
     def _load(self, owner_id: str) -> _Owned:
         path, meta = self._paths(owner_id)
         restored = Index.restore(str(path)) if path.exists() and meta.exists() else None
-        if restored is None or restored.ndim != DIMENSIONS:
-            return _Owned(_new_index(), 0)  # nothing saved yet, or another model's: rebuild
+        if restored is None or restored.ndim != self._dimensions:
+            return _Owned(self._new_index(), 0)  # nothing saved yet, or another model's: rebuild
         return _Owned(restored, int(json.loads(meta.read_text())["last_key"]))
 
     def _save(self, owner_id: str, owned: _Owned) -> None:
@@ -102,12 +111,16 @@ class UsearchVectorIndex:
         owned.unsaved = 0
 
     def _paths(self, owner_id: str) -> tuple[Path, Path]:
-        return self._folder / f"{owner_id}.usearch", self._folder / f"{owner_id}.json"
+        name = f"{owner_id}-{self._space}"
+        return self._folder / f"{name}.usearch", self._folder / f"{name}.json"
+
+    def _new_index(self) -> Index:
+        return new_index(self._dimensions)
 
 
-def _new_index() -> Index:
+def new_index(dimensions: int = DIMENSIONS) -> Index:
     # expansion_search 256: recall@10 0.99 against brute force at 100k vectors, p95 4.4 ms
     # (64, the default, gives 0.84); see bench/similar.py.
     return Index(
-        ndim=DIMENSIONS, metric="cos", dtype="f16", expansion_add=128, expansion_search=256
+        ndim=dimensions, metric="cos", dtype="f16", expansion_add=128, expansion_search=256
     )

@@ -35,6 +35,19 @@ def similar(
     return [SimilarOut(photo=PhotoOut.of(s.photo), score=round(s.score, 4)) for s in found]
 
 
+@router.get("/api/v1/search/clip", response_model=list[SimilarOut])
+def clip_search(
+    q: str,
+    user: CurrentUser,
+    similar: Similar,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[SimilarOut]:
+    """The user's photos that best match the words, through the CLIP model set in
+    ``ALBUMEN_CLIP_MODEL_DIR`` (409 ``clip_not_configured`` without one)."""
+    found = similar.matching(user.id, q, limit)
+    return [SimilarOut(photo=PhotoOut.of(s.photo), score=round(s.score, 4)) for s in found]
+
+
 @router.get("/api/v1/duplicates", response_model=list[DuplicateGroupOut])
 def duplicates(user: CurrentUser, similar: Similar) -> list[DuplicateGroupOut]:
     """Groups of near-duplicates among the user's photos (resized, recompressed, converted or

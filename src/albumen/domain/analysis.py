@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LIKENESS = "likeness"  # the classifier's pooled features: photos that look alike
+CLIP = "clip"  # a CLIP model's joint space: photos that match words
+
 
 @dataclass(frozen=True, slots=True)
 class Box:
@@ -37,6 +40,7 @@ class Analysis:
     tags: list[TagGuess] = field(default_factory=list)
     embedding: tuple[float, ...] = ()  # of the whole photo, unit length
     phash: int | None = None  # 64-bit perceptual hash (DCT), signed, for near-duplicates
+    clip: tuple[float, ...] = ()  # in a CLIP model's joint text-image space, when one is set
 
 
 def best_tags(guesses: list[TagGuess]) -> list[TagGuess]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from albumen.domain.analysis import Likeness, hamming
-from albumen.domain.errors import NotFound
+from albumen.domain.errors import Conflict, NotFound
 from albumen.domain.photos import Photo
-from albumen.ports import AnalysisRepo, PhotoRepo, VectorIndex
+from albumen.ports import AnalysisRepo, PhotoRepo, TextImageEmbedder, VectorIndex
 from albumen.services.photos import check_limit
 
 NEAR_LIKENESS = 0.9  # cosine of the pooled features
@@ -37,10 +37,29 @@ class DuplicateGroup:
 
 
 class SimilarService:
-    def __init__(self, photos: PhotoRepo, analyses: AnalysisRepo, index: VectorIndex) -> None:
+    def __init__(
+        self,
+        photos: PhotoRepo,
+        analyses: AnalysisRepo,
+        index: VectorIndex,
+        clip: TextImageEmbedder | None = None,
+        clip_index: VectorIndex | None = None,
+    ) -> None:
         self._photos = photos
         self._analyses = analyses
         self._index = index
+        self._clip = clip
+        self._clip_index = clip_index
+
+    def matching(self, owner_id: str, text: str, limit: int) -> list[Similar]:
+        """The owner's photos that best match words, through the CLIP model (if one is set)."""
+        check_limit(limit)
+        if self._clip is None or self._clip_index is None:
+            raise Conflict(
+                "no CLIP model is set up (ALBUMEN_CLIP_MODEL_DIR)", code="clip_not_configured"
+            )
+        found = self._clip_index.nearest(owner_id, self._clip.embed_text(text), limit * 2)
+        return self._ranked(owner_id, found, None, limit)
 
     def similar(self, owner_id: str, photo_id: str, limit: int) -> list[Similar]:
         """The owner's photos most like this one, most alike first ([] before analysis)."""
@@ -51,8 +70,14 @@ class SimilarService:
         if likeness is None:
             return []
         found = self._index.nearest(owner_id, likeness.vector, limit * 2 + 1)
+        return self._ranked(owner_id, found, photo_id, limit)
+
+    def _ranked(
+        self, owner_id: str, found: list[tuple[int, float]], exclude: str | None, limit: int
+    ) -> list[Similar]:
+        """Index answers as the owner's live photos (not ``exclude``), best first."""
         live = self._analyses.photos_of_keys(owner_id, [key for key, _score in found])
-        ranked = [(live[key], score) for key, score in found if live.get(key, photo_id) != photo_id]
+        ranked = [(live[key], score) for key, score in found if live.get(key, exclude) != exclude]
         by_id = {p.id: p for p in self._photos.get_many([pid for pid, _ in ranked], owner_id)}
         return [Similar(by_id[pid], score) for pid, score in ranked if pid in by_id][:limit]
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import faces, photo_embeddings, photo_tags, photos
-from albumen.domain.analysis import Analysis, Likeness
+from albumen.domain.analysis import CLIP, LIKENESS, Analysis, Likeness
 from albumen.domain.photos import PhotoStatus
 
 
@@ -63,16 +63,21 @@ class SqlAnalysisRepo:
             if rows:
                 conn.execute(insert(faces), rows)
             conn.execute(delete(photo_embeddings).where(photo_embeddings.c.photo_id == photo_id))
-            if analysis.embedding:
-                conn.execute(
-                    insert(photo_embeddings).values(
-                        photo_id=photo_id,
-                        owner_id=owner_id,
-                        model=version,
-                        vector=_blob(analysis.embedding),
-                        phash=analysis.phash,
+            for space, vector, phash in (
+                (LIKENESS, analysis.embedding, analysis.phash),
+                (CLIP, analysis.clip, None),
+            ):
+                if vector:
+                    conn.execute(
+                        insert(photo_embeddings).values(
+                            photo_id=photo_id,
+                            owner_id=owner_id,
+                            space=space,
+                            model=version,
+                            vector=_blob(vector),
+                            phash=phash,
+                        )
                     )
-                )
             conn.execute(
                 update(photos)
                 .where(photos.c.id == photo_id)
@@ -89,7 +94,9 @@ class SqlAnalysisRepo:
             )
 
     def likeness(self, photo_id: str) -> Likeness | None:
-        query = select(photo_embeddings).where(photo_embeddings.c.photo_id == photo_id)
+        query = select(photo_embeddings).where(
+            photo_embeddings.c.photo_id == photo_id, photo_embeddings.c.space == LIKENESS
+        )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         return (
@@ -101,7 +108,11 @@ class SqlAnalysisRepo:
         query = (
             select(photo_embeddings)
             .join(photos, photos.c.id == photo_embeddings.c.photo_id)
-            .where(photo_embeddings.c.owner_id == owner_id, photos.c.deleted_at.is_(None))
+            .where(
+                photo_embeddings.c.owner_id == owner_id,
+                photo_embeddings.c.space == LIKENESS,
+                photos.c.deleted_at.is_(None),
+            )
         )
         with self._engine.connect() as conn:
             return [

@@ -295,9 +295,10 @@ photo_embeddings = Table(
     Column("key", Integer, primary_key=True, autoincrement=True),
     Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), nullable=False),
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("space", String(16), nullable=False),  # "likeness", or "clip" (text and images)
     Column("model", String(120), nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32, unit length
     Column("phash", BigInteger),  # 64-bit perceptual hash of the preview
-    UniqueConstraint("photo_id", name="uq_photo_embeddings_photo_id"),
-    Index("ix_photo_embeddings_owner", "owner_id", "key"),
+    UniqueConstraint("photo_id", "space", name="uq_photo_embeddings_photo_id"),
+    Index("ix_photo_embeddings_owner", "owner_id", "space", "key"),
 )

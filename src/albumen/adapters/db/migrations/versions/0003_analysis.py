@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("key", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("photo_id", sa.String(length=36), nullable=False),
         sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("space", sa.String(length=16), nullable=False),
         sa.Column("model", sa.String(length=120), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
         sa.Column("phash", sa.BigInteger(), nullable=True),
@@ -84,9 +85,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("key", name="pk_photo_embeddings"),
-        sa.UniqueConstraint("photo_id", name="uq_photo_embeddings_photo_id"),
+        sa.UniqueConstraint("photo_id", "space", name="uq_photo_embeddings_photo_id"),
     )
-    op.create_index("ix_photo_embeddings_owner", "photo_embeddings", ["owner_id", "key"])
+    op.create_index("ix_photo_embeddings_owner", "photo_embeddings", ["owner_id", "space", "key"])
 
 
 def downgrade() -> None:
