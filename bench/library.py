@@ -36,7 +36,7 @@ from bench.server import Server
 ROOT = Path(__file__).resolve().parent
 NEWEST = SearchOrder.NEWEST
 PHOTOS = int(os.environ.get("BENCH_LIBRARY_PHOTOS", "1000000"))
-VERSION = 3
+VERSION = 4
 WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list)
     "beach dog cat sunset mountain car food birthday snow city tree flower baby portrait "
     "party lake boat bird bridge church castle forest river garden street night sky cake "
