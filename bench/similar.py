@@ -58,20 +58,24 @@ def main() -> dict[str, object]:
     build_s = time.perf_counter() - start
     queries = data[rng.integers(0, VECTORS, QUERIES)]
     queries += 0.05 * rng.standard_normal(queries.shape, dtype=np.float32)
-    times = []
-    for query in queries:
-        start = time.perf_counter()
-        index.search(query, 10)
-        times.append((time.perf_counter() - start) * 1000)
-    found = index.search(queries, 10).keys
     truth = exact(queries, data, 10)
-    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)]))
+    by_breadth = {}
+    for breadth in (256, 512, 1024):  # 256 is what the adapter uses
+        index.expansion_search = breadth
+        times = []
+        for query in queries:
+            start = time.perf_counter()
+            index.search(query, 10)
+            times.append((time.perf_counter() - start) * 1000)
+        found = index.search(queries, 10).keys
+        pairs = zip(found, truth, strict=True)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in pairs]))
+        by_breadth[breadth] = {"query_ms": percentiles(times), "recall_at_10": round(recall, 4)}
     return {
         "vectors": VECTORS,
         "dimensions": DIMENSIONS,
-        "query_ms": percentiles(times) | {"target_p95_at_1m": 20},
-        "recall_at_10": round(recall, 4),
-        "target_recall": 0.95,
+        "by_search_breadth": by_breadth,
+        "target": {"query_p95_ms_at_1m": 20, "recall_at_10": 0.95},
         "build_s": round(build_s, 1),
         "index_mb": round(index.memory_usage / 2**20, 1),
     }

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# onnxruntime must be loaded before usearch: the other order crashes the process with a
+# segmentation fault inside onnxruntime's import (usearch 2.26, onnxruntime 1.32; a test
+# checks both orders in a fresh interpreter).
+import onnxruntime  # noqa: F401
 from sqlalchemy import Engine, func, select
 from usearch.index import Index
 
