@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.photos import photo_query, photo_rows
+from albumen.adapters.db.photos import keyset_page, photo_query, photo_rows
 from albumen.adapters.db.tables import album_members, album_photos, albums, photos, users
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.domain.photos import Page, TimelineCursor
@@ -241,11 +241,7 @@ class SqlAlbumRepo:
             query = query.order_by(photos.c.doc_id.desc())
             if after is not None:
                 query = query.where(photos.c.doc_id < after.doc_id)
-        with self._engine.connect() as conn:
-            found = photo_rows(conn, query)
-        more = len(found) > limit
-        found = found[:limit]
-        return Page(found, TimelineCursor(found[-1].doc_id) if more else None)
+        return keyset_page(self._engine, query, limit)
 
     def _manual_page(self, album_id: str, limit: int, after: TimelineCursor | None) -> Page:
         query = (

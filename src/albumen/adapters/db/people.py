@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import Engine, Row, and_, delete, func, insert, select, update
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.photos import photo_query, photo_rows
+from albumen.adapters.db.photos import keyset_page, photo_query
 from albumen.adapters.db.tables import faces, people, photos
 from albumen.domain.analysis import Box
 from albumen.domain.people import Face, FaceSet, Person
@@ -172,11 +172,7 @@ class SqlPeopleRepo:
         )
         if after is not None:
             query = query.where(photos.c.doc_id < after.doc_id)
-        with self._engine.connect() as conn:
-            found = photo_rows(conn, query)
-        more = len(found) > limit
-        found = found[:limit]
-        return Page(found, TimelineCursor(found[-1].doc_id) if more else None)
+        return keyset_page(self._engine, query, limit)
 
 
 def _face(row: Row[Any]) -> Face:

@@ -71,6 +71,16 @@ def photo_rows(conn: Connection, query: Select[Any]) -> list[Photo]:
     return [_photo(row, tuple(tags.get(row.id, ()))) for row in rows]
 
 
+def keyset_page(engine: Engine, query: Select[Any], limit: int) -> Page:
+    """A page of a ``photo_query`` that asked for ``limit + 1`` rows in ``doc_id`` order: the
+    extra row only tells that there is more, and the cursor is the last ``doc_id`` shown."""
+    with engine.connect() as conn:
+        found = photo_rows(conn, query)
+    more = len(found) > limit
+    found = found[:limit]
+    return Page(photos=found, next_cursor=TimelineCursor(found[-1].doc_id) if more else None)
+
+
 def with_fresh_key(attempt: Callable[[int], T]) -> T:
     """Run ``attempt(salt)`` until its sort key is unique (same-millisecond photos collide)."""
     for _ in range(_SALT_TRIES - 1):
@@ -154,7 +164,7 @@ class SqlPhotoRepo:
         )
         if after is not None:
             query = query.where(photos.c.doc_id < after.doc_id)
-        return self._page(query, limit)
+        return keyset_page(self._engine, query, limit)
 
     def trash_page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
         query = (
@@ -165,14 +175,7 @@ class SqlPhotoRepo:
         )
         if after is not None:
             query = query.where(photos.c.doc_id < after.doc_id)
-        return self._page(query, limit)
-
-    def _page(self, query: Select[Any], limit: int) -> Page:
-        with self._engine.connect() as conn:
-            found = photo_rows(conn, query)
-        more = len(found) > limit
-        found = found[:limit]
-        return Page(photos=found, next_cursor=TimelineCursor(found[-1].doc_id) if more else None)
+        return keyset_page(self._engine, query, limit)
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._update(photo_id, status=status.value, error=error)
