@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 
 from albumen.domain.errors import InvalidInput, NotFound
 from albumen.domain.people import SAME_PERSON, Face, Person
@@ -132,6 +131,8 @@ class PeopleService:
 def _clusters(matrix: Any) -> list[int]:
     """DBSCAN labels (-1: noise) over unit vectors, where a neighbour is ``SAME_PERSON``-alike:
     for unit vectors, euclidean distance² = 2 - 2·cosine."""
+    from sklearn.cluster import DBSCAN  # 2 s to import: only where regrouping runs
+
     radius = math.sqrt(2 * (1 - SAME_PERSON))
     return [int(label) for label in DBSCAN(eps=radius, min_samples=2).fit_predict(matrix)]
 
