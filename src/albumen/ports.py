@@ -13,6 +13,7 @@ from albumen.domain.analysis import Analysis, Likeness
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.monitoring import Alert
 from albumen.domain.people import Face, FaceSet, Person
 from albumen.domain.photos import (
     Derivative,
@@ -362,9 +363,13 @@ class RateLimiter(Protocol):
 
 
 class UserRepo(Protocol):
-    def add(self, name: str, now: datetime) -> User: ...
+    def add(self, name: str, now: datetime, admin: bool = False) -> User:
+        """A new user; the first one ever is an admin whatever ``admin`` says."""
+        ...
 
     def by_name(self, name: str) -> User | None: ...
+
+    def set_admin(self, user_id: str, admin: bool) -> None: ...
 
     def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None: ...
 
@@ -455,6 +460,12 @@ class Cache(Protocol):
     def get(self, key: str) -> bytes | None: ...
 
     def set(self, key: str, value: bytes) -> None: ...
+
+
+class AlertNotifier(Protocol):
+    def send(self, fired: list[Alert], resolved: list[Alert], now: datetime) -> None:
+        """Deliver in the background (retrying); never block the caller."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -80,3 +80,34 @@ def test_upgrading_a_library_indexes_the_photos_it_has(tmp_path: Path) -> None:
         assert found.scalar() == 2
         days = conn.execute(text("SELECT day, count FROM timeline_days ORDER BY day")).all()
         assert [tuple(day) for day in days] == [("2019-06-01", 1), ("2021-01-02", 1)]
+
+
+def test_upgrading_keeps_every_row_that_hangs_off_a_rebuilt_table(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to change it (copy, drop, rename). With foreign keys on, the
+    drop deletes first, and ON DELETE CASCADE would take every child row along: the
+    thumbnails of each photo when 0002 rebuilt ``photos``. Nothing may be lost."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users VALUES ('u', 'alice', NULL, '2020-01-01')"))
+        conn.execute(text("INSERT INTO api_keys VALUES ('h', 'u', 'cli', '2020-01-01')"))
+        conn.execute(
+            text(
+                "INSERT INTO photos (id, owner_id, filename, mime, size, sha256, status,"
+                " created_at, sort_at) VALUES ('p', 'u', 'a.jpg', 'image/jpeg', 1, 'aa',"
+                " 'ready', '2022-01-01', '2022-01-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO derivatives VALUES ('p', 'thumb', 'webp', 'bb', 10, 300, 200)")
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        counts = {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("users", "api_keys", "photos", "derivatives")
+        }
+        assert counts == {"users": 1, "api_keys": 1, "photos": 1, "derivatives": 1}
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1  # on again
+        assert conn.execute(text("SELECT is_admin FROM users")).scalar() == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -244,11 +244,14 @@ class FakeUsers:
         self.keys: dict[str, str] = {}
         self.lookups = 0
 
-    def add(self, name: str, now: datetime) -> User:
+    def add(self, name: str, now: datetime, admin: bool = False) -> User:
         return self.user
 
     def by_name(self, name: str) -> User | None:
         return self.user if name == "alice" else None
+
+    def set_admin(self, user_id: str, admin: bool) -> None:
+        self.user = replace(self.user, is_admin=admin)
 
     def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None:
         self.keys[key_hash] = user_id

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from albumen.domain.errors import Unauthorized
+from albumen.domain.errors import Forbidden, Unauthorized
 from albumen.domain.users import User
 from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
@@ -78,7 +78,16 @@ async def current_user(request: Request) -> User:
     return await run_in_threadpool(users.authenticate, key.strip())
 
 
+async def admin_user(request: Request) -> User:
+    """The request's user, if they are an admin (403 ``admin_only`` otherwise)."""
+    user = await current_user(request)
+    if not user.is_admin:
+        raise Forbidden("only an admin may read this", code="admin_only")
+    return user
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
+AdminUser = Annotated[User, Depends(admin_user)]
 Photos = Annotated[PhotoService, Depends(photos)]
 Uploads = Annotated[UploadService, Depends(uploads)]
 Albums = Annotated[AlbumService, Depends(albums)]

@@ -11,6 +11,7 @@ class User:
     id: str
     name: str
     created_at: datetime
+    is_admin: bool = False  # may read the operations pages: metrics, dashboard, alerts
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,16 +24,23 @@ class UserService:
         # database. A plain dict: cachetools' TTLCache cost 4% of a cached thumbnail request.
         self._known: dict[str, tuple[User, datetime]] = {}
 
-    def add(self, name: str) -> NewApiKey:
+    def add(self, name: str, admin: bool = False) -> NewApiKey:
+        """A new user and their first key. The first user of an instance is its admin."""
         name = name.strip()
         if not name or len(name) > 200:
             raise InvalidInput("a user name is 1 to 200 characters", code="invalid_name")
-        user = self._users.add(name, self._clock.now())
+        user = self._users.add(name, self._clock.now(), admin)
         return NewApiKey(user, self._new_key(user, "created with the user"))
 
     def add_key(self, name: str, label: str) -> NewApiKey:
         user = self.by_name(name)
         return NewApiKey(user, self._new_key(user, label))
+
+    def set_admin(self, name: str, admin: bool) -> User:
+        user = self.by_name(name)
+        self._users.set_admin(user.id, admin)
+        self._known.clear()  # a remembered key must not keep a revoked right
+        return self.by_name(name)
 
     def set_password(self, name: str, password: str) -> None:
         if len(password) < 8:

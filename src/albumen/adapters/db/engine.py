@@ -15,20 +15,28 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from albumen.adapters.db.monitor import QueryMonitor
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration in migrations/versions. A test keeps it equal to Alembic's head, so a
 # database already there is recognised with one query, without loading Alembic (0.4 s).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, full fsync on commit, a busy timeout and foreign keys."""
+def make_engine(url: str, monitor: QueryMonitor | None = None) -> Engine:
+    """An engine; SQLite gets WAL, full fsync on commit, a busy timeout and foreign keys.
+
+    With a ``monitor``, every statement is timed and the slow ones are kept with their plan.
+    """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+    if monitor is not None:
+        connect_args["factory"] = monitor.connection_factory()
+    engine = create_engine(url, connect_args=connect_args)
     event.listen(engine, "connect", _sqlite_pragmas)
     _WRITE_LOCKS[engine] = threading.Lock()
     return engine

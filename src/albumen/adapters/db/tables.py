@@ -36,6 +36,7 @@ users = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("password_hash", Text),
     Column("created_at", DateTime, nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
 )
 
 api_keys = Table(

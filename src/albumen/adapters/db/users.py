@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
@@ -18,19 +19,28 @@ class SqlUserRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def add(self, name: str, now: datetime) -> User:
-        user = User(id=str(uuid.uuid4()), name=name, created_at=now)
+    def add(self, name: str, now: datetime, admin: bool = False) -> User:
         try:
             with writing(self._engine) as conn:
-                conn.execute(insert(users).values(id=user.id, name=name, created_at=now))
+                first = conn.execute(select(users.c.id).limit(1)).first() is None
+                user = User(str(uuid.uuid4()), name, now, is_admin=admin or first)
+                conn.execute(
+                    insert(users).values(
+                        id=user.id, name=name, created_at=now, is_admin=user.is_admin
+                    )
+                )
         except IntegrityError as err:
             raise Conflict(f"a user named {name!r} already exists", code="user_exists") from err
         return user
 
+    def set_admin(self, user_id: str, admin: bool) -> None:
+        with writing(self._engine) as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(is_admin=admin))
+
     def by_name(self, name: str) -> User | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
-        return None if row is None else User(row.id, row.name, row.created_at)
+        return None if row is None else _user(row)
 
     def add_key(self, user_id: str, key_hash: str, label: str, now: datetime) -> None:
         with writing(self._engine) as conn:
@@ -48,7 +58,7 @@ class SqlUserRepo:
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(row.id, row.name, row.created_at)
+        return None if row is None else _user(row)
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         with writing(self._engine) as conn:
@@ -61,4 +71,8 @@ class SqlUserRepo:
             row = conn.execute(select(users).where(users.c.name == name)).first()
         if row is None or row.password_hash is None:
             return None
-        return User(row.id, row.name, row.created_at), row.password_hash
+        return _user(row), row.password_hash
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.name, row.created_at, row.is_admin)
