@@ -9,12 +9,17 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
@@ -23,6 +28,7 @@ from albumen.adapters.clip import OnnxClip
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.engine import make_engine, migrate
+from albumen.adapters.db.monitor import QueryMonitor
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.search import SqliteSearchIndex
@@ -32,15 +38,19 @@ from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
 from albumen.adapters.geo import OfflineGeocoder
 from albumen.adapters.media import VipsThumbnailer
+from albumen.adapters.metrics import AppCollector, CacheStats, HostCollector, app_registry
 from albumen.adapters.ml import OpenCvAnalyzer
+from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.adapters.vectors import UsearchVectorIndex
+from albumen.adapters.webhook import WebhookNotifier
 from albumen.config import Settings
 from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
 from albumen.services.albums import AlbumService
+from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
@@ -74,16 +84,36 @@ class Services:
     processing: ProcessingService
     sweep: SweepService
     jobs: JobService
+    queries: QueryMonitor
+    registry: CollectorRegistry
+    sampler: Sampler
+    alerts: AlertService
+    notifier: WebhookNotifier | None
+    blobs: LocalBlobStore
 
-    def ready(self) -> bool:
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            return False
-        return True
+    def unready(self) -> list[str]:
+        """What the service cannot reach now: database, blob store, queue (empty: ready)."""
+        checks: dict[str, Callable[[], object]] = {
+            "database": self._ping_database,
+            "blob_store": self.blobs.check,
+            "queue": self.queue.stats,
+        }
+        failing = []
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception as err:
+                log.warning("not ready", extra={"component": name, "error": str(err)})
+                failing.append(name)
+        return failing
+
+    def _ping_database(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        if self.notifier is not None:
+            self.notifier.close()
         self.engine.dispose()
 
 
@@ -95,7 +125,8 @@ def blob_root(storage_url: str) -> Path:
 
 
 def build_services(settings: Settings) -> Services:
-    engine = make_engine(settings.effective_database_url)
+    queries = QueryMonitor(settings.slow_query_ms)
+    engine = make_engine(settings.effective_database_url, queries)
     migrate(engine)
     clock = SystemClock()
     blobs = LocalBlobStore(blob_root(settings.effective_storage_url))
@@ -106,13 +137,14 @@ def build_services(settings: Settings) -> Services:
     thumbnailer = VipsThumbnailer(settings.max_image_pixels)
     hasher = Argon2Hasher()
     grace = timedelta(seconds=settings.sweep_grace_seconds)
+    thumbnail_cache = MemoryCache(settings.thumbnail_cache_bytes)
     photos = PhotoService(
         photo_repo,
         album_repo,
         blobs,
         queue,
         thumbnailer,
-        MemoryCache(settings.thumbnail_cache_bytes),
+        thumbnail_cache,
         clock,
         settings.max_upload_bytes,
     )
@@ -169,6 +201,12 @@ def build_services(settings: Settings) -> Services:
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
     register_jobs(queue, processing, analysis, people, sweep, trash, settings.job_retries)
+    caches = [CacheStats(thumbnail_cache.level, thumbnail_cache.size, thumbnail_cache.max_bytes)]
+    registry = app_registry(
+        AppCollector(queue.stats, engine, caches), HostCollector(settings.data_dir)
+    )
+    sampler = Sampler(registry)
+    notifier = WebhookNotifier(settings.alert_webhook_url) if settings.alert_webhook_url else None
     return Services(
         settings=settings,
         engine=engine,
@@ -186,6 +224,12 @@ def build_services(settings: Settings) -> Services:
         processing=processing,
         sweep=sweep,
         jobs=JobService(queue, photo_repo),
+        queries=queries,
+        registry=registry,
+        sampler=sampler,
+        alerts=AlertService(sampler.figures, clock, notifier),
+        notifier=notifier,
+        blobs=blobs,
     )
 
 
@@ -214,3 +258,30 @@ def start_background_work(services: Services) -> None:
     services.queue.enqueue(JobName.EXPIRE_UPLOADS)
     services.queue.enqueue(JobName.EXPIRE_TRASH)
     services.queue.enqueue(JobName.LOCATE_PHOTOS)
+
+
+@contextmanager
+def monitoring(services: Services) -> Iterator[None]:
+    """Snapshots for the dashboard and the alert rules judged, in a thread, while serving."""
+    stop = threading.Event()
+    sampler, interval = services.sampler, services.settings.alert_interval_seconds
+
+    def loop() -> None:
+        next_evaluation = time.monotonic() + interval
+        while not stop.wait(sampler.every):
+            try:
+                if time.monotonic() >= next_evaluation:
+                    services.alerts.evaluate()  # samples too
+                    next_evaluation += interval
+                else:
+                    sampler.sample()
+            except Exception:
+                log.exception("monitoring failed; trying again")
+
+    thread = threading.Thread(target=loop, name="monitoring", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     share_password_attempts: str = Field(
         "5/minute", description="Share-link password tries allowed per link and client."
     )
+    slow_query_ms: float = Field(
+        100, description="Database statements slower than this are logged with their plan."
+    )
+    alert_webhook_url: str = Field(
+        "", description="Where firing and resolved alerts are posted (Alertmanager's format)."
+    )
+    alert_interval_seconds: float = Field(
+        60, description="How often the built-in evaluator checks the alert rules."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Write logs as JSON lines.")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
+from albumen.adapters import metrics
 from albumen.adapters.queue import HueyJobQueue
 from albumen.domain.jobs import JobName, Outcome
 from albumen.services.analysis import AnalysisService
@@ -53,8 +55,18 @@ def _counted(removed: int) -> Outcome:
 
 
 def _logged(job: JobName, handler: Callable[[str], Outcome]) -> Callable[[str], str]:
+    """The handler, logged and measured (``albumen_job_duration_seconds``, failures)."""
+    failures = metrics.job_failures.labels(job.value)
+
     def run(arg: str) -> str:
-        outcome = handler(arg)
+        start = time.perf_counter()
+        try:
+            outcome = handler(arg)
+        except Exception:
+            metrics.job_duration.labels(job.value, "failed").observe(time.perf_counter() - start)
+            failures.inc()
+            raise
+        metrics.job_duration.labels(job.value, outcome.value).observe(time.perf_counter() - start)
         log.info("job ended", extra={"job": job.value, "arg": arg, "outcome": outcome.value})
         return outcome.value
 

@@ -13,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from albumen import __version__
 from albumen.adapters.queue import running_workers
 from albumen.api import (
+    admin,
     albums,
+    metrics,
     ops,
     people,
     photos,
@@ -25,7 +27,8 @@ from albumen.api import (
     uploads,
 )
 from albumen.api.errors import install_error_handlers
-from albumen.app import Services, build_services, start_background_work
+from albumen.api.metrics import MetricsMiddleware
+from albumen.app import Services, build_services, monitoring, start_background_work
 from albumen.config import Settings
 from albumen.logs import request_id
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 app.state.services = build_services(settings)
                 stack.callback(app.state.services.close)
                 start_background_work(app.state.services)
+                stack.enter_context(monitoring(app.state.services))
                 if settings.run_workers_in_server:
                     huey = app.state.services.queue.huey
                     stack.enter_context(running_workers(huey, settings.job_workers))
@@ -82,8 +86,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: it times everything
     app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest
-    for module in (photos, albums, people, similar, search, trash, shares, uploads, ops):
+    modules = (photos, albums, people, similar, search, trash, shares, uploads, ops, metrics, admin)
+    for module in modules:
         app.include_router(module.router)
     _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
     return app

@@ -264,7 +264,7 @@ def test_jobs_endpoint_shows_queue_and_failures(
 
 def test_health_needs_no_key(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {"status": "ready", "failing": []}
 
 
 def test_thumbnail_is_decodable_webp(client: TestClient, auth: dict[str, str]) -> None:

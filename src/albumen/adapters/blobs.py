@@ -98,6 +98,12 @@ class LocalBlobStore:
     def staging_dir(self) -> Path:
         return self._staging
 
+    def check(self) -> None:
+        """Raises unless the store can take a write now (for readiness)."""
+        probe = self._staging / f".ready-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+
     def stage(self, max_bytes: int) -> LocalStagingWriter:
         return LocalStagingWriter(self._staging / f"{uuid.uuid4().hex}.part", max_bytes)
 

@@ -8,6 +8,7 @@ RAW) is decoded by pillow-heif, Pillow or LibRaw and handed to libvips as pixels
 from __future__ import annotations
 
 import base64
+import time
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyvips
 import thumbhash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from albumen.adapters import metrics
 from albumen.domain.errors import CorruptMedia, TooLarge
 from albumen.domain.media import MediaType
 from albumen.domain.photos import Rendition, ThumbFormat, ThumbSize
@@ -36,12 +38,14 @@ class VipsThumbnailer:
     def render(
         self, path: Path, media: MediaType, sizes: list[ThumbSize], fmt: ThumbFormat
     ) -> list[Rendition]:
+        start = time.perf_counter()
         largest = max(sizes, key=lambda size: size.box[0])
         base = self._decode(path, media, largest.box[0])
         renditions = []
         for size in sorted(sizes, key=lambda s: -s.box[0]):
             image = base if size is largest else base.thumbnail_image(size.box[0], size="down")
             renditions.append(_encode(image, size, fmt))
+        metrics.thumbnail_duration.labels(media.format).observe(time.perf_counter() - start)
         return renditions
 
     def placeholder(self, rendition: Rendition) -> str:

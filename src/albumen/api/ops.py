@@ -12,14 +12,16 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
+    """The process answers (liveness). Needs no key: load balancers ask it."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(request: Request, response: Response) -> dict[str, str]:
-    ready = request.app.state.services.ready()
-    response.status_code = 200 if ready else 503
-    return {"status": "ready" if ready else "not ready"}
+def readyz(request: Request, response: Response) -> dict[str, object]:
+    """Database, blob store and queue reachable (503 and what is not, otherwise)."""
+    failing = request.app.state.services.unready()
+    response.status_code = 503 if failing else 200
+    return {"status": "not ready" if failing else "ready", "failing": failing}
 
 
 @router.get("/api/v1/jobs", response_model=JobsOut)

@@ -1,0 +1,283 @@
+"""Prometheus metrics: what Albumen measures, and the registry ``/metrics`` exposes.
+
+The counters and histograms are module-level, as prometheus_client intends: the HTTP layer,
+the caches, the database hooks and the job wrapper record into them. Figures that are read
+rather than counted (queue depth, pool use, host CPU and disk) come from collectors asked at
+scrape time, one set per application, so that each ``Services`` exposes its own.
+
+With several API worker processes, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder before
+they start: each process then writes its samples to memory-mapped files there, and any of them
+answers ``/metrics`` with the sum (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from albumen.domain.jobs import QueueStats
+
+# The *_created series would double the scrape, and nothing reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+# Every name here is a classic one, so the 0.0.4 text format says it all, to any scraper.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# Latency buckets from a cached thumbnail (sub-millisecond) to a 10 MB upload (seconds).
+LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+SIZES = tuple(float(4**n) for n in range(4, 16))  # 256 B .. 1 GiB
+CACHE_LATENCY = (1e-6, 5e-6, 2.5e-5, 1e-4, 5e-4, 0.0025, 0.01, 0.05, 0.25)
+JOB_DURATION = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
+
+# The routes behind each latency objective (the alert rules and the dashboard use the same).
+UPLOAD_ROUTES = {("POST", "/api/v1/photos")}
+DOWNLOAD_ROUTES = {
+    ("GET", "/api/v1/photos/{photo_id}/thumbnail"),
+    ("GET", "/s/{token}/photos/{photo_id}/thumbnail"),
+    ("GET", "/api/v1/photos/{photo_id}/original"),
+    ("GET", "/s/{token}/photos/{photo_id}/original"),
+}
+SEARCH_ROUTES = {("GET", "/api/v1/search")}
+METADATA_ROUTES = {("GET", "/api/v1/photos/{photo_id}")}
+
+HTTP_LABELS = ("route", "method", "status")
+http_requests = Counter(
+    "albumen_http_requests", "HTTP requests answered, by route template.", HTTP_LABELS
+)
+http_duration = Histogram(
+    "albumen_http_request_duration_seconds",
+    "Time from the request's arrival to the last byte of its response.",
+    HTTP_LABELS,
+    buckets=LATENCY,
+)
+http_request_size = Histogram(
+    "albumen_http_request_size_bytes", "Request body sizes.", HTTP_LABELS, buckets=SIZES
+)
+http_response_size = Histogram(
+    "albumen_http_response_size_bytes", "Response body sizes.", HTTP_LABELS, buckets=SIZES
+)
+uploaded_bytes = Counter("albumen_upload_bytes", "Bytes received in photo uploads.")
+downloaded_bytes = Counter(
+    "albumen_download_bytes", "Bytes of photos sent, by kind (original, thumbnail).", ("kind",)
+)
+
+job_duration = Histogram(
+    "albumen_job_duration_seconds",
+    "How long each job ran, by job and outcome (done, skipped, failed).",
+    ("job", "outcome"),
+    buckets=JOB_DURATION,
+)
+thumbnail_duration = Histogram(
+    "albumen_thumbnail_duration_seconds",
+    "Decoding a photo and encoding its thumbnails, by source format.",
+    ("format",),
+    buckets=LATENCY,
+)
+job_failures = Counter("albumen_job_failures", "Job runs that raised, by job.", ("job",))
+
+CACHE_LABELS = ("level",)
+cache_hits = Counter("albumen_cache_hits", "Cache reads that found their entry.", CACHE_LABELS)
+cache_misses = Counter("albumen_cache_misses", "Cache reads that found nothing.", CACHE_LABELS)
+cache_evictions = Counter("albumen_cache_evictions", "Entries dropped to make room.", CACHE_LABELS)
+cache_latency = Histogram(
+    "albumen_cache_operation_duration_seconds",
+    "Cache reads and writes, by level and operation.",
+    ("level", "operation"),
+    buckets=CACHE_LATENCY,
+)
+
+db_query_duration = Histogram(
+    "albumen_db_query_duration_seconds",
+    "Database statements, by kind (select, insert, update, delete, other).",
+    ("operation",),
+    buckets=LATENCY,
+)
+db_slow_queries = Counter(
+    "albumen_db_slow_queries", "Statements slower than ALBUMEN_SLOW_QUERY_MS.", ("operation",)
+)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class CacheStats:
+    """What a cache level knows of itself at scrape time."""
+
+    def __init__(self, level: str, size: Callable[[], int], capacity: int) -> None:
+        self.level = level
+        self.size = size
+        self.capacity = capacity
+
+
+class AppCollector(Collector):
+    """Figures of one application read at scrape time: queue, database pool, caches."""
+
+    def __init__(
+        self,
+        queue_stats: Callable[[], QueueStats],
+        engine: Engine,
+        caches: Iterable[CacheStats],
+    ) -> None:
+        self._queue_stats = queue_stats
+        self._engine = engine
+        self._caches = list(caches)
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._queue()
+        yield from self._pool()
+        yield from self._cache()
+
+    def _queue(self) -> Iterator[Metric]:
+        stats = self._queue_stats()
+        depth = GaugeMetricFamily(
+            "albumen_jobs",
+            "Jobs by state: queued, scheduled (retries, delays), running.",
+            labels=["state"],
+        )
+        depth.add_metric(["queued"], stats.pending)
+        depth.add_metric(["scheduled"], stats.scheduled)
+        depth.add_metric(["running"], stats.running)
+        yield depth
+
+    def _pool(self) -> Iterator[Metric]:
+        pool = self._engine.pool
+        in_use = _call(pool, "checkedout")
+        idle = _call(pool, "checkedin")
+        overflow = max(_call(pool, "overflow"), 0)
+        family = GaugeMetricFamily(
+            "albumen_db_pool_connections",
+            "Database connections of this process by state (in_use, idle, overflow).",
+            labels=["state"],
+        )
+        family.add_metric(["in_use"], in_use)
+        family.add_metric(["idle"], idle)
+        family.add_metric(["overflow"], overflow)
+        yield family
+        yield GaugeMetricFamily(
+            "albumen_db_pool_size", "Connections the pool keeps open.", value=_call(pool, "size")
+        )
+
+    def _cache(self) -> Iterator[Metric]:
+        size = GaugeMetricFamily(
+            "albumen_cache_size_bytes", "Bytes held, by cache level.", labels=["level"]
+        )
+        capacity = GaugeMetricFamily(
+            "albumen_cache_capacity_bytes", "Byte budget, by cache level.", labels=["level"]
+        )
+        for cache in self._caches:
+            size.add_metric([cache.level], cache.size())
+            capacity.add_metric([cache.level], cache.capacity)
+        yield size
+        yield capacity
+
+
+def _call(pool: object, name: str) -> int:
+    method = getattr(pool, name, None)  # SQLite's in-memory pools have no counts
+    return int(method()) if callable(method) else 0
+
+
+class HostCollector(Collector):
+    """CPU, memory, the data volume's space and I/O, and network bytes of this host (psutil)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+
+    def collect(self) -> Iterator[Metric]:
+        return host_metrics(self._data_dir)
+
+
+def host_metrics(data_dir: Path) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "albumen_host_cpu_utilization_ratio",
+        "Host CPU busy, 0 to 1, since the previous scrape.",
+        value=psutil.cpu_percent(interval=None) / 100,
+    )
+    memory = psutil.virtual_memory()
+    yield GaugeMetricFamily(
+        "albumen_host_memory_used_bytes",
+        "Host memory in use.",
+        value=memory.total - memory.available,
+    )
+    yield GaugeMetricFamily("albumen_host_memory_total_bytes", "Host memory.", value=memory.total)
+    disk = psutil.disk_usage(str(data_dir if data_dir.exists() else Path.cwd()))
+    yield GaugeMetricFamily(
+        "albumen_host_disk_free_bytes", "Free space on the data volume.", value=disk.free
+    )
+    yield GaugeMetricFamily(
+        "albumen_host_disk_total_bytes", "Size of the data volume.", value=disk.total
+    )
+    io = psutil.disk_io_counters()
+    if io is not None:
+        for name, text, value in (
+            ("albumen_host_disk_reads", "Disk read operations.", io.read_count),
+            ("albumen_host_disk_writes", "Disk write operations.", io.write_count),
+            ("albumen_host_disk_read_bytes", "Bytes read from disk.", io.read_bytes),
+            ("albumen_host_disk_written_bytes", "Bytes written to disk.", io.write_bytes),
+        ):
+            yield CounterMetricFamily(name, text, value=value)
+    net = psutil.net_io_counters()
+    yield CounterMetricFamily(
+        "albumen_host_network_received_bytes", "Bytes received.", value=net.bytes_recv
+    )
+    yield CounterMetricFamily(
+        "albumen_host_network_sent_bytes", "Bytes sent.", value=net.bytes_sent
+    )
+
+
+class _Shared(Collector):
+    """This process's module-level metrics, or every process's in multiprocess mode."""
+
+    def __init__(self) -> None:
+        directory = multiprocess_dir()
+        if directory:
+            self._source: CollectorRegistry = CollectorRegistry()
+            MultiProcessCollector(self._source, directory)  # type: ignore[no-untyped-call]
+        else:
+            self._source = REGISTRY
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._source.collect()
+
+
+def app_registry(*collectors: Collector) -> CollectorRegistry:
+    """The registry one application exposes: the shared metrics plus its own collectors."""
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in (_Shared(), *collectors):
+        registry.register(collector)
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)
+
+
+class Stopwatch:
+    """``with Stopwatch() as watch: ...`` then ``watch.seconds``."""
+
+    __slots__ = ("_start", "seconds")
+
+    def __enter__(self) -> Stopwatch:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds = time.perf_counter() - self._start

@@ -1,0 +1,159 @@
+"""``/api/v1/admin/*``, ``/readyz`` and the slow-query log, through the real app."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from albumen.app import Services
+from albumen.config import Settings
+from albumen.domain.monitoring import AlertRule, Severity
+from albumen.services.alerts import AlertService
+from tests.conftest import make_jpeg
+from tests.fakes import FakeClock
+
+
+@pytest.mark.parametrize("path", ["dashboard", "alerts", "slow-queries"])
+def test_admin_routes_need_an_admin(
+    client: TestClient, services: Services, admin: dict[str, str], path: str
+) -> None:
+    someone = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    assert client.get(f"/api/v1/admin/{path}").status_code == 401
+    assert client.get(f"/api/v1/admin/{path}", headers=someone).status_code == 403
+    assert client.get(f"/api/v1/admin/{path}", headers=admin).status_code == 200
+
+
+def test_the_dashboard_shows_live_figures(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    client.get("/api/v1/admin/dashboard", headers=admin)  # a first snapshot
+    time.sleep(1.1)  # rates are over at least a second
+    photo_id = client.post(
+        "/api/v1/photos", headers=admin, files={"file": ("a.jpg", make_jpeg(seed=4))}
+    ).json()["id"]
+    services.queue.run_pending()
+    for _ in range(5):
+        client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=admin)
+        client.get("/api/v1/search", params={"q": "a"}, headers=admin)
+    client.get("/api/v1/photos/missing", headers=admin)
+
+    board = client.get("/api/v1/admin/dashboard", headers=admin).json()
+
+    assert board["timestamp"]
+    api = board["api"]
+    assert api["requests"] >= 12
+    assert api["rps"] > 0
+    assert api["error_rate"] == 0  # a 404 is the client's error, not the service's
+    assert 0 < api["latency_ms"]["p50"] <= api["latency_ms"]["p95"] <= api["latency_ms"]["p99"]
+    routes = {(r["method"], r["route"]): r for r in api["routes"]}
+    assert routes[("GET", "/api/v1/search")]["requests"] == 5
+    assert routes[("GET", "/api/v1/photos/{photo_id}/thumbnail")]["requests"] == 5
+    assert api["objectives_p95_ms"]["search"] > 0
+    assert api["objectives_p95_ms"]["thumbnail_generation"] > 0
+    assert board["storage"]["upload_bytes_per_second"] > 0
+    assert board["storage"]["free_bytes"] > 0
+    (l1,) = board["cache"]
+    assert l1["level"] == "l1"
+    assert l1["hits"] >= 4
+    assert 0 < l1["hit_ratio"] <= 1
+    assert l1["size_bytes"] > 0
+    database = board["database"]
+    assert database["queries_per_second"] > 0
+    assert database["query_latency_ms"]["p95"] > 0
+    assert set(database["connections"]) == {"in_use", "idle", "overflow"}
+    assert board["jobs"] == {"queued": 0, "running": 0, "failures": 0}
+    assert 0 <= board["host"]["cpu_ratio"] <= 1
+    assert board["alerts"] == []
+
+
+def test_alerts_show_what_fires(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    always = AlertRule(
+        "AlbumenTestBusy", "answered anything", Severity.WARNING, 0, True, 0, lambda f: f.requests
+    )
+    later = AlertRule(
+        "AlbumenTestPending", "waits ten minutes", Severity.WARNING, 0, True, 10, lambda f: 1.0
+    )
+    services.alerts = AlertService(services.sampler.figures, FakeClock(), rules=[always, later])
+    client.get("/healthz")
+    services.alerts.evaluate()
+
+    shown = client.get("/api/v1/admin/alerts", headers=admin).json()
+
+    states = {alert["name"]: alert["state"] for alert in shown["alerts"]}
+    assert states == {"AlbumenTestBusy": "firing", "AlbumenTestPending": "pending"}
+    assert [rule["name"] for rule in shown["rules"]] == ["AlbumenTestBusy", "AlbumenTestPending"]
+
+
+def test_the_real_rules_are_listed_and_quiet_on_a_healthy_instance(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    client.get("/healthz")
+    active = services.alerts.evaluate()
+    assert [a.name for a in active if a.name != "AlbumenHighCpu"] == []  # CPU is the machine's
+    rules = client.get("/api/v1/admin/alerts", headers=admin).json()["rules"]
+    assert {"AlbumenSearchSlow", "AlbumenHighErrorRate", "AlbumenDiskFilling"} <= {
+        r["name"] for r in rules
+    }
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"slow_query_ms": 30})
+
+
+SLOW = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000)"
+    " SELECT x FROM n WHERE x % :every = 0"
+)
+
+
+def test_a_slow_query_is_kept_with_its_plan_and_rows(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    started = time.perf_counter()
+    with services.engine.connect() as conn:
+        rows = conn.execute(text(SLOW), {"every": 1000}).all()
+    took = time.perf_counter() - started
+    assert len(rows) == 400
+
+    shown = client.get("/api/v1/admin/slow-queries", headers=admin).json()
+
+    assert shown["threshold_ms"] == 30
+    (query,) = [q for q in shown["queries"] if "RECURSIVE" in q["statement"]]
+    assert query["rows"] == 400
+    # timed until the rows were read, not only until execute() returned the first one
+    assert took * 1000 * 0.5 < query["duration_ms"] <= took * 1000
+    assert any("SCAN n" in step for step in query["plan"])
+    assert query["full_scans"]
+    assert "1000" not in query["statement"]  # parameters are never kept
+
+
+def test_fast_queries_are_not_kept(
+    client: TestClient, services: Services, admin: dict[str, str]
+) -> None:
+    client.get("/api/v1/photos", headers=admin)
+    shown = client.get("/api/v1/admin/slow-queries", headers=admin).json()
+    assert [q for q in shown["queries"] if "photos" in q["statement"]] == []
+
+
+def test_ready_lists_what_cannot_be_reached(
+    client: TestClient, services: Services, settings: Settings
+) -> None:
+    assert client.get("/readyz").json() == {"status": "ready", "failing": []}
+    staging = services.blobs.staging_dir
+    shutil.rmtree(staging)
+    staging.write_text("not a folder")  # the blob store can take no write
+    try:
+        response = client.get("/readyz")
+    finally:
+        staging.unlink()
+        staging.mkdir()
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready", "failing": ["blob_store"]}
+    assert client.get("/healthz").status_code == 200
