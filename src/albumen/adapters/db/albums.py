@@ -51,10 +51,7 @@ class SqlAlbumRepo:
     def get(self, album_id: str) -> Album | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(albums).where(albums.c.id == album_id)).first()
-            if row is None:
-                return None
-            counts = _direct_counts(conn, [album_id])
-        return _album(row, counts.get(album_id, 0))
+        return None if row is None else _album(row)
 
     def role(self, user_id: str, album_id: str) -> AlbumRole | None:
         """The user's role on the album: owner, or a member of it or of an album above it."""
@@ -83,13 +80,8 @@ class SqlAlbumRepo:
         )
         with self._engine.connect() as conn:
             rows = conn.execute(owned.union_all(shared).order_by(albums.c.name)).all()
-            ids = [row.id for row in rows]
-            counts = _direct_counts(conn, ids)
-            totals = _total_counts(conn, ids) if with_totals else {}
-        return [
-            _album(row, counts.get(row.id, 0), totals.get(row.id, 0) if with_totals else None)
-            for row in rows
-        ]
+            totals = _total_counts(conn, [row.id for row in rows]) if with_totals else {}
+        return [_album(row, totals.get(row.id, 0) if with_totals else None) for row in rows]
 
     def find(self, user_id: str, name_or_id: str) -> str | None:
         """The id of an album the user owns or is a member of, by id or name (any case)."""
@@ -111,8 +103,7 @@ class SqlAlbumRepo:
             rows = conn.execute(
                 select(albums).where(albums.c.parent_id == album_id).order_by(albums.c.name)
             ).all()
-            counts = _direct_counts(conn, [row.id for row in rows])
-        return [_album(row, counts.get(row.id, 0)) for row in rows]
+        return [_album(row) for row in rows]
 
     def ancestors(self, album_id: str) -> list[Album]:
         """From the top of the tree down to the album's parent (breadcrumbs)."""
@@ -120,7 +111,7 @@ class SqlAlbumRepo:
         with self._engine.connect() as conn:
             ids = list(conn.execute(query, {"album": album_id}).scalars())
             rows = {row.id: row for row in conn.execute(select(albums).where(albums.c.id.in_(ids)))}
-        return [_album(rows[found], 0) for found in ids]
+        return [_album(rows[found]) for found in ids]
 
     def subtree(self, album_id: str) -> list[str]:
         """The album and every album below it."""
@@ -332,18 +323,6 @@ class SqlAlbumRepo:
             return bool(conn.execute(delete(album_members).where(key)).rowcount)
 
 
-def _direct_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
-    if not ids:
-        return {}
-    query = (
-        select(album_photos.c.album_id, func.count())
-        .join(photos, photos.c.id == album_photos.c.photo_id)
-        .where(album_photos.c.album_id.in_(ids), photos.c.deleted_at.is_(None))
-        .group_by(album_photos.c.album_id)
-    )
-    return {str(key): int(n) for key, n in conn.execute(query)}
-
-
 def _total_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
     """Distinct photos in each album and everything below it, in one query."""
     if not ids:
@@ -378,7 +357,7 @@ def _values(album: Album) -> dict[str, Any]:
     }
 
 
-def _album(row: Row[Any], count: int, total: int | None = None) -> Album:
+def _album(row: Row[Any], total: int | None = None) -> Album:
     role = getattr(row, "role", None)
     return Album(
         id=row.id,
@@ -390,7 +369,7 @@ def _album(row: Row[Any], count: int, total: int | None = None) -> Album:
         order=AlbumOrder(row.sort_order),
         created_at=row.created_at,
         updated_at=row.updated_at,
-        photo_count=count,
+        photo_count=row.photo_count,
         total_count=total,
         role=AlbumRole(role) if role else AlbumRole.OWNER,
     )

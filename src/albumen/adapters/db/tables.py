@@ -203,6 +203,8 @@ albums = Table(
     Column("sort_order", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # photos in the album and not in the trash, kept by triggers (migration 0006)
+    Column("photo_count", Integer, nullable=False, server_default=text("0")),
     Index("ix_albums_owner", "owner_id", "name"),
     Index("ix_albums_parent", "parent_id"),
 )
