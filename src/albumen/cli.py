@@ -340,8 +340,14 @@ def _print_load_report(result: dict[str, Any], folder: Path) -> None:
             f"{op['rps']:.1f}",
         )  # fmt: skip
     console.print(operations)
-    ratio = result["server"].get("cache_hit_ratio")
+    server = result["server"]
+    ratio = server.get("cache_hit_ratio")
     console.print(f"cache hit ratio (L1): {'-' if ratio is None else f'{ratio:.1%}'}")
+    if server:
+        console.print(
+            f"jobs still queued at the end: {server['jobs_queued_at_end']:g}, "
+            f"job failures: {server['jobs_failed']:g}"
+        )
     slo = Table(title="service-level objectives")
     for column in ("objective", "target", "measured", "verdict"):
         slo.add_column(column)

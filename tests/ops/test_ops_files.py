@@ -16,7 +16,12 @@ from tests.ops.conftest import OPS
 
 DASHBOARD = OPS / "grafana" / "albumen.json"
 ALERTS = OPS / "prometheus" / "alerts.yml"
-SUFFIXES = {"counter": ("",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+SUFFIXES = {
+    "counter": ("",),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_count", "_sum"),
+    "summary": ("_count", "_sum"),
+}
 METRIC = re.compile(r"\b((?:albumen|process)_[a-z0-9_]+)")
 
 

@@ -87,8 +87,14 @@ def server_figures(before: Snapshot, after: Snapshot) -> dict[str, float | None]
     return {
         "cache_hit_ratio": hits / (hits + misses) if hits + misses else None,
         "cache_reads": hits + misses,
-        "thumbnail_generation_p95_ms": None if thumbnails.p95 is None else thumbnails.p95 * 1000,
+        "thumbnail_generation_p95_ms": (
+            None if thumbnails.p95 is None else round(thumbnails.p95 * 1000, 1)
+        ),
         "thumbnails_generated": window.increase("albumen_thumbnail_duration_seconds_count"),
+        "jobs_queued_at_end": window.gauge(
+            "albumen_jobs", lambda labels: labels["state"] == "queued"
+        ),
+        "jobs_failed": window.increase("albumen_job_failures_total"),
     }
 
 
