@@ -201,7 +201,14 @@ def build_services(settings: Settings) -> Services:
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
     register_jobs(queue, processing, analysis, people, sweep, trash, settings.job_retries)
-    caches = [CacheStats(thumbnail_cache.level, thumbnail_cache.size, thumbnail_cache.max_bytes)]
+    caches = [
+        CacheStats(
+            thumbnail_cache.level,
+            thumbnail_cache.size,
+            thumbnail_cache.max_bytes,
+            thumbnail_cache.hit_ratio,
+        )
+    ]
     registry = app_registry(
         AppCollector(queue.stats, engine, caches), HostCollector(settings.data_dir)
     )

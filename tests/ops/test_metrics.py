@@ -106,6 +106,7 @@ def test_uploads_and_caches_are_measured(
     assert grew("albumen_cache_hits_total", level="l1") >= 1
     assert grew("albumen_cache_operation_duration_seconds_count", level="l1", operation="get") >= 2
     assert value(after, "albumen_cache_size_bytes", level="l1") > 0
+    assert 0 < value(after, "albumen_cache_hit_ratio", level="l1") < 1
     assert grew("albumen_job_duration_seconds_count", job="process_photo", outcome="done") == 1
     # the WebP set while processing, then a JPEG preview for a client that did not ask for WebP
     assert grew("albumen_thumbnail_duration_seconds_count", format="JPEG") == 2

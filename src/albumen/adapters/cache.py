@@ -32,11 +32,16 @@ class MemoryCache:
         self._set_latency = metrics.cache_latency.labels(level, "set")
         self._lru = _CountingLRU(max(max_bytes, 1), metrics.cache_evictions.labels(level).inc)
         self._lock = threading.Lock()
+        self.hits = self.misses = 0  # this process's, for the hit ratio gauge
 
     def get(self, key: str) -> bytes | None:
         start = time.perf_counter()
         with self._lock:
             found = self._lru.get(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
         self._get_latency.observe(time.perf_counter() - start)
         (self._misses if found is None else self._hits).inc()
         return found
@@ -51,3 +56,7 @@ class MemoryCache:
 
     def size(self) -> int:
         return int(self._lru.currsize)
+
+    def hit_ratio(self) -> float | None:
+        reads = self.hits + self.misses
+        return self.hits / reads if reads else None

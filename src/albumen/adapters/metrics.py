@@ -13,7 +13,6 @@ answers ``/metrics`` with the sum (prometheus_client's multiprocess mode).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,10 +125,17 @@ def multiprocess_dir() -> str | None:
 class CacheStats:
     """What a cache level knows of itself at scrape time."""
 
-    def __init__(self, level: str, size: Callable[[], int], capacity: int) -> None:
+    def __init__(
+        self,
+        level: str,
+        size: Callable[[], int],
+        capacity: int,
+        hit_ratio: Callable[[], float | None],
+    ) -> None:
         self.level = level
         self.size = size
         self.capacity = capacity
+        self.hit_ratio = hit_ratio
 
 
 class AppCollector(Collector):
@@ -187,11 +193,20 @@ class AppCollector(Collector):
         capacity = GaugeMetricFamily(
             "albumen_cache_capacity_bytes", "Byte budget, by cache level.", labels=["level"]
         )
+        ratio = GaugeMetricFamily(
+            "albumen_cache_hit_ratio",
+            "Hits over reads since this process started, by cache level (a window's ratio is"
+            " rate(hits) / (rate(hits) + rate(misses))).",
+            labels=["level"],
+        )
         for cache in self._caches:
             size.add_metric([cache.level], cache.size())
             capacity.add_metric([cache.level], cache.capacity)
+            if (found := cache.hit_ratio()) is not None:
+                ratio.add_metric([cache.level], found)
         yield size
         yield capacity
+        yield ratio
 
 
 def _call(pool: object, name: str) -> int:
@@ -272,16 +287,3 @@ def app_registry(*collectors: Collector) -> CollectorRegistry:
 
 def exposition(registry: CollectorRegistry) -> bytes:
     return generate_latest(registry)
-
-
-class Stopwatch:
-    """``with Stopwatch() as watch: ...`` then ``watch.seconds``."""
-
-    __slots__ = ("_start", "seconds")
-
-    def __enter__(self) -> Stopwatch:
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.seconds = time.perf_counter() - self._start
