@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from albumen.app import Services
 from albumen.config import Settings
-from albumen.domain.monitoring import AlertRule, Severity
+from albumen.domain.monitoring import Alert, AlertRule, Severity
 from albumen.services.alerts import AlertService
 from tests.conftest import make_jpeg
 from tests.fakes import FakeClock
@@ -157,3 +157,26 @@ def test_ready_lists_what_cannot_be_reached(
     assert response.status_code == 503
     assert response.json() == {"status": "not ready", "failing": ["blob_store"]}
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_server_samples_and_judges_in_the_background(settings: Settings) -> None:
+    from albumen.app import build_services, monitoring
+
+    fast = settings.model_copy(update={"alert_interval_seconds": 0.05})
+    services = build_services(fast)
+    services.sampler.every = 0.02
+    judged: list[int] = []
+    evaluate = services.alerts.evaluate
+
+    def counted() -> list[Alert]:
+        judged.append(1)
+        return evaluate()
+
+    services.alerts.evaluate = counted  # type: ignore[method-assign]
+    try:
+        with monitoring(services):
+            time.sleep(0.5)
+    finally:
+        services.close()
+    assert len(judged) >= 3
+    assert len(services.sampler._snapshots) >= 3
