@@ -1,0 +1,90 @@
+"""The likeness index: exact order after the int8 search, and what survives a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, insert
+
+from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.adapters.db.tables import photo_embeddings
+from albumen.adapters.vectors import BREADTH, DTYPE, UsearchVectorIndex
+from albumen.app import Services
+from albumen.domain.analysis import LIKENESS
+from albumen.domain.photos import NewPhoto
+
+DIMENSIONS = 64
+
+
+def stored(services: Services, n: int) -> tuple[str, np.ndarray]:
+    """An owner with ``n`` photos and a unit vector each (keys 1..n)."""
+    owner = services.users.add("alice").user.id
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((n, DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    repo = SqlPhotoRepo(services.engine)
+    photo_ids = [
+        repo.add(NewPhoto(owner, f"{k}.jpg", "image/jpeg", 1, f"{k:064x}"), datetime(2024, 1, 1))[
+            0
+        ].id
+        for k in range(n)
+    ]
+    with services.engine.begin() as conn:
+        for k, (photo_id, vector) in enumerate(zip(photo_ids, vectors, strict=True)):
+            conn.execute(
+                insert(photo_embeddings).values(
+                    key=k + 1, photo_id=photo_id, owner_id=owner, space=LIKENESS,
+                    model="test", vector=vector.tobytes(),
+                )
+            )  # fmt: skip
+    return owner, vectors
+
+
+def test_answers_are_in_exact_cosine_order(services: Services, tmp_path: Path) -> None:
+    owner, vectors = stored(services, 300)
+    index = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    query = vectors[5] + 0.1 * vectors[6]
+    found = index.nearest(owner, tuple(float(x) for x in query), 10)
+
+    exact = vectors @ query / np.linalg.norm(query)
+    best = np.argsort(-exact)[:10]
+    assert [key for key, _ in found] == [int(i) + 1 for i in best]
+    assert np.allclose([score for _, score in found], exact[best], atol=1e-6)
+
+
+def test_a_deleted_key_is_left_out(services: Services, tmp_path: Path) -> None:
+    owner, vectors = stored(services, 50)
+    index = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    index.nearest(owner, tuple(float(x) for x in vectors[0]), 5)
+    with services.engine.begin() as conn:
+        conn.execute(delete(photo_embeddings).where(photo_embeddings.c.key == 1))
+    found = index.nearest(owner, tuple(float(x) for x in vectors[0]), 5)
+    assert 1 not in [key for key, _ in found]
+    assert len(found) == 5
+
+
+def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
+    services: Services, tmp_path: Path
+) -> None:
+    owner, vectors = stored(services, 200)
+    first = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    query = tuple(float(x) for x in vectors[3])
+    expected = first.nearest(owner, query, 10)
+    first.save_all()
+
+    again = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    assert again.nearest(owner, query, 10) == expected
+    restored = again._owners[owner].index
+    assert restored.expansion_search == BREADTH  # usearch does not keep it in the file
+    assert str(restored.dtype).lower().endswith(DTYPE)
+
+    from usearch.index import Index
+
+    old = Index(ndim=DIMENSIONS, metric="cos", dtype="f16")  # the layout before int8
+    old.add(np.arange(1, 201, dtype=np.uint64), vectors)
+    old.save(str(tmp_path / f"{owner}-{LIKENESS}.usearch"))
+    rebuilt = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    assert rebuilt.nearest(owner, query, 10) == expected
+    assert str(rebuilt._owners[owner].index.dtype).lower().endswith(DTYPE)
