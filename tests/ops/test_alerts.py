@@ -157,7 +157,7 @@ def test_a_dead_webhook_never_holds_up_the_caller() -> None:
     started = time.perf_counter()
     for _ in range(500):  # more than the backlog holds: the oldest are dropped, not waited on
         notifier.send([alert()], [alert("AlbumenHighCpu")], datetime.now(UTC))
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # a single retry would take longer than that
     notifier.close()
 
 
