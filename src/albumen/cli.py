@@ -176,13 +176,17 @@ def users_key(name: str, label: Annotated[str, typer.Option()] = "cli") -> None:
     print(build_services(_settings()).users.add_key(name, label).secret)
 
 
-@users_app.command("password")
-def users_password(
-    name: str, password: Annotated[str, typer.Option(prompt=True, hide_input=True)]
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
-    """Set a user's password (stored as an argon2 hash)."""
-    build_services(_settings()).users.set_password(name, password)
-    print("password set")
+    """Set a user's password for the web app (an argon2 hash); signs them out everywhere."""
+    ended = build_services(_settings()).users.set_password(name, password)
+    print(f"password set; {ended} signed-in session{'s' if ended != 1 else ''} ended")
+
+
+users_app.command("password", hidden=True)(users_passwd)  # the name it had before
 
 
 @app.command("migrate")

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     share_password_attempts: str = Field(
         "5/minute", description="Share-link password tries allowed per link and client."
     )
+    sign_in_attempts: str = Field(
+        "10 per 15 minutes", description="Sign-in tries allowed per user name and client."
+    )
+    session_days: int = Field(
+        30, ge=1, description="How long a browser stays signed in (the session cookie's life)."
+    )
     slow_query_ms: float = Field(
         100, description="Database statements slower than this are logged with their plan."
     )

@@ -30,7 +30,7 @@ from albumen.domain.photos import (
 )
 from albumen.domain.places import Place
 from albumen.domain.search import SearchFilters, SearchOrder
-from albumen.domain.users import User
+from albumen.domain.users import User, WebSession
 
 
 class Clock(Protocol):
@@ -378,6 +378,20 @@ class UserRepo(Protocol):
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
     def password_hash(self, name: str) -> tuple[User, str] | None: ...
+
+    def add_session(
+        self, user_id: str, secret_hash: str, csrf_token: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def session(self, secret_hash: str) -> WebSession | None:
+        """The session with that hash, expired or not."""
+        ...
+
+    def delete_session(self, secret_hash: str) -> None: ...
+
+    def delete_sessions(self, user_id: str) -> int:
+        """Sign a user out everywhere; how many sessions ended."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from albumen.api import (
     people,
     photos,
     search,
+    session,
     shares,
     similar,
     thumbnails,
@@ -88,7 +89,20 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: it times everything
     app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest
-    modules = (photos, albums, people, similar, search, trash, shares, uploads, ops, metrics, admin)
+    modules = (
+        session,
+        photos,
+        albums,
+        people,
+        similar,
+        search,
+        trash,
+        shares,
+        uploads,
+        ops,
+        metrics,
+        admin,
+    )
     for module in modules:
         app.include_router(module.router)
     _describe(app, thumbnails.PATH, thumbnails.OPENAPI)

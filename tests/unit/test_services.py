@@ -20,7 +20,7 @@ from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import PhotoEdit, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.domain.places import Place
-from albumen.domain.users import User
+from albumen.domain.users import User, WebSession
 from albumen.ports import (
     BlobStore,
     Cache,
@@ -266,6 +266,25 @@ class FakeUsers:
     def password_hash(self, name: str) -> tuple[User, str] | None:
         return None
 
+    def add_session(
+        self, user_id: str, secret_hash: str, csrf_token: str, now: datetime, expires_at: datetime
+    ) -> None:
+        raise AssertionError("not used here")
+
+    def session(self, secret_hash: str) -> WebSession | None:
+        raise AssertionError("not used here")
+
+    def delete_session(self, secret_hash: str) -> None:
+        raise AssertionError("not used here")
+
+    def delete_sessions(self, user_id: str) -> int:
+        raise AssertionError("not used here")
+
+
+class NoLimit:
+    def hit(self, key: str) -> bool:
+        return True
+
 
 class PlainHasher:
     def hash(self, password: str) -> str:
@@ -277,7 +296,7 @@ class PlainHasher:
 
 def test_known_keys_are_remembered_for_a_minute() -> None:
     clock, repo = FakeClock(), FakeUsers()
-    users = UserService(repo, PlainHasher(), clock)
+    users = UserService(repo, PlainHasher(), clock, NoLimit())
     secret = users.add("alice").secret
     assert users.cached_user(secret) is None
     users.authenticate(secret)

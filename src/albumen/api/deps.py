@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -66,16 +68,49 @@ async def jobs(request: Request) -> JobService:
     return service
 
 
+SESSION_COOKIE = "albumen_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def current_user(request: Request) -> User:
-    """The owner of the request's ``Authorization: Bearer`` key. Known keys cost no I/O."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", code="no_api_key")
+    """The owner of the request's ``Authorization: Bearer`` key, or of its session cookie (the
+    web app). Known keys and sessions cost no I/O. A cookie alone never changes anything: a
+    state-changing request must also carry the session's CSRF token and come from this origin."""
     users: UserService = request.app.state.services.users
-    known = users.cached_user(key.strip())
-    if known is not None:
-        return known
-    return await run_in_threadpool(users.authenticate, key.strip())
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        known = users.cached_user(key.strip())
+        if known is not None:
+            return known
+        return await run_in_threadpool(users.authenticate, key.strip())
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise Unauthorized(
+            "sign in, or send an API key as 'Authorization: Bearer <key>'", code="no_api_key"
+        )
+    session = users.cached_session(secret)
+    if session is None:
+        session = await run_in_threadpool(users.session, secret)
+    if request.method not in SAFE_METHODS:
+        check_same_origin(request)
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+            raise Forbidden(
+                f"a signed-in change needs the {CSRF_HEADER} header of its session",
+                code="csrf_failed",
+            )
+    return session.user
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a browser request sent by another site (``Origin``, else ``Referer``)."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return  # not a browser's cross-site request: those always say where they come from
+    origin = urlsplit(sent)
+    if (origin.scheme, origin.netloc) != (request.url.scheme, request.url.netloc):
+        raise Forbidden("this request came from another site", code="csrf_failed")
 
 
 async def admin_user(request: Request) -> User:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -15,11 +15,23 @@ from albumen.api.photos import send_original
 from albumen.api.schemas import decode_cursor, encode_cursor
 from albumen.domain.albums import Album, ShareLink
 from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
+from albumen.services.shares import UNLOCK_SECONDS
 
 router = APIRouter(tags=["sharing"])
 # A link can be revoked at any moment: caches must ask again each time (a 304 is cheap).
 REVALIDATE = "private, no-cache"
-Unlock = Annotated[str | None, Header(alias="X-Share-Unlock")]
+UNLOCK_COOKIE = "albumen_unlock"
+
+
+def _unlock(
+    request: Request, header: Annotated[str | None, Header(alias="X-Share-Unlock")] = None
+) -> str | None:
+    """A link's unlock, from the header (API clients) or the cookie that /unlock set (browsers:
+    an image tag sends no header)."""
+    return header or request.cookies.get(UNLOCK_COOKIE)
+
+
+Unlock = Annotated[str | None, Depends(_unlock)]
 
 
 class ShareIn(BaseModel):
@@ -111,7 +123,9 @@ class PasswordIn(BaseModel):
 
 
 class UnlockOut(BaseModel):
-    unlock: str = Field(description="Send back as the X-Share-Unlock header.")
+    unlock: str = Field(
+        description="Send back as the X-Share-Unlock header; browsers get it as a cookie too."
+    )
 
 
 @router.post("/api/v1/shares", status_code=201, response_model=ShareOut)
@@ -137,10 +151,22 @@ def revoke(link_id: str, user: CurrentUser, shares: Shares) -> Response:
 
 
 @router.post("/s/{token}/unlock", response_model=UnlockOut)
-def unlock(token: str, body: PasswordIn, request: Request, shares: Shares) -> UnlockOut:
+def unlock(
+    token: str, body: PasswordIn, request: Request, response: Response, shares: Shares
+) -> UnlockOut:
     """Check a link's password (rate limited per link and client)."""
     client = request.client.host if request.client else "unknown"
-    return UnlockOut(unlock=shares.unlock(token, body.password, client))
+    unlocked = shares.unlock(token, body.password, client)
+    response.set_cookie(
+        UNLOCK_COOKIE,
+        unlocked,
+        max_age=UNLOCK_SECONDS,
+        path=f"/s/{token}",  # this link only
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return UnlockOut(unlock=unlocked)
 
 
 @router.get("/s/{token}", response_model=SharedOut)

@@ -20,3 +20,21 @@ class NewApiKey:
 
     user: User
     secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    """A signed-in browser. The cookie holds a secret whose hash is the session's key; the CSRF
+    token is sent back by the page with every state-changing request."""
+
+    user: User
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebSession:
+    """A session as it is handed to the browser once: ``secret`` goes into the cookie."""
+
+    session: WebSession
+    secret: str

@@ -6,23 +6,36 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from albumen.domain.errors import InvalidInput, NotFound, Unauthorized
-from albumen.domain.users import NewApiKey, User
-from albumen.ports import Clock, PasswordHasher, UserRepo
+from albumen.domain.errors import InvalidInput, NotFound, RateLimited, Unauthorized
+from albumen.domain.users import NewApiKey, NewWebSession, User, WebSession
+from albumen.ports import Clock, PasswordHasher, RateLimiter, UserRepo
 
 KEY_PREFIX = "alb_"
 REMEMBER_KEYS_FOR = timedelta(seconds=60)
 MAX_REMEMBERED_KEYS = 4096
+# A hash to check a password against when the user does not exist, so that a wrong name
+# takes as long as a wrong password (made on first use: argon2 is slow on purpose).
+_ABSENT: list[str] = []
 
 
 class UserService:
-    def __init__(self, users: UserRepo, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self,
+        users: UserRepo,
+        hasher: PasswordHasher,
+        clock: Clock,
+        limiter: RateLimiter,
+        session_lifetime: timedelta = timedelta(days=30),
+    ) -> None:
         self._users = users
         self._hasher = hasher
         self._clock = clock
+        self._limiter = limiter
+        self._session_lifetime = session_lifetime
         # A key's SHA-256 -> its user and until when to trust that, so hot reads skip the
         # database. A plain dict: cachetools' TTLCache cost 4% of a cached thumbnail request.
         self._known: dict[str, tuple[User, datetime]] = {}
+        self._sessions: dict[str, tuple[WebSession, datetime]] = {}  # the same, for cookies
 
     def add(self, name: str, admin: bool = False) -> NewApiKey:
         """A new user and their first key. The first user of an instance is its admin."""
@@ -40,18 +53,67 @@ class UserService:
         user = self.by_name(name)
         self._users.set_admin(user.id, admin)
         self._known.clear()  # a remembered key must not keep a revoked right
+        self._sessions.clear()
         return self.by_name(name)
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str) -> int:
+        """A new password; every browser signed in with the old one is signed out (how many)."""
         if len(password) < 8:
             raise InvalidInput("a password has at least 8 characters", code="weak_password")
-        self._users.set_password_hash(self.by_name(name).id, self._hasher.hash(password))
+        user = self.by_name(name)
+        self._users.set_password_hash(user.id, self._hasher.hash(password))
+        self._sessions.clear()
+        return self._users.delete_sessions(user.id)
 
     def check_password(self, name: str, password: str) -> User:
         found = self._users.password_hash(name)
-        if found is None or not self._hasher.verify(found[1], password):
+        if found is None:
+            if not _ABSENT:
+                _ABSENT.append(self._hasher.hash(secrets.token_hex(16)))
+            self._hasher.verify(_ABSENT[0], password)  # the same time as a wrong password
+            raise Unauthorized("wrong user name or password", code="bad_credentials")
+        if not self._hasher.verify(found[1], password):
             raise Unauthorized("wrong user name or password", code="bad_credentials")
         return found[0]
+
+    def sign_in(self, name: str, password: str, client: str) -> NewWebSession:
+        """A new browser session for the right name and password; tries are limited per name
+        and client, so a password cannot be guessed at speed."""
+        if not self._limiter.hit(f"sign-in:{name.strip().lower()}:{client}"):
+            raise RateLimited("too many tries; wait a few minutes", code="too_many_attempts")
+        user = self.check_password(name.strip(), password)
+        secret, now = secrets.token_urlsafe(32), self._clock.now()
+        session = WebSession(user, secrets.token_urlsafe(32), now + self._session_lifetime)
+        self._users.add_session(
+            user.id, _key_hash(secret), session.csrf_token, now, session.expires_at
+        )
+        return NewWebSession(session, secret)
+
+    def cached_session(self, secret: str) -> WebSession | None:
+        """The cookie's session if it was seen recently: a check that needs no I/O."""
+        remembered = self._sessions.get(_key_hash(secret))
+        if remembered is None or remembered[1] < self._clock.now():
+            return None
+        return remembered[0]
+
+    def session(self, secret: str) -> WebSession:
+        """The live session of a cookie's secret; ``Unauthorized`` when it is unknown or over."""
+        digest, now = _key_hash(secret), self._clock.now()
+        found = self._users.session(digest)
+        if found is None or found.expires_at <= now:
+            raise Unauthorized("sign in again", code="session_expired")
+        if len(self._sessions) >= MAX_REMEMBERED_KEYS:
+            self._sessions.clear()
+        self._sessions[digest] = (found, min(found.expires_at, now + REMEMBER_KEYS_FOR))
+        return found
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def sign_out(self, secret: str) -> None:
+        digest = _key_hash(secret)
+        self._sessions.pop(digest, None)
+        self._users.delete_session(digest)
 
     def authenticate(self, api_key: str) -> User:
         """The owner of an API key; ``Unauthorized`` for anything else."""

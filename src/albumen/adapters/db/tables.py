@@ -48,6 +48,22 @@ api_keys = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),
+    Column(
+        "user_id",
+        String(36),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
 places = Table(
     "places",
     metadata,

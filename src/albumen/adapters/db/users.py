@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.tables import api_keys, users
+from albumen.adapters.db.tables import api_keys, users, web_sessions
 from albumen.domain.errors import Conflict
-from albumen.domain.users import User
+from albumen.domain.users import User, WebSession
 
 
 class SqlUserRepo:
@@ -72,6 +72,45 @@ class SqlUserRepo:
         if row is None or row.password_hash is None:
             return None
         return _user(row), row.password_hash
+
+    def add_session(
+        self, user_id: str, secret_hash: str, csrf_token: str, now: datetime, expires_at: datetime
+    ) -> None:
+        with writing(self._engine) as conn:
+            # the expired sessions of this user go as a new one comes: the table stays small
+            conn.execute(
+                delete(web_sessions).where(
+                    web_sessions.c.user_id == user_id, web_sessions.c.expires_at <= now
+                )
+            )
+            conn.execute(
+                insert(web_sessions).values(
+                    secret_hash=secret_hash,
+                    user_id=user_id,
+                    csrf_token=csrf_token,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    def session(self, secret_hash: str) -> WebSession | None:
+        query = (
+            select(users, web_sessions.c.csrf_token, web_sessions.c.expires_at)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.secret_hash == secret_hash)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else WebSession(_user(row), row.csrf_token, row.expires_at)
+
+    def delete_session(self, secret_hash: str) -> None:
+        with writing(self._engine) as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.secret_hash == secret_hash))
+
+    def delete_sessions(self, user_id: str) -> int:
+        with writing(self._engine) as conn:
+            ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+        return ended.rowcount
 
 
 def _user(row: Row[Any]) -> User:
