@@ -5,16 +5,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
+FRONTEND := src/albumen/frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.installed
 
 .PHONY: setup run test check lint typecheck bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Debian: apt-get install python3 python3-venv)"; exit 1; }
 	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.5'; }
 	$(UV) sync --frozen --python $(VENV)/bin/python
 	@touch $(STAMP)
+
+# The web app's two browser packages (and axe-core for its tests), from the npm registry.
+$(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get install -y --no-install-recommends nodejs npm >/dev/null \
+		|| { apt-get update >/dev/null && apt-get install -y --no-install-recommends nodejs npm >/dev/null; }; }; } \
+		|| { echo "needs npm for the web app (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
 run: setup
 	$(BIN)/albumen serve
@@ -36,4 +47,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules

@@ -29,7 +29,7 @@ from albumen.domain.photos import (
     TimelineCursor,
 )
 from albumen.domain.places import Place
-from albumen.domain.search import SearchFilters, SearchOrder
+from albumen.domain.search import SearchFilters, SearchOrder, Suggestion
 from albumen.domain.users import User, WebSession
 
 
@@ -264,6 +264,10 @@ class SearchIndex(Protocol):
         album_ids: Sequence[str] | None,
         by_day: bool,
     ) -> list[tuple[str, int]]: ...
+
+    def suggest(self, owner_id: str, prefix: str, limit: int) -> list[Suggestion]:
+        """What the owner's library has that a word starting with ``prefix`` may mean."""
+        ...
 
 
 class Geocoder(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
@@ -17,6 +18,7 @@ from albumen.api import (
     albums,
     metrics,
     ops,
+    pages,
     people,
     photos,
     search,
@@ -32,6 +34,8 @@ from albumen.api.metrics import MetricsMiddleware
 from albumen.app import Services, build_services, monitoring, start_background_work
 from albumen.config import Settings
 from albumen.logs import request_id
+
+log = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -105,6 +109,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     for module in modules:
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.router.routes.extend(pages.mounts)
+    if not (pages.MODULES / "tus-js-client").is_dir():
+        log.warning("the web app's packages are missing: run `make setup` (npm ci)")
     _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
     return app
 

@@ -23,6 +23,12 @@ class SearchOut(BaseModel):
     total_is_exact: bool
 
 
+class SuggestionOut(BaseModel):
+    kind: Literal["camera", "place", "tag", "album", "person", "filter"]
+    label: str
+    query: str = Field(description="What to put in the query to find it.")
+
+
 class Bucket(BaseModel):
     key: str  # "2019-06", or "2019-06-14" by day
     count: int
@@ -110,3 +116,16 @@ def buckets(
     timeline, or of a search when any filter is given."""
     found = search.buckets(user.id, wanted, by_day=by == "day")
     return BucketsOut(by=by, buckets=[Bucket(key=key, count=n) for key, n in found])
+
+
+@router.get("/search/suggest", response_model=list[SuggestionOut])
+def suggest(
+    user: CurrentUser,
+    search: Search,
+    q: Annotated[str, Query(max_length=100, description="The word being typed.")] = "",
+) -> list[SuggestionOut]:
+    """Places, cameras, tags, albums and people of the user's library (and filters of the
+    query language) that the word being typed may mean."""
+    return [
+        SuggestionOut(kind=s.kind, label=s.label, query=s.query) for s in search.suggest(user.id, q)
+    ]

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from albumen.api import pages
 from albumen.api.deps import CurrentUser, Photos, Shares
 from albumen.api.http import accepts_webp, etag_matches
+from albumen.api.pages import wants_html
 from albumen.api.photos import send_original
 from albumen.api.schemas import decode_cursor, encode_cursor
 from albumen.domain.albums import Album, ShareLink
@@ -172,6 +174,7 @@ def unlock(
 @router.get("/s/{token}", response_model=SharedOut)
 def shared(
     token: str,
+    request: Request,
     shares: Shares,
     unlock: Unlock = None,
     album: str | None = None,
@@ -179,7 +182,10 @@ def shared(
     cursor: str | None = None,
 ) -> SharedOut:
     """What a link shows, without an account: a photo, or a page of an album's photos
-    (``album`` opens an album inside the shared one)."""
+    (``album`` opens an album inside the shared one). A browser opening the link gets the
+    web app's page for it, which asks for this JSON."""
+    if wants_html(request):
+        return pages.shell()  # type: ignore[return-value]
     link = shares.open(token, unlock)
     view = shares.view(link, album, limit, decode_cursor(cursor))
     return SharedOut(

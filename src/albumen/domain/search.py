@@ -287,3 +287,38 @@ _KEYS: dict[str, Callable[[str, bool], SearchFilters]] = {
     "has": _flag("has", {"location": "has_location", "gps": "has_location"}),
 }
 _NEGATABLE = {"is", "has"}
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """What the search box offers for a word being typed: a place, a camera, a person, an
+    album, a tag or a filter, with the query text that finds it."""
+
+    kind: str
+    label: str
+    query: str
+
+
+# Filters of the query language that the box offers by their start ("aft" -> "after:").
+FILTER_SUGGESTIONS = (
+    Suggestion("filter", "favorites", "is:favorite"),
+    Suggestion("filter", "archived", "is:archived"),
+    Suggestion("filter", "has a location", "has:location"),
+    Suggestion("filter", "after a date", "after:"),
+    Suggestion("filter", "before a date", "before:"),
+    Suggestion("filter", "on a day", "on:"),
+    Suggestion("filter", "a camera", "camera:"),
+    Suggestion("filter", "a place", "place:"),
+    Suggestion("filter", "a person", "person:"),
+    Suggestion("filter", "in an album", "in:"),
+    Suggestion("filter", "a tag", "tag:"),
+    Suggestion("filter", "a type (jpeg, heic, png, raw)", "type:"),
+    Suggestion("filter", "a file name", "filename:"),
+    Suggestion("filter", "near a point", "near:"),
+)
+
+
+def quoted(value: str) -> str:
+    """A filter value as the query language reads it back: quoted when it has a space."""
+    clean = value.replace('"', "")
+    return f'"{clean}"' if any(c.isspace() for c in clean) else clean

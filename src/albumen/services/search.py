@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from albumen.domain.errors import InvalidInput
 from albumen.domain.photos import Page, TimelineCursor
-from albumen.domain.search import SearchFilters, SearchOrder, parse_query
+from albumen.domain.search import SearchFilters, SearchOrder, Suggestion, parse_query
 from albumen.ports import SearchIndex
 from albumen.services.albums import AlbumService
 from albumen.services.photos import check_limit
@@ -60,6 +60,13 @@ class SearchService:
         if filters.is_empty:
             return self._index.buckets(user_id, None, None, by_day)
         return self._index.buckets(user_id, filters, self._album_ids(user_id, filters), by_day)
+
+    def suggest(self, user_id: str, prefix: str, limit: int = 12) -> list[Suggestion]:
+        """Suggestions for the word being typed in the search box (two characters or more)."""
+        prefix = prefix.strip().lstrip('-"')
+        if ":" in prefix or len(prefix) < 2 or len(prefix) > 100:
+            return []
+        return self._index.suggest(user_id, prefix, limit)
 
     def _album_ids(self, user_id: str, filters: SearchFilters) -> list[str] | None:
         if filters.album is None:

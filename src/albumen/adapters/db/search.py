@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,7 +20,15 @@ from sqlalchemy import Connection, Engine, text
 from albumen.adapters.db.photos import photo_query, photo_rows
 from albumen.adapters.db.tables import photos
 from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
-from albumen.domain.search import EARTH_RADIUS_KM, Box, SearchFilters, SearchOrder
+from albumen.domain.search import (
+    EARTH_RADIUS_KM,
+    FILTER_SUGGESTIONS,
+    Box,
+    SearchFilters,
+    SearchOrder,
+    Suggestion,
+    quoted,
+)
 
 # An area holding fewer photos than this is searched through the R*Tree: its ids are read and
 # sorted (ids only: cheap), then photos are looked up newest first until the page is full.
@@ -117,6 +126,72 @@ class SqliteSearchIndex:
             day = f"substr(date(coalesce(p.taken_local, p.sort_at)), 1, {width})"
             sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
             return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
+
+    def suggest(self, owner_id: str, prefix: str, limit: int) -> list[Suggestion]:
+        """Cameras, places and tags of the owner's photos, and their albums and people, with a
+        word that starts with ``prefix``. Each kind reads at most ``SUGGEST_SCAN`` matching
+        photos from the text index (prefix indexes), so a large library answers as fast."""
+        word = _fold(prefix)
+        if not _has_token(word):
+            return []
+        match = "{column} : " + _phrase(word) + " *"
+        found: list[Suggestion] = []
+        with self._engine.connect() as conn:
+            cameras = conn.execute(
+                text(_SUGGEST_DOCS.format(columns="p.make, p.model")),
+                {"owner": owner_id, "match": match.format(column="camera"), "scan": SUGGEST_SCAN},
+            ).all()
+            found += _ranked(
+                "camera", [(r.model or r.make or "").strip() for r in cameras], word, "camera"
+            )
+            places = conn.execute(
+                text(
+                    _SUGGEST_DOCS.format(columns="c.city, c.region, c.country")
+                    .replace("FROM photo_fts f", "FROM photo_fts f JOIN places c")
+                    .replace("WHERE photo_fts", "WHERE c.id = p.place_id AND photo_fts")
+                ),
+                {"owner": owner_id, "match": match.format(column="place"), "scan": SUGGEST_SCAN},
+            ).all()
+            names = [
+                next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
+                or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
+                for r in places
+            ]
+            found += _ranked("place", names, word, "place")
+            tagged = conn.execute(
+                text(
+                    "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
+                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id") + ")"
+                ),
+                {
+                    "owner": owner_id,
+                    "match": match.format(column="tags"),
+                    "scan": SUGGEST_SCAN,
+                    "low": word,
+                    "high": word + "\U0010ffff",
+                },
+            ).all()
+            found += _ranked("tag", [r.tag for r in tagged], word, "tag")
+            like = {"owner": owner_id, "start": f"{word}%", "inside": f"% {word}%"}
+            albums_found = conn.execute(
+                text(
+                    "SELECT name FROM albums WHERE owner_id = :owner"
+                    " AND (name LIKE :start OR name LIKE :inside) ORDER BY name LIMIT 20"
+                ),
+                like,
+            ).all()
+            found += _ranked("album", [r.name for r in albums_found], word, "in")
+            people_found = conn.execute(
+                text(
+                    "SELECT name FROM people WHERE owner_id = :owner AND NOT hidden"
+                    " AND name IS NOT NULL AND (name LIKE :start OR name LIKE :inside)"
+                    " ORDER BY name LIMIT 20"
+                ),
+                like,
+            ).all()
+            found += _ranked("person", [r.name for r in people_found], word, "person")
+        filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
+        return (found + filters)[:limit]
 
     def explain(
         self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
@@ -354,6 +429,23 @@ def _in_order(conn: Connection, ids: list[str]) -> list[Photo]:
     found = photo_rows(conn, photo_query().where(photos.c.id.in_(ids)))
     by_id = {photo.id: photo for photo in found}
     return [by_id[photo_id] for photo_id in ids if photo_id in by_id]
+
+
+SUGGEST_SCAN = 300
+# The owner's photos (not trashed) whose text matches, read from the index: at most :scan.
+_SUGGEST_DOCS = (
+    "SELECT {columns} FROM photo_fts f JOIN photos p ON p.doc_id = f.rowid"
+    " WHERE photo_fts MATCH :match AND p.owner_id = :owner AND p.deleted_at IS NULL"
+    " LIMIT :scan"
+)
+
+
+def _ranked(kind: str, values: Sequence[str], word: str, key: str) -> list[Suggestion]:
+    """Distinct non-empty values, most frequent first, those starting with the word before
+    those that only have a word starting with it; at most five of a kind."""
+    counts = Counter(v for v in values if v)
+    order = sorted(counts, key=lambda v: (not _fold(v).startswith(word), -counts[v], v.lower()))
+    return [Suggestion(kind, value, f"{key}:{quoted(value)}") for value in order[:5]]
 
 
 def _phrase(value: str) -> str:

@@ -1,0 +1,203 @@
+// The viewer: a photo full-window, with its neighbours a key, a click or a swipe away (and
+// already fetched), and a panel of what is known about it, some of it editable.
+
+import { api, originalUrl, thumbUrl } from "./api.js";
+import { bytes, h, takenText, toast } from "./dom.js";
+
+let people = null; // id -> name, read once
+
+/**
+ * Open `photo`. `context` gives the neighbours: anything with photos() (a grid), or null.
+ * `share` opens it through a share link (no info edits, original only if allowed).
+ */
+export function openViewer(photo, context = null, { share = null, allowDownload = true, onClose = null } = {}) {
+  const list = () => (context ? context.photos() : [photo]);
+  let current = photo;
+  const back = location.pathname + location.search;
+  const img = h("img", { class: "viewer-image", alt: "" });
+  const placeholder = h("div", { class: "viewer-placeholder" });
+  const stage = h("div", { class: "viewer-stage" }, placeholder, img);
+  const panel = h("aside", { class: "viewer-info", "aria-label": "Photo details", hidden: window.innerWidth < 900 });
+  const title = h("h2", { class: "viewer-title", id: "viewer-title" });
+  const favorite = h("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": "Favorite", onclick: () => toggleFavorite() }, "♡");
+  const download = h("a", { class: "button icon", "aria-label": "Download original", title: "Download original" }, "⤓");
+  const infoButton = h("button", { type: "button", class: "icon", "aria-label": "Details", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() }, "ⓘ");
+  const prev = h("button", { type: "button", class: "nav prev", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹");
+  const next = h("button", { type: "button", class: "nav next", "aria-label": "Next photo", onclick: () => step(1) }, "›");
+  const close = h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
+  const bar = h("div", { class: "viewer-bar" }, close, title, h("span", { class: "spacer" }),
+    share ? null : favorite, share && !allowDownload ? null : download, share ? null : infoButton);
+  const dialog = h("dialog", { class: "viewer", "aria-labelledby": "viewer-title" },
+    bar, h("div", { class: "viewer-body" }, stage, panel), prev, next);
+
+  function neighbour(offset) {
+    const photos = list();
+    const index = photos.findIndex((p) => p.id === current.id);
+    return index < 0 ? null : photos[index + offset] || null;
+  }
+
+  function show(target) {
+    current = target;
+    title.textContent = target.filename;
+    img.classList.remove("loaded");
+    img.alt = target.description || target.filename;
+    img.src = thumbUrl(target, "preview", share);
+    img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
+    const hash = context && context.el && context.el.querySelector(`[data-id="${target.id}"]`);
+    placeholder.style.backgroundImage = hash ? hash.style.backgroundImage : "";
+    placeholder.style.aspectRatio = target.width && target.height ? `${target.width} / ${target.height}` : "";
+    favorite.setAttribute("aria-pressed", String(Boolean(target.favorite)));
+    favorite.textContent = target.favorite ? "♥" : "♡";
+    download.href = originalUrl(target, share);
+    download.setAttribute("download", target.filename);
+    prev.disabled = !neighbour(-1);
+    next.disabled = !neighbour(1);
+    if (!share) history.replaceState(history.state, "", `/photos/${target.id}`);
+    for (const near of [neighbour(1), neighbour(-1)]) {
+      if (near) new Image().src = thumbUrl(near, "preview", share); // the next one is already here
+    }
+    if (!panel.hidden) fillInfo();
+  }
+
+  function step(offset) {
+    const target = neighbour(offset);
+    if (target) show(target);
+  }
+
+  async function toggleFavorite() {
+    try {
+      const updated = await api(`/api/v1/photos/${current.id}`, { method: "PATCH", json: { favorite: !current.favorite } });
+      Object.assign(current, { favorite: updated.favorite });
+      show(current);
+    } catch (err) { toast(err.message, "error"); }
+  }
+
+  function toggleInfo() {
+    panel.hidden = !panel.hidden;
+    infoButton.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) fillInfo();
+  }
+
+  async function fillInfo() {
+    const photo = current;
+    panel.replaceChildren(h("p", {}, "Loading…"));
+    let full;
+    let albums = [];
+    let faces = [];
+    try {
+      [full, albums, faces] = await Promise.all([
+        api(`/api/v1/photos/${photo.id}`),
+        api(`/api/v1/photos/${photo.id}/albums`),
+        api(`/api/v1/photos/${photo.id}/faces`).catch(() => []),
+      ]);
+      if (faces.length && !people) {
+        people = new Map((await api("/api/v1/people", { query: { hidden: true } })).map((p) => [p.id, p.name]));
+      }
+    } catch (err) {
+      panel.replaceChildren(h("p", { class: "error" }, err.message));
+      return;
+    }
+    if (current.id !== photo.id) return;
+    const camera = [full.camera.make, full.camera.model].filter(Boolean).join(" ");
+    const e = full.exposure;
+    const exposure = [
+      e.f_number && `ƒ/${e.f_number}`,
+      e.exposure_time && (e.exposure_time < 1 ? `1/${Math.round(1 / e.exposure_time)} s` : `${e.exposure_time} s`),
+      e.focal_length && `${e.focal_length} mm`,
+      e.iso && `ISO ${e.iso}`,
+    ].filter(Boolean).join(" · ");
+    const place = full.location && (full.location.place ? full.location.place.label
+      : `${full.location.lat.toFixed(5)}, ${full.location.lon.toFixed(5)}`);
+    const names = [...new Set(faces.map((f) => f.person_id && people && people.get(f.person_id)).filter(Boolean))];
+
+    const description = h("textarea", { id: "photo-description", rows: "3", maxlength: "10000" });
+    description.value = full.description || "";
+    const when = h("input", { id: "photo-date", type: "datetime-local", step: "1" });
+    const offset = (full.taken_at || "").match(/([+-]\d{2}:\d{2}|Z)$/);
+    if (full.taken_at) when.value = full.taken_at.slice(0, 19);
+    const save = async (event) => {
+      event.preventDefault();
+      const patch = { description: description.value };
+      if (when.value) {
+        const zone = offset ? (offset[1] === "Z" ? "+00:00" : offset[1]) : localOffset(when.value);
+        patch.taken_at = `${when.value.length === 16 ? `${when.value}:00` : when.value}${zone}`;
+      }
+      try {
+        Object.assign(current, await api(`/api/v1/photos/${photo.id}`, { method: "PATCH", json: patch }));
+        toast("Saved");
+        fillInfo();
+      } catch (err) { toast(err.message, "error"); }
+    };
+    const rows = [
+      ["Taken", takenText(full)],
+      camera && ["Camera", camera + (full.camera.lens ? ` · ${full.camera.lens}` : "")],
+      exposure && ["Exposure", exposure],
+      place && ["Place", place],
+      ["File", `${full.filename} · ${bytes(full.size)}${full.width ? ` · ${full.width} × ${full.height}` : ""}`],
+      albums.length && ["Albums", h("span", {}, albums.map((a, i) => [i ? ", " : "", h("a", { href: `/albums/${a.id}` }, a.name)]))],
+      names.length && ["People", names.join(", ")],
+      full.tags.length && ["Tags", full.tags.map((t) => t.name).join(", ")],
+      full.status !== "ready" && ["Status", full.error ? `${full.status}: ${full.error}` : full.status],
+    ].filter(Boolean);
+    panel.replaceChildren(
+      h("dl", {}, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+      h("form", { class: "edit", onsubmit: save },
+        h("label", { for: "photo-description" }, "Description"), description,
+        h("label", { for: "photo-date" }, "Date taken"), when,
+        h("button", { type: "submit", class: "primary" }, "Save")),
+      h("h3", {}, "Similar photos"),
+      similarStrip(photo),
+    );
+  }
+
+  function similarStrip(photo) {
+    const strip = h("div", { class: "similar" });
+    api(`/api/v1/photos/${photo.id}/similar`, { query: { limit: 12 } }).then((found) => {
+      if (!found.length) strip.append(h("p", { class: "muted" }, "None yet."));
+      for (const { photo: other } of found) {
+        strip.append(h("a", { href: `/photos/${other.id}`, "aria-label": other.filename, onclick: (event) => {
+          event.preventDefault();
+          show(other);
+        } }, h("img", { src: thumbUrl(other), alt: "", loading: "lazy" })));
+      }
+    }).catch(() => strip.append(h("p", { class: "muted" }, "Not available.")));
+    return strip;
+  }
+
+  dialog.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, textarea")) return;
+    if (event.key === "ArrowRight") step(1);
+    else if (event.key === "ArrowLeft") step(-1);
+    else if (event.key === "i" && !share) toggleInfo();
+    else if (event.key === "f" && !share) toggleFavorite();
+    else return;
+    event.preventDefault();
+  });
+  let startX = null;
+  stage.addEventListener("pointerdown", (event) => { startX = event.clientX; });
+  stage.addEventListener("pointerup", (event) => {
+    if (startX === null) return;
+    const dx = event.clientX - startX;
+    startX = null;
+    if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
+  });
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (!share) history.replaceState(history.state, "", back.startsWith("/photos/") ? "/" : back);
+    if (onClose) onClose(current);
+    const tile = context && context.el && context.el.querySelector(`[data-id="${current.id}"]`);
+    if (tile) tile.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  show(photo);
+  close.focus();
+  return dialog;
+}
+
+function localOffset(value) {
+  const minutes = -new Date(value).getTimezoneOffset();
+  const sign = minutes >= 0 ? "+" : "-";
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
