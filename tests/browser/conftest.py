@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -63,7 +64,7 @@ class Library:
         photo: dict[str, object] = response.json()
         return photo
 
-    def get(self, path: str, **params: object) -> object:
+    def get(self, path: str, **params: str) -> Any:
         response = requests.get(f"{self.url}{path}", headers=self.headers, params=params)
         response.raise_for_status()
         return response.json()
@@ -74,7 +75,6 @@ class Library:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             jobs = self.get("/api/v1/jobs")
-            assert isinstance(jobs, dict)
             if not jobs["photos"].get("pending") and not jobs["photos"].get("processing"):
                 return
             time.sleep(0.2)
