@@ -365,6 +365,10 @@ class RateLimiter(Protocol):
         """Count one attempt; ``False`` once ``key`` has used up its attempts for now."""
         ...
 
+    def test(self, key: str) -> bool:
+        """Whether ``key`` has an attempt left, without using it."""
+        ...
+
 
 class UserRepo(Protocol):
     def add(self, name: str, now: datetime, admin: bool = False) -> User:

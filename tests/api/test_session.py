@@ -165,3 +165,10 @@ def test_a_session_ends_when_its_time_is_up(services: Services) -> None:
     with pytest.raises(Unauthorized) as raised:
         services.users.session(new.secret)
     assert raised.value.code == "session_expired"
+
+
+def test_signing_in_rightly_uses_up_no_tries(client: TestClient, services: Services) -> None:
+    services.users.add("alice")
+    services.users.set_password("alice", "correct horse")
+    for _ in range(12):  # a family's phones, tablets and laptops
+        sign_in(client)

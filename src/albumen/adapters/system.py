@@ -38,3 +38,6 @@ class MemoryRateLimiter:
 
     def hit(self, key: str) -> bool:
         return bool(self._limiter.hit(self._item, key))
+
+    def test(self, key: str) -> bool:
+        return bool(self._limiter.test(self._item, key))

@@ -77,11 +77,16 @@ class UserService:
         return found[0]
 
     def sign_in(self, name: str, password: str, client: str) -> NewWebSession:
-        """A new browser session for the right name and password; tries are limited per name
-        and client, so a password cannot be guessed at speed."""
-        if not self._limiter.hit(f"sign-in:{name.strip().lower()}:{client}"):
-            raise RateLimited("too many tries; wait a few minutes", code="too_many_attempts")
-        user = self.check_password(name.strip(), password)
+        """A new browser session for the right name and password. Wrong tries are limited per
+        name and client, so a password cannot be guessed at speed."""
+        tries = f"sign-in:{name.strip().lower()}:{client}"
+        if not self._limiter.test(tries):
+            raise RateLimited("too many wrong tries; wait a few minutes", code="too_many_attempts")
+        try:
+            user = self.check_password(name.strip(), password)
+        except Unauthorized:
+            self._limiter.hit(tries)
+            raise
         secret, now = secrets.token_urlsafe(32), self._clock.now()
         session = WebSession(user, secrets.token_urlsafe(32), now + self._session_lifetime)
         self._users.add_session(

@@ -181,7 +181,9 @@ function makeScrubber(sections, jump) {
     jump(sections[to]);
   });
   const update = () => {
-    const index = Math.max(0, sections.findIndex((s) => s.el.getBoundingClientRect().bottom > 80));
+    const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+    const index = atEnd ? sections.length - 1
+      : Math.max(0, sections.findIndex((s) => s.el.getBoundingClientRect().bottom > 80));
     if (!dragging) show(index);
   };
   new ResizeObserver(drawYears).observe(document.body);

@@ -21,14 +21,15 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   const title = h("h2", { class: "viewer-title", id: "viewer-title" });
   const favorite = h("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": "Favorite", onclick: () => toggleFavorite() }, "♡");
   const download = h("a", { class: "button icon", "aria-label": "Download original", title: "Download original" }, "⤓");
-  const infoButton = h("button", { type: "button", class: "icon", "aria-label": "Details", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() }, "ⓘ");
+  const infoButton = h("button", { type: "button", class: "text", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() }, "Info");
   const prev = h("button", { type: "button", class: "nav prev", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹");
   const next = h("button", { type: "button", class: "nav next", "aria-label": "Next photo", onclick: () => step(1) }, "›");
   const close = h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
   const bar = h("div", { class: "viewer-bar" }, close, title, h("span", { class: "spacer" }),
     share ? null : favorite, share && !allowDownload ? null : download, share ? null : infoButton);
+  stage.append(prev, next);
   const dialog = h("dialog", { class: "viewer", "aria-labelledby": "viewer-title" },
-    bar, h("div", { class: "viewer-body" }, stage, panel), prev, next);
+    bar, h("div", { class: "viewer-body" }, stage, panel));
 
   function neighbour(offset) {
     const photos = list();
