@@ -279,15 +279,20 @@ def test_upload_survives_a_dropped_connection(page: Page, library: Library) -> N
         {"name": "again.jpg", "mimeType": "image/jpeg", "buffer": again},
         {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": existing},
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"},
+        {"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8 not really"},
     ]
     page.locator("#file-picker").set_input_files(files)
     uploads = page.get_by_role("region", name="Uploads")
-    expect(uploads.locator(".upload")).to_have_count(3)  # the text file was skipped
+    expect(uploads.locator(".upload")).to_have_count(4)  # the text file was skipped
     expect(
         uploads.locator('.upload[data-state="sending"], .upload[data-state="queued"]')
     ).to_have_count(0, timeout=30_000)
     states = uploads.locator(".upload-status").all_inner_texts()
-    assert sorted(states) == sorted(["Uploaded (resumed)", "Uploaded", "Already in your library"])
+    failed = next(state for state in states if state.startswith("Failed: "))
+    assert sorted(states) == sorted(
+        ["Uploaded (resumed)", "Uploaded", "Already in your library", failed]
+    )
+    assert "not a photo" in failed or "decode" in failed or "format" in failed, failed
     assert dropped, "no upload was interrupted"
     assert "HEAD" in seen  # tus asked the server how far it got, and went on from there
     expect(uploads.locator(".upload-summary")).to_contain_text(
@@ -319,7 +324,20 @@ def test_a_reload_offers_to_resume(page: Page, library: Library, tmp_path: Path)
     assert library.get("/api/v1/search", q="filename:later")["items"]
 
 
-@pytest.mark.parametrize("path", ["/", "/albums", "/search?q=2023", "/people", "/admin"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/albums",
+        "/search?q=2023",
+        "/people",
+        "/admin",
+        "/favorites",
+        "/archive",
+        "/trash",
+        "/duplicates",
+    ],
+)
 def test_small_screens(browser: Browser, library: Library, path: str) -> None:
     context = browser.new_context(base_url=library.url, viewport={"width": 360, "height": 740})
     page = context.new_page()

@@ -4,10 +4,23 @@ import { api, thumbUrl } from "./api.js";
 import { h, toast } from "./dom.js";
 import { pagedGrid } from "./lists.js";
 
+// Albums without a chosen cover show their first photo, asked for once the card is near.
+const covers = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    if (!entry.isIntersecting) continue;
+    covers.unobserve(entry.target);
+    const slot = entry.target;
+    api(`/api/v1/albums/${slot.dataset.album}/photos`, { query: { limit: 1 } }).then((page) => {
+      if (page.items.length) slot.replaceWith(h("img", { src: thumbUrl(page.items[0]), alt: "", loading: "lazy" }));
+    }).catch(() => {});
+  }
+}, { rootMargin: "600px" });
+
 function albumCard(album) {
   const cover = album.cover_photo_id
     ? h("img", { src: thumbUrl(album.cover_photo_id), alt: "", loading: "lazy" })
-    : h("span", { class: "no-cover", "aria-hidden": "true" }, "▦");
+    : h("span", { class: "no-cover", "aria-hidden": "true", dataset: { album: album.id } }, "▦");
+  if (!album.cover_photo_id && (album.total_count ?? album.photo_count)) covers.observe(cover);
   const count = album.total_count ?? album.photo_count;
   return h("li", { class: "card" }, h("a", { href: `/albums/${album.id}` }, cover,
     h("span", { class: "card-title" }, album.name),

@@ -2,6 +2,7 @@
 // already fetched), and a panel of what is known about it, some of it editable.
 
 import { api, originalUrl, thumbUrl } from "./api.js";
+import { shareDialog } from "./albums.js";
 import { bytes, h, takenText, toast } from "./dom.js";
 
 let people = null; // id -> name, read once
@@ -20,13 +21,15 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   const panel = h("aside", { class: "viewer-info", "aria-label": "Photo details", hidden: window.innerWidth < 900 });
   const title = h("h2", { class: "viewer-title", id: "viewer-title" });
   const favorite = h("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": "Favorite", onclick: () => toggleFavorite() }, "♡");
+  const shareButton = h("button", { type: "button", class: "text", onclick: () => shareDialog({ photo_id: current.id }, current.filename) }, "Share");
   const download = h("a", { class: "button icon", "aria-label": "Download original", title: "Download original" }, "⤓");
   const infoButton = h("button", { type: "button", class: "text", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() }, "Info");
   const prev = h("button", { type: "button", class: "nav prev", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹");
   const next = h("button", { type: "button", class: "nav next", "aria-label": "Next photo", onclick: () => step(1) }, "›");
   const close = h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
   const bar = h("div", { class: "viewer-bar" }, close, title, h("span", { class: "spacer" }),
-    share ? null : favorite, share && !allowDownload ? null : download, share ? null : infoButton);
+    share ? null : favorite, share && !allowDownload ? null : download, share ? null : shareButton,
+    share ? null : infoButton);
   stage.append(prev, next);
   const dialog = h("dialog", { class: "viewer", "aria-labelledby": "viewer-title" },
     bar, h("div", { class: "viewer-body" }, stage, panel));
