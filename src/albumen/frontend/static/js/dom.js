@@ -56,12 +56,20 @@ export function dayOf(photo) {
   return (photo.taken_at || photo.created_at || "").slice(0, 10);
 }
 
+// One formatter, and each day named once: toLocaleDateString builds a formatter per call.
+const DAY_FORMAT = new Intl.DateTimeFormat(undefined,
+  { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const dayNames = new Map();
+
 export function dayName(day) {
   if (!day) return "Unknown date";
-  const [y, m, d] = day.split("-").map(Number);
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.toLocaleDateString(undefined,
-    { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    const [y, m, d] = day.split("-").map(Number);
+    name = DAY_FORMAT.format(new Date(Date.UTC(y, m - 1, d)));
+    dayNames.set(day, name);
+  }
+  return name;
 }
 
 /** The time of capture as the camera saw it, with its offset when known. */

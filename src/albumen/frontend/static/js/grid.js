@@ -1,7 +1,7 @@
 // A grid of photos in justified rows, grouped by day: thumbhash placeholders while images load,
 // and selection by click, shift-click, ctrl-click and keyboard.
 
-import { thumbHashToDataURL } from "/vendor/thumbhash/thumbhash.js";
+import { thumbHashToAverageRGBA, thumbHashToDataURL } from "/vendor/thumbhash/thumbhash.js";
 import { thumbUrl } from "./api.js";
 import { dayName, dayOf, h } from "./dom.js";
 
@@ -36,18 +36,46 @@ export function justify(photos, width, target) {
 /** How tall a day of `count` photos will be, before its photos are loaded. */
 export function estimateHeight(count, width) {
   const target = rowHeight(width);
-  const perRow = Math.max(1, Math.floor(width / (target * 1.4)));
-  return 40 + Math.ceil(count / perRow) * (target + GAP);
+  const rows = Math.max(1, Math.round((count * 1.4 * target) / width + 0.3));
+  return 36 + rows * (target + GAP);
 }
 
-function placeholder(photo) {
-  if (!photo.thumbhash) return "";
+function hashBytes(photo) {
   try {
-    const raw = Uint8Array.from(atob(photo.thumbhash), (c) => c.charCodeAt(0));
-    return thumbHashToDataURL(raw);
+    return photo.thumbhash ? Uint8Array.from(atob(photo.thumbhash), (c) => c.charCodeAt(0)) : null;
   } catch {
-    return "";
+    return null;
   }
+}
+
+/** The average colour of a photo's thumbhash: cheap enough for every tile at once. */
+function averageColour(photo) {
+  const hash = hashBytes(photo);
+  if (!hash) return "";
+  const { r, g, b } = thumbHashToAverageRGBA(hash);
+  return `rgb(${Math.round(r * 255)} ${Math.round(g * 255)} ${Math.round(b * 255)})`;
+}
+
+// The full placeholder image costs a decode and a PNG encode per tile, so it is drawn in idle
+// time, and only for tiles whose thumbnail has not arrived yet (scrolling stays smooth).
+const pending = [];
+let scheduled = false;
+function drawPlaceholders(deadline) {
+  scheduled = false;
+  while (pending.length && (deadline ? deadline.timeRemaining() > 2 : true)) {
+    const [tile, photo] = pending.shift();
+    const img = tile.firstChild;
+    if (!tile.isConnected || (img.complete && img.naturalWidth)) continue;
+    const hash = hashBytes(photo);
+    if (hash) tile.style.backgroundImage = `url(${thumbHashToDataURL(hash)})`;
+  }
+  if (pending.length) schedulePlaceholders();
+}
+function schedulePlaceholders() {
+  if (scheduled) return;
+  scheduled = true;
+  if (window.requestIdleCallback) requestIdleCallback(drawPlaceholders, { timeout: 200 });
+  else setTimeout(drawPlaceholders, 16);
 }
 
 /** The shared state of what is selected, in the order the photos are shown. */
@@ -87,6 +115,7 @@ export class PhotoGrid {
     this.selectable = selectable;
     this.selection = new Selection();
     this.sections = []; // {key, el, photos, count}
+    this.tiles = new Map(); // photo id -> its tile, reused when a section is laid out again
     this.width = this.el.clientWidth || window.innerWidth;
     this.selection.addEventListener("change", () => this.paintSelection());
     this.resize = new ResizeObserver(() => {
@@ -98,6 +127,15 @@ export class PhotoGrid {
     });
     this.resize.observe(this.el);
     this.el.addEventListener("keydown", (event) => this.keydown(event));
+    // The photo that has the keyboard focus, so that redrawing its section cannot take it away.
+    this.focusedId = null;
+    this.el.addEventListener("focusin", (event) => {
+      const tile = event.target.closest(".tile");
+      this.focusedId = tile ? tile.dataset.id : null;
+    });
+    this.el.addEventListener("focusout", (event) => {
+      if (event.relatedTarget && !this.el.contains(event.relatedTarget)) this.focusedId = null;
+    });
   }
 
   destroy() {
@@ -117,6 +155,9 @@ export class PhotoGrid {
     const section = { key, el, body, photos: null, days };
     section.estimate = () => days.reduce((sum, [, count]) => sum + estimateHeight(count, this.width), 0);
     body.style.height = `${section.estimate()}px`;
+    // Off-screen sections are not rendered at all (content-visibility); until one has been,
+    // the browser takes this as its size.
+    el.style.containIntrinsicSize = `auto ${section.estimate() + 60}px`;
     this.insert(section, before);
     return section;
   }
@@ -152,14 +193,27 @@ export class PhotoGrid {
   /** Forget a far-away section's tiles, keeping its height (the DOM stays small). */
   unload(section) {
     if (!section.photos) return;
+    for (const photo of section.photos) this.tiles.delete(photo.id);
     const height = section.body.offsetHeight;
     section.photos = null;
     section.body.replaceChildren();
     section.body.style.height = `${height}px`;
+    this.keepFocus();
+  }
+
+  /** Give the focus back to its photo if a redraw moved that photo's tile (and so dropped it). */
+  keepFocus() {
+    if (!this.focusedId) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.dataset && active.dataset.id === this.focusedId) return;
+    if (active && active !== document.body && !this.el.contains(active)) return;
+    const tile = this.tiles.get(this.focusedId);
+    if (tile && tile.isConnected) tile.focus({ preventScroll: true });
   }
 
   remove(ids) {
     const gone = new Set(ids);
+    for (const id of ids) this.tiles.delete(id);
     for (const section of this.sections) {
       if (!section.photos) continue;
       const kept = section.photos.filter((p) => !gone.has(p.id));
@@ -193,7 +247,7 @@ export class PhotoGrid {
         const line = h("div", { class: "row" });
         for (const photo of row.photos) {
           const w = Math.floor(Math.min(Math.max(aspect(photo), 0.4), 4) * row.height);
-          line.append(this.tile(photo, w, Math.floor(row.height)));
+          line.append(this.tileFor(photo, w, Math.floor(row.height)));
         }
         group.append(line);
       }
@@ -201,6 +255,20 @@ export class PhotoGrid {
     }
     section.body.style.height = "";
     section.body.replaceChildren(...out);
+    this.keepFocus();
+  }
+
+  /** The photo's tile at this size: the one already drawn if there is one (its image stays). */
+  tileFor(photo, width, height) {
+    const known = this.tiles.get(photo.id);
+    if (known && known.dataset.favorite === String(Boolean(photo.favorite))) {
+      known.style.width = `${width}px`;
+      known.style.height = `${height}px`;
+      return known;
+    }
+    const tile = this.tile(photo, width, height);
+    this.tiles.set(photo.id, tile);
+    return tile;
   }
 
   tile(photo, width, height) {
@@ -213,12 +281,16 @@ export class PhotoGrid {
     const link = h("a", {
       class: "tile", href: this.share ? `#${photo.id}` : `/photos/${photo.id}`,
       "aria-label": this.selection.has(photo.id) ? `${label}, selected` : label,
-      dataset: { id: photo.id, label },
+      dataset: { id: photo.id, label, favorite: String(Boolean(photo.favorite)) },
     }, img);
     link.style.width = `${width}px`;
     link.style.height = `${height}px`;
-    const hash = placeholder(photo);
-    if (hash) link.style.backgroundImage = `url(${hash})`;
+    const colour = averageColour(photo);
+    if (colour) {
+      link.style.backgroundColor = colour;
+      pending.push([link, photo]);
+      schedulePlaceholders();
+    }
     if (photo.favorite) link.append(h("span", { class: "badge fav", "aria-hidden": "true" }, "♥"));
     if (photo.status === "failed") link.append(h("span", { class: "badge failed", title: photo.error || "" }, "!"));
     if (this.selectable) {

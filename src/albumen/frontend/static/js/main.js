@@ -68,10 +68,13 @@ async function render() {
   const params = new URLSearchParams(location.search);
   const found = ROUTES.map(([pattern, page, title, options = {}]) => ({ match: path.match(pattern), page, title, options }))
     .find((r) => r.match);
-  main.replaceChildren();
+  // Each page draws into a view of its own: a page still loading when the user moved on draws
+  // into a detached view, never into the next page.
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
   if (!found) {
     chrome(Boolean(session.user));
-    main.append(h("div", { class: "empty" }, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to your photos"))));
+    view.append(h("div", { class: "empty" }, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to your photos"))));
     return;
   }
   if (!found.options.public && !session.user) {
@@ -86,15 +89,15 @@ async function render() {
   document.title = `${found.title} · Albumen`;
   main.setAttribute("aria-busy", "true");
   try {
-    const done = await found.page(main, params, navigate, found.match.groups || {});
+    const done = await found.page(view, params, navigate, found.match.groups || {});
     if (run === rendering) cleanup = done || (() => {});
     else if (done) done();
   } catch (err) {
     if (run !== rendering) return;
-    main.append(h("div", { class: "empty" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message)));
-    if (err.status === 404) main.querySelector("h1").textContent = "Not found";
+    view.append(h("div", { class: "empty" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message)));
+    if (err.status === 404) view.querySelector(".empty h1").textContent = "Not found";
   } finally {
-    main.removeAttribute("aria-busy");
+    if (run === rendering) main.removeAttribute("aria-busy");
   }
 }
 

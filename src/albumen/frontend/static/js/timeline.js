@@ -4,11 +4,12 @@
 
 import { selectionBar } from "./actions.js";
 import { api } from "./api.js";
-import { h, monthName } from "./dom.js";
+import { dayOf, h, monthName } from "./dom.js";
 import { PhotoGrid } from "./grid.js";
 import { openViewer } from "./viewer.js";
 
 const PAGE = 500;
+const HEAD = 120; // photos asked for with the day counts: more than a large screen shows
 const NEAR = "1500px 0px"; // load this far ahead of the screen
 const KEEP = 6000; // px: sections farther than this from the screen are unloaded
 
@@ -33,7 +34,12 @@ async function monthPhotos(key) {
 
 export async function timelinePage(main) {
   const heading = h("h1", { class: "visually-hidden" }, "Photos");
-  const buckets = await api("/api/v1/timeline/buckets", { query: { by: "day" } });
+  // The newest photos come with the day counts, not after them: the first screen needs no
+  // third round trip.
+  const [buckets, head] = await Promise.all([
+    api("/api/v1/timeline/buckets", { query: { by: "day" } }),
+    api("/api/v1/photos", { query: { limit: HEAD } }),
+  ]);
   if (!buckets.buckets.length) {
     main.append(heading, h("div", { class: "empty" },
       h("h2", {}, "No photos yet"),
@@ -52,10 +58,17 @@ export async function timelinePage(main) {
   main.prepend(selectionBar(grid, ["album", "favorite", "archive", "download", "trash"]));
   const sections = [...months].map(([key, days]) => grid.addPlaceholder(key, monthName(key), days));
   const loading = new Map();
+  for (const section of sections) { // drawn now from the head; completed when they load
+    const known = head.items.filter((photo) => dayOf(photo).slice(0, 7) === section.key);
+    if (!known.length) break;
+    grid.fill(section, known);
+    section.partial = true;
+  }
 
   const load = (section) => {
-    if (section.photos || loading.has(section.key)) return loading.get(section.key);
+    if ((section.photos && !section.partial) || loading.has(section.key)) return loading.get(section.key);
     const promise = monthPhotos(section.key).then((photos) => {
+      section.partial = false;
       grid.fill(section, photos);
       grid.paintSelection();
     }).finally(() => loading.delete(section.key));
@@ -141,7 +154,10 @@ function makeScrubber(sections, jump) {
     if (index < 0) index = fraction >= 1 || positions.every((t) => t <= fraction * total) ? sections.length - 1 : 0;
     return index;
   };
+  let shown = -1;
   const show = (index) => {
+    if (index === shown) return; // no attribute write, no style work, while scrolling
+    shown = index;
     el.setAttribute("aria-valuenow", String(index));
     el.setAttribute("aria-valuetext", monthName(sections[index].key));
     label.textContent = monthName(sections[index].key);
@@ -180,11 +196,26 @@ function makeScrubber(sections, jump) {
     show(to);
     jump(sections[to]);
   });
+  // Where each section starts, read once per layout change rather than once per scroll event.
+  let starts = null;
+  new ResizeObserver(() => { starts = null; }).observe(sections[0].el.parentElement);
+  let frame = 0;
   const update = () => {
-    const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
-    const index = atEnd ? sections.length - 1
-      : Math.max(0, sections.findIndex((s) => s.el.getBoundingClientRect().bottom > 80));
-    if (!dragging) show(index);
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (dragging) return;
+      if (!starts) starts = sections.map((s) => s.el.offsetTop);
+      const y = window.scrollY + 80;
+      const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) { // the last section that starts above y
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= y) lo = mid; else hi = mid - 1;
+      }
+      show(atEnd ? sections.length - 1 : lo);
+    });
   };
   new ResizeObserver(drawYears).observe(document.body);
   drawYears();

@@ -49,6 +49,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
     const hash = context && context.el && context.el.querySelector(`[data-id="${target.id}"]`);
     placeholder.style.backgroundImage = hash ? hash.style.backgroundImage : "";
+    placeholder.style.backgroundColor = hash ? hash.style.backgroundColor : "";
     placeholder.style.aspectRatio = target.width && target.height ? `${target.width} / ${target.height}` : "";
     favorite.setAttribute("aria-pressed", String(Boolean(target.favorite)));
     favorite.textContent = target.favorite ? "♥" : "♡";
