@@ -18,7 +18,7 @@ async function photoPage(main, params, navigate, { id }) {
   // A photo opened by its address: the timeline behind it, the viewer on top.
   const cleanup = await timelinePage(main);
   const photo = await api(`/api/v1/photos/${id}`);
-  openViewer(photo, null, { onClose: () => navigate("/", { replace: true }) });
+  if (main.isConnected) openViewer(photo, null, { onClose: () => navigate("/", { replace: true }) });
   return cleanup;
 }
 
@@ -130,7 +130,10 @@ function installNavigation() {
     navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
   });
   window.addEventListener("albumen:uploaded", () => {
-    if (location.pathname === "/") render(); // the new photos take their place by date
+    if (location.pathname !== "/") return;
+    // The new photos take their place by date; a user scrolled far down keeps their place.
+    if (window.scrollY < 400) render();
+    else toast("Uploads finished: they are in the timeline by the date they were taken.");
   });
 }
 
