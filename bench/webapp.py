@@ -24,6 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
+from tests.browser.chromium import ARGS, CHROMIUM
 
 from albumen.app import build_services
 from albumen.config import Settings
@@ -34,18 +35,6 @@ PHOTOS = int(os.environ.get("BENCH_WEB_PHOTOS", "10000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 VERSION = 1
 PASSWORD = "bench password"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 # Every thumbnail on the first screen has arrived and decoded.
 ON_SCREEN = """() => {
   const imgs = [...document.querySelectorAll('.tile img')]

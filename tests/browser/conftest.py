@@ -6,7 +6,6 @@ Skipped, with the reason, where Chromium, Playwright or the web app's npm packag
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,21 +16,10 @@ import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from albumen.api.pages import MODULES
+from tests.browser.chromium import ARGS, CHROMIUM
 from tests.conftest import SHARED_PHOTOS, make_jpeg
 from tests.live import LiveServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 AXE = MODULES / "axe-core" / "axe.min.js"

@@ -138,7 +138,7 @@ class SqliteSearchIndex:
         found: list[Suggestion] = []
         with self._engine.connect() as conn:
             cameras = conn.execute(
-                text(_SUGGEST_DOCS.format(columns="p.make, p.model")),
+                text(_SUGGEST_DOCS.format(columns="p.make, p.model", join="")),
                 {"owner": owner_id, "match": match.format(column="camera"), "scan": SUGGEST_SCAN},
             ).all()
             found += _ranked(
@@ -146,9 +146,10 @@ class SqliteSearchIndex:
             )
             places = conn.execute(
                 text(
-                    _SUGGEST_DOCS.format(columns="c.city, c.region, c.country")
-                    .replace("FROM photo_fts f", "FROM photo_fts f JOIN places c")
-                    .replace("WHERE photo_fts", "WHERE c.id = p.place_id AND photo_fts")
+                    _SUGGEST_DOCS.format(
+                        columns="c.city, c.region, c.country",
+                        join=" JOIN places c ON c.id = p.place_id",
+                    )
                 ),
                 {"owner": owner_id, "match": match.format(column="place"), "scan": SUGGEST_SCAN},
             ).all()
@@ -161,7 +162,7 @@ class SqliteSearchIndex:
             tagged = conn.execute(
                 text(
                     "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
-                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id") + ")"
+                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id", join="") + ")"
                 ),
                 {
                     "owner": owner_id,
@@ -434,7 +435,7 @@ def _in_order(conn: Connection, ids: list[str]) -> list[Photo]:
 SUGGEST_SCAN = 300
 # The owner's photos (not trashed) whose text matches, read from the index: at most :scan.
 _SUGGEST_DOCS = (
-    "SELECT {columns} FROM photo_fts f JOIN photos p ON p.doc_id = f.rowid"
+    "SELECT {columns} FROM photo_fts f JOIN photos p ON p.doc_id = f.rowid{join}"
     " WHERE photo_fts MATCH :match AND p.owner_id = :owner AND p.deleted_at IS NULL"
     " LIMIT :scan"
 )
