@@ -63,6 +63,11 @@ async def uploads(request: Request) -> UploadService:
     return service
 
 
+async def users(request: Request) -> UserService:
+    service: UserService = request.app.state.services.users
+    return service
+
+
 async def jobs(request: Request) -> JobService:
     service: JobService = request.app.state.services.jobs
     return service
@@ -132,3 +137,4 @@ Similar = Annotated[SimilarService, Depends(similar)]
 Shares = Annotated[ShareService, Depends(shares)]
 Trash = Annotated[TrashService, Depends(trash)]
 Jobs = Annotated[JobService, Depends(jobs)]
+Users = Annotated[UserService, Depends(users)]

@@ -7,10 +7,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from albumen.api.deps import SESSION_COOKIE, check_same_origin, current_user
+from albumen.api.deps import SESSION_COOKIE, Users, check_same_origin, current_user
 from albumen.domain.errors import Unauthorized
 from albumen.domain.users import WebSession
-from albumen.services.users import UserService
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
 
@@ -39,18 +38,13 @@ class SessionOut(BaseModel):
         )
 
 
-def _users(request: Request) -> UserService:
-    users: UserService = request.app.state.services.users
-    return users
-
-
 @router.post("", response_model=SessionOut)
-async def sign_in(body: SignIn, request: Request, response: Response) -> SessionOut:
+async def sign_in(body: SignIn, request: Request, response: Response, users: Users) -> SessionOut:
     """Sign in with a user name and password (``albumen users passwd`` sets one)."""
     check_same_origin(request)  # no signing a visitor in to someone else's account
     client = request.client.host if request.client else "unknown"
-    new = await run_in_threadpool(_users(request).sign_in, body.username, body.password, client)
-    lifetime = new.session.expires_at - _users(request).now()
+    new = await run_in_threadpool(users.sign_in, body.username, body.password, client)
+    lifetime = new.session.expires_at - users.now()
     response.set_cookie(
         SESSION_COOKIE,
         new.secret,
@@ -65,23 +59,23 @@ async def sign_in(body: SignIn, request: Request, response: Response) -> Session
 
 
 @router.get("", response_model=SessionOut)
-async def signed_in(request: Request, response: Response) -> SessionOut:
+async def signed_in(request: Request, response: Response, users: Users) -> SessionOut:
     """Who the cookie signs in, and the session's CSRF token (401 when nobody)."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise Unauthorized("nobody is signed in", code="not_signed_in")
     response.headers["Cache-Control"] = "no-store"
-    return SessionOut.of(await run_in_threadpool(_users(request).session, secret))
+    return SessionOut.of(await run_in_threadpool(users.session, secret))
 
 
 @router.delete("", status_code=204)
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, users: Users) -> Response:
     """Sign this browser out: the session ends on the server, not just in the cookie."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise Unauthorized("nobody is signed in", code="not_signed_in")
     await current_user(request)  # a CSRF-checked request of this session
-    await run_in_threadpool(_users(request).sign_out, secret)
+    await run_in_threadpool(users.sign_out, secret)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from albumen.domain.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from albumen.domain.users import NewApiKey, NewWebSession, User, WebSession
@@ -13,9 +14,30 @@ from albumen.ports import Clock, PasswordHasher, RateLimiter, UserRepo
 KEY_PREFIX = "alb_"
 REMEMBER_KEYS_FOR = timedelta(seconds=60)
 MAX_REMEMBERED_KEYS = 4096
-# A hash to check a password against when the user does not exist, so that a wrong name
-# takes as long as a wrong password (made on first use: argon2 is slow on purpose).
-_ABSENT: list[str] = []
+T = TypeVar("T")
+
+
+class _Memory(Generic[T]):
+    """What a secret's hash stood for, trusted until a moment, so hot reads skip the database.
+    A plain dict: cachetools' TTLCache cost 4% of a cached thumbnail request."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[T, datetime]] = {}
+
+    def get(self, digest: str, now: datetime) -> T | None:
+        found = self._items.get(digest)
+        return None if found is None or found[1] < now else found[0]
+
+    def put(self, digest: str, value: T, until: datetime) -> None:
+        if len(self._items) >= MAX_REMEMBERED_KEYS:
+            self._items.clear()
+        self._items[digest] = (value, until)
+
+    def forget(self, digest: str) -> None:
+        self._items.pop(digest, None)
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 class UserService:
@@ -32,10 +54,11 @@ class UserService:
         self._clock = clock
         self._limiter = limiter
         self._session_lifetime = session_lifetime
-        # A key's SHA-256 -> its user and until when to trust that, so hot reads skip the
-        # database. A plain dict: cachetools' TTLCache cost 4% of a cached thumbnail request.
-        self._known: dict[str, tuple[User, datetime]] = {}
-        self._sessions: dict[str, tuple[WebSession, datetime]] = {}  # the same, for cookies
+        self._known: _Memory[User] = _Memory()  # API keys
+        self._sessions: _Memory[WebSession] = _Memory()  # browsers' cookies
+        # A hash to check a password against when the user does not exist, so that a wrong
+        # name takes as long as a wrong password (made on first use: argon2 is slow on purpose).
+        self._absent_hash: str | None = None
 
     def add(self, name: str, admin: bool = False) -> NewApiKey:
         """A new user and their first key. The first user of an instance is its admin."""
@@ -68,9 +91,9 @@ class UserService:
     def check_password(self, name: str, password: str) -> User:
         found = self._users.password_hash(name)
         if found is None:
-            if not _ABSENT:
-                _ABSENT.append(self._hasher.hash(secrets.token_hex(16)))
-            self._hasher.verify(_ABSENT[0], password)  # the same time as a wrong password
+            if self._absent_hash is None:
+                self._absent_hash = self._hasher.hash(secrets.token_hex(16))
+            self._hasher.verify(self._absent_hash, password)  # as long as a wrong password
             raise Unauthorized("wrong user name or password", code="bad_credentials")
         if not self._hasher.verify(found[1], password):
             raise Unauthorized("wrong user name or password", code="bad_credentials")
@@ -96,10 +119,7 @@ class UserService:
 
     def cached_session(self, secret: str) -> WebSession | None:
         """The cookie's session if it was seen recently: a check that needs no I/O."""
-        remembered = self._sessions.get(_key_hash(secret))
-        if remembered is None or remembered[1] < self._clock.now():
-            return None
-        return remembered[0]
+        return self._sessions.get(_key_hash(secret), self._clock.now())
 
     def session(self, secret: str) -> WebSession:
         """The live session of a cookie's secret; ``Unauthorized`` when it is unknown or over."""
@@ -107,9 +127,7 @@ class UserService:
         found = self._users.session(digest)
         if found is None or found.expires_at <= now:
             raise Unauthorized("sign in again", code="session_expired")
-        if len(self._sessions) >= MAX_REMEMBERED_KEYS:
-            self._sessions.clear()
-        self._sessions[digest] = (found, min(found.expires_at, now + REMEMBER_KEYS_FOR))
+        self._sessions.put(digest, found, min(found.expires_at, now + REMEMBER_KEYS_FOR))
         return found
 
     def now(self) -> datetime:
@@ -117,31 +135,24 @@ class UserService:
 
     def sign_out(self, secret: str) -> None:
         digest = _key_hash(secret)
-        self._sessions.pop(digest, None)
+        self._sessions.forget(digest)
         self._users.delete_session(digest)
 
     def authenticate(self, api_key: str) -> User:
         """The owner of an API key; ``Unauthorized`` for anything else."""
         digest = _key_hash(api_key)
-        user = self._remembered(digest)
+        now = self._clock.now()
+        user = self._known.get(digest, now)
         if user is None:
             user = self._users.by_key_hash(digest)
             if user is None:
                 raise Unauthorized("the API key is not valid", code="invalid_api_key")
-            if len(self._known) >= MAX_REMEMBERED_KEYS:
-                self._known.clear()
-            self._known[digest] = (user, self._clock.now() + REMEMBER_KEYS_FOR)
+            self._known.put(digest, user, now + REMEMBER_KEYS_FOR)
         return user
 
     def cached_user(self, api_key: str) -> User | None:
         """The key's user if it was seen recently: a check that needs no I/O."""
-        return self._remembered(_key_hash(api_key))
-
-    def _remembered(self, digest: str) -> User | None:
-        found = self._known.get(digest)
-        if found is None or found[1] < self._clock.now():
-            return None
-        return found[0]
+        return self._known.get(_key_hash(api_key), self._clock.now())
 
     def by_name(self, name: str) -> User:
         user = self._users.by_name(name)

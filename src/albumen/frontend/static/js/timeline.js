@@ -109,6 +109,7 @@ export async function timelinePage(main) {
 
   return () => {
     observer.disconnect();
+    scrubber.stop();
     window.removeEventListener("scroll", onScroll);
     grid.destroy();
   };
@@ -198,7 +199,8 @@ function makeScrubber(sections, jump) {
   });
   // Where each section starts, read once per layout change rather than once per scroll event.
   let starts = null;
-  new ResizeObserver(() => { starts = null; }).observe(sections[0].el.parentElement);
+  const moved = new ResizeObserver(() => { starts = null; });
+  moved.observe(sections[0].el.parentElement);
   let frame = 0;
   const update = () => {
     if (frame) return;
@@ -217,7 +219,9 @@ function makeScrubber(sections, jump) {
       show(atEnd ? sections.length - 1 : lo);
     });
   };
-  new ResizeObserver(drawYears).observe(document.body);
+  const resized = new ResizeObserver(drawYears);
+  resized.observe(document.body);
   drawYears();
-  return { el, update };
+  const stop = () => { moved.disconnect(); resized.disconnect(); };
+  return { el, update, stop };
 }
