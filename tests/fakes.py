@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from albumen.domain.errors import CorruptMedia, NotFound, TooLarge
+from albumen.domain.errors import BlobMissing, CorruptMedia, IntegrityError, TooLarge
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -30,7 +30,7 @@ from albumen.domain.photos import (
     sort_key,
 )
 from albumen.domain.places import Place
-from albumen.ports import StagedFile
+from albumen.ports import StagedFile, StoredBlob
 
 
 class FakeClock:
@@ -127,11 +127,30 @@ class FakeBlobStore:
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
         return iter([sha for sha, when in self.written.items() if when < cutoff])
 
+    def hash_of(self, sha256: str) -> str:
+        return hashlib.sha256(self._get(sha256)).hexdigest()
+
+    def put_file(self, source: Path, sha256: str, *, replace: bool = False) -> int:
+        data = source.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IntegrityError(f"the copy of blob {sha256} does not match")
+        if sha256 in self.blobs and not replace:
+            return 0
+        self._keep(sha256, data)
+        return len(data)
+
+    def scan(self) -> Iterator[StoredBlob]:
+        for sha in sorted(self.blobs):
+            yield StoredBlob(sha, len(self.blobs[sha]), self.written[sha])
+
+    def check(self) -> None:
+        pass
+
     def _get(self, sha256: str) -> bytes:
         try:
             return self.blobs[sha256]
         except KeyError:
-            raise NotFound("no such blob") from None
+            raise BlobMissing("no such blob") from None
 
 
 class FakePhotoRepo:

@@ -31,6 +31,7 @@ from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.monitor import QueryMonitor
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.adapters.db.references import SqlBlobReferences
 from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
 from albumen.adapters.db.uploads import SqlUploadRepo
@@ -39,6 +40,7 @@ from albumen.adapters.exif import PillowMetadataReader
 from albumen.adapters.geo import OfflineGeocoder
 from albumen.adapters.media import VipsThumbnailer
 from albumen.adapters.metrics import AppCollector, CacheStats, HostCollector, app_registry
+from albumen.adapters.mirror import MirroredBlobStore
 from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
@@ -49,6 +51,7 @@ from albumen.config import Settings
 from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.jobs import register_jobs
+from albumen.ports import BlobStore
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
@@ -56,6 +59,7 @@ from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.scrub import ScrubService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
 from albumen.services.similar import SimilarService
@@ -89,7 +93,11 @@ class Services:
     sampler: Sampler
     alerts: AlertService
     notifier: WebhookNotifier | None
-    blobs: LocalBlobStore
+    blobs: BlobStore
+    store: LocalBlobStore  # the primary store (where uploads are staged)
+    mirror: LocalBlobStore | None
+    scrub: ScrubService
+    thumbnail_cache: MemoryCache
 
     def unready(self) -> list[str]:
         """What the service cannot reach now: database, blob store, queue (empty: ready)."""
@@ -129,8 +137,10 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.effective_database_url, queries)
     migrate(engine)
     clock = SystemClock()
-    blobs = LocalBlobStore(blob_root(settings.effective_storage_url))
-    parts = LocalUploadParts(blobs.staging_dir)
+    store = LocalBlobStore(blob_root(settings.effective_storage_url))
+    mirror = LocalBlobStore(blob_root(settings.mirror_url)) if settings.mirror_url else None
+    blobs: BlobStore = store if mirror is None else MirroredBlobStore(store, mirror)
+    parts = LocalUploadParts(store.staging_dir)
     photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
     queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
@@ -243,6 +253,10 @@ def build_services(settings: Settings) -> Services:
         alerts=AlertService(sampler.figures, clock, notifier),
         notifier=notifier,
         blobs=blobs,
+        store=store,
+        mirror=mirror,
+        thumbnail_cache=thumbnail_cache,
+        scrub=ScrubService(SqlBlobReferences(engine), store, mirror, clock, grace),
     )
 
 

@@ -20,6 +20,7 @@ from albumen.adapters.db.monitor import SlowQuery
 from albumen.adapters.queue import run_consumer
 from albumen.app import Services, build_services, start_background_work
 from albumen.config import Settings
+from albumen.domain.durability import ScrubReport
 from albumen.domain.errors import AlbumenError
 from albumen.domain.search import SearchFilters, SearchOrder
 from albumen.logs import setup_logging
@@ -228,6 +229,82 @@ def sweep() -> None:
     removed = services.sweep.sweep_blobs()
     expired = services.sweep.expire_uploads()
     print(f"removed {removed} unreferenced blobs and {expired} expired uploads")
+
+
+@app.command()
+def scrub(
+    repair: Annotated[
+        bool, typer.Option(help="Mend what can be mended (from the mirror, or by re-making).")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--json", help="Also write the full report here, as JSON.")
+    ] = None,
+) -> None:
+    """Re-hash every blob and check the database and the store(s) against each other.
+
+    Exits 1 when something is wrong that was not repaired.
+    """
+    services = build_services(_settings())
+    columns = (TextColumn("scrubbing"), BarColumn(), TextColumn("{task.fields[gb]:.2f} GB"))
+    with Progress(*columns, TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task("scrubbing", total=None, gb=0.0)
+
+        def progress(hashed: int) -> None:
+            bar.update(task, gb=bar.tasks[0].fields["gb"] + hashed / 1e9)
+
+        result = services.scrub.scrub(repair=repair, progress=progress)
+    _print_scrub(result)
+    if report is not None:
+        report.write_text(json.dumps(scrub_json(result), indent=2) + "\n")
+    raise typer.Exit(1 if result.unrepaired else 0)
+
+
+def scrub_json(result: ScrubReport) -> dict[str, Any]:
+    return {
+        "started_at": result.started_at.isoformat() + "Z",
+        "seconds": round(result.seconds, 3),
+        "referenced": result.referenced,
+        "hashed_blobs": result.hashed_blobs,
+        "hashed_bytes": result.hashed_bytes,
+        "findings": [
+            {
+                "sha256": f.sha256,
+                "store": f.store,
+                "problem": f.problem.value,
+                "holders": [{"photo_id": h.photo_id, "role": h.role} for h in f.holders],
+                "repair": f.repair,
+            }
+            for f in result.findings
+        ],
+        "unrepaired": len(result.unrepaired),
+    }
+
+
+def _print_scrub(result: ScrubReport) -> None:
+    rate = result.bytes_per_second * 60 / 1e9
+    console.print(
+        f"checked {result.referenced} referenced blobs: hashed {result.hashed_blobs} copies, "
+        f"{result.hashed_bytes / 1e9:.2f} GB in {result.seconds:.1f} s ({rate:.2f} GB/min)"
+    )
+    if not result.findings:
+        console.print("everything is in order")
+        return
+    table = Table("problem", "store", "blob", "held by", "repair")
+    for finding in result.findings:
+        held = ", ".join(f"{h.photo_id} ({h.role})" for h in finding.holders) or "-"
+        table.add_row(
+            finding.problem.value,
+            finding.store,
+            finding.sha256[:16],
+            held,
+            finding.repair or "[red]not repaired[/red]",
+        )
+    console.print(table)
+    if result.unrepaired:
+        console.print(
+            f"{len(result.unrepaired)} not repaired"
+            + ("" if any(f.repair for f in result.findings) else " (run again with --repair)")
+        )
 
 
 NAMED_QUERIES: dict[str, Callable[[Services, str, str], object]] = {

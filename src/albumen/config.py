@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
     storage_url: str = Field("", description="Blob store URL; empty means file:// data_dir/blobs.")
     redis_url: str = Field("", description="Redis URL for the job queue; empty means embedded.")
+    mirror_url: str = Field(
+        "", description="A second blob store written on every upload (file://); empty: none."
+    )
     host: str = Field("127.0.0.1", description="Address `albumen serve` listens on.")
     port: int = Field(8000, description="Port `albumen serve` listens on.")
     max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted upload (413 above).")

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.analysis import Analysis, Likeness
+from albumen.domain.durability import BlobHolder
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -47,6 +48,15 @@ class StagedFile:
     sha256: str
     size: int
     head: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """One blob as its store lists it."""
+
+    sha256: str
+    size: int
+    modified: datetime  # naive UTC, last written
 
 
 class StagingWriter(Protocol):
@@ -92,6 +102,22 @@ class BlobStore(Protocol):
 
     def verify(self, sha256: str) -> bool: ...
 
+    def hash_of(self, sha256: str) -> str:
+        """The SHA-256 of the bytes stored under ``sha256`` now (they differ when corrupt)."""
+        ...
+
+    def put_file(self, source: Path, sha256: str, *, replace: bool = False) -> int:
+        """Copy a file in under ``sha256``, verified; ``replace`` overwrites a bad copy."""
+        ...
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every blob, in hash order."""
+        ...
+
+    def check(self) -> None:
+        """Raises unless the store can take a write now."""
+        ...
+
     def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
         """Remove a blob (only if last written before ``older_than``, when given)."""
         ...
@@ -100,6 +126,24 @@ class BlobStore(Protocol):
 
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
         """Hashes of blobs last written before ``cutoff``."""
+        ...
+
+
+class BlobReferences(Protocol):
+    """What the database says about blobs, for scrubs, backups and restores."""
+
+    def hashes(self, after: str, limit: int) -> list[str]:
+        """Distinct referenced hashes past ``after``, in order (``""``: from the first)."""
+        ...
+
+    def holders(self, sha256: str) -> list[BlobHolder]: ...
+
+    def forget_derivatives(self, sha256: str) -> int:
+        """Drop thumbnail records whose bytes are lost: they are made again when asked for."""
+        ...
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table."""
         ...
 
 

@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from albumen.domain.errors import IntegrityError, NotFound, TooLarge
+from albumen.domain.errors import BlobMissing, IntegrityError, NotFound, TooLarge
 from albumen.domain.media import SNIFF_BYTES
-from albumen.ports import StagedFile
+from albumen.ports import StagedFile, StoredBlob
 
 CHUNK = 1024 * 1024
+_HEX = frozenset("0123456789abcdef")
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-writer")
 
 
@@ -156,7 +157,7 @@ class LocalBlobStore:
         try:
             return self._path(sha256).stat().st_size
         except FileNotFoundError as err:
-            raise NotFound(f"blob {sha256} is missing", code="blob_missing") from err
+            raise BlobMissing(f"blob {sha256} is missing") from err
 
     def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
         with self._open(sha256) as file:
@@ -165,21 +166,64 @@ class LocalBlobStore:
             return data
 
     def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
-        with self._open(sha256) as file:
-            file.seek(start)
-            remaining = end - start
-            while remaining > 0 and (chunk := file.read(min(CHUNK, remaining))):
-                remaining -= len(chunk)
-                yield chunk
+        # opened now, not at the first chunk: a missing blob fails before a response starts
+        return _chunks(self._open(sha256), start, end)
 
     def local_path(self, sha256: str) -> Path:
         path = self._path(sha256)
         if not path.is_file():
-            raise NotFound(f"blob {sha256} is missing", code="blob_missing")
+            raise BlobMissing(f"blob {sha256} is missing")
         return path
 
     def verify(self, sha256: str) -> bool:
-        return _sha256(self.local_path(sha256)) == sha256
+        return self.hash_of(sha256) == sha256
+
+    def hash_of(self, sha256: str) -> str:
+        """The SHA-256 of the bytes stored under ``sha256`` now (they differ when corrupt)."""
+        return _sha256(self.local_path(sha256))
+
+    def put_file(self, source: Path, sha256: str, *, replace: bool = False) -> int:
+        """Copy a file in under ``sha256``: hashed while copied, fsynced, renamed into place.
+
+        A blob already there is kept unless ``replace`` (a repair). Returns the bytes copied.
+        ``IntegrityError`` if the file's bytes do not hash to ``sha256``; nothing is left.
+        """
+        dest = self._path(sha256)
+        if dest.is_file() and not replace:
+            return 0
+        temp = self._staging / f"{uuid.uuid4().hex}.part"
+        digest = hashlib.sha256()
+        copied = 0
+        try:
+            with source.open("rb") as src, temp.open("xb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    copied += len(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+            if digest.hexdigest() != sha256:
+                raise IntegrityError(f"the copy of blob {sha256} hashes to {digest.hexdigest()}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, dest)
+        finally:
+            temp.unlink(missing_ok=True)
+        _fsync_dir(dest.parent)
+        return copied
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every blob, in hash order (the order of the folders), with its size and age."""
+        for first in _sorted_dirs(self._root):
+            for second in _sorted_dirs(first):
+                with os.scandir(second) as entries:
+                    found = sorted(
+                        (entry for entry in entries if len(entry.name) == 64),
+                        key=lambda entry: entry.name,
+                    )
+                for entry in found:
+                    stat = entry.stat()
+                    modified = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
+                    yield StoredBlob(entry.name, stat.st_size, modified)
 
     def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
         path = self._path(sha256)
@@ -205,7 +249,7 @@ class LocalBlobStore:
         return len(stale)
 
     def _path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        if len(sha256) != 64 or not all(c in _HEX for c in sha256):
             raise NotFound("no such blob", code="blob_missing")
         return self._root / sha256[:2] / sha256[2:4] / sha256
 
@@ -213,7 +257,26 @@ class LocalBlobStore:
         try:
             return self._path(sha256).open("rb")
         except FileNotFoundError as err:
-            raise NotFound(f"blob {sha256} is missing", code="blob_missing") from err
+            raise BlobMissing(f"blob {sha256} is missing") from err
+
+
+def _chunks(file: BinaryIO, start: int, end: int) -> Iterator[bytes]:
+    with file:
+        file.seek(start)
+        remaining = end - start
+        while remaining > 0 and (chunk := file.read(min(CHUNK, remaining))):
+            remaining -= len(chunk)
+            yield chunk
+
+
+def _sorted_dirs(parent: Path) -> list[Path]:
+    """The two-hex-digit folders of a blob root, in order (``.staging`` is not one)."""
+    try:
+        with os.scandir(parent) as entries:
+            names = [e.name for e in entries if len(e.name) == 2 and e.is_dir()]
+    except FileNotFoundError:
+        return []
+    return [parent / name for name in sorted(names) if all(c in _HEX for c in name)]
 
 
 def _timestamp(naive_utc: datetime) -> float:

@@ -54,6 +54,10 @@ class MemoryCache:
             self._lru[key] = value
         self._set_latency.observe(time.perf_counter() - start)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._lru.clear()
+
     def size(self) -> int:
         return int(self._lru.currsize)
 

@@ -94,6 +94,11 @@ thumbnail_duration = Histogram(
     buckets=LATENCY,
 )
 job_failures = Counter("albumen_job_failures", "Job runs that raised, by job.", ("job",))
+blob_repairs = Counter(
+    "albumen_blob_repairs",
+    "Blobs rewritten from their other copy, by the store repaired and what was wrong.",
+    ("store", "problem"),
+)
 
 CACHE_LABELS = ("level",)
 cache_hits = Counter("albumen_cache_hits", "Cache reads that found their entry.", CACHE_LABELS)

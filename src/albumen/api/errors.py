@@ -21,6 +21,7 @@ from albumen.domain.errors import (
     RateLimited,
     TooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMedia,
 )
 from albumen.logs import request_id
@@ -41,6 +42,7 @@ STATUS: list[tuple[type[AlbumenError], int]] = [
     (CorruptMedia, 422),
     (InvalidInput, 400),
     (IntegrityError, 500),
+    (Unavailable, 503),
 ]
 
 

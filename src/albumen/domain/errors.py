@@ -39,6 +39,18 @@ class Gone(AlbumenError):
     code = "gone"
 
 
+class BlobMissing(Gone):
+    """A record's bytes are not in the store (nor in the mirror): lost until restored."""
+
+    code = "blob_missing"
+
+
+class Unavailable(AlbumenError):
+    """A backend needed for this request cannot be reached now; trying later may work."""
+
+    code = "unavailable"
+
+
 class RateLimited(AlbumenError):
     code = "rate_limited"
 

@@ -1,0 +1,53 @@
+"""Durability: what a scrub finds wrong with stored blobs, and what it did about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Problem(StrEnum):
+    MISSING = "missing"  # a record refers to it; the store does not have it
+    CORRUPT = "corrupt"  # the stored bytes no longer hash to the blob's name
+    UNREFERENCED = "unreferenced"  # stored, older than the grace period, and nothing refers to it
+
+
+@dataclass(frozen=True, slots=True)
+class BlobHolder:
+    """A record that refers to a blob."""
+
+    photo_id: str
+    role: str  # "original", "thumb.webp", "preview.jpeg", "face crop"
+
+    @property
+    def derived(self) -> bool:
+        """Bytes made from the original, which can be made again."""
+        return self.role != "original"
+
+
+@dataclass(slots=True)
+class BlobFinding:
+    sha256: str
+    store: str  # "primary" or "mirror"
+    problem: Problem
+    holders: list[BlobHolder] = field(default_factory=list)
+    repair: str | None = None  # what was done about it; None: nothing could be
+
+
+@dataclass(slots=True)
+class ScrubReport:
+    started_at: datetime
+    seconds: float = 0.0
+    referenced: int = 0  # distinct hashes the database refers to
+    hashed_blobs: int = 0
+    hashed_bytes: int = 0
+    findings: list[BlobFinding] = field(default_factory=list)
+
+    @property
+    def unrepaired(self) -> list[BlobFinding]:
+        return [f for f in self.findings if f.repair is None]
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.hashed_bytes / self.seconds if self.seconds else 0.0
