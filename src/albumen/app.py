@@ -34,6 +34,7 @@ from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.references import SqlBlobReferences
 from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
+from albumen.adapters.db.snapshot import SqliteSnapshots, backup_before_migrating
 from albumen.adapters.db.uploads import SqlUploadRepo
 from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
@@ -55,6 +56,7 @@ from albumen.ports import BlobStore
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
+from albumen.services.backup import BackupService
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
@@ -132,14 +134,32 @@ def blob_root(storage_url: str) -> Path:
     return Path(url2pathname(parts.path))
 
 
-def build_services(settings: Settings) -> Services:
-    queries = QueryMonitor(settings.slow_query_ms)
+def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
+    """The database, its schema brought up to date (after a checked backup, when it changes)."""
     engine = make_engine(settings.effective_database_url, queries)
+    backup_before_migrating(engine, settings.data_dir / "backups")
     migrate(engine)
-    clock = SystemClock()
+    return engine
+
+
+def blob_stores(settings: Settings) -> tuple[LocalBlobStore, LocalBlobStore | None, BlobStore]:
+    """The primary store, the mirror (if any), and the store to use: the two together."""
     store = LocalBlobStore(blob_root(settings.effective_storage_url))
     mirror = LocalBlobStore(blob_root(settings.mirror_url)) if settings.mirror_url else None
-    blobs: BlobStore = store if mirror is None else MirroredBlobStore(store, mirror)
+    return store, mirror, store if mirror is None else MirroredBlobStore(store, mirror)
+
+
+def backup_service(settings: Settings, engine: Engine, blobs: BlobStore) -> BackupService:
+    """Backups of this library (SQLite only: ``InvalidInput`` says what to do otherwise)."""
+    secret = None if settings.secret_key else settings.data_dir / "secret.key"
+    return BackupService(SqliteSnapshots(engine), blobs, SystemClock(), secret)
+
+
+def build_services(settings: Settings) -> Services:
+    queries = QueryMonitor(settings.slow_query_ms)
+    engine = open_database(settings, queries)
+    clock = SystemClock()
+    store, mirror, blobs = blob_stores(settings)
     parts = LocalUploadParts(store.staging_dir)
     photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from albumen.adapters.db.engine import make_engine, migrate
+from albumen.adapters.backup import LocalBackupArchive
+from albumen.adapters.db.engine import make_engine
 from albumen.adapters.db.monitor import SlowQuery
 from albumen.adapters.queue import run_consumer
-from albumen.app import Services, build_services, start_background_work
+from albumen.app import (
+    Services,
+    backup_service,
+    blob_stores,
+    build_services,
+    open_database,
+    start_background_work,
+)
 from albumen.config import Settings
 from albumen.domain.durability import ScrubReport
 from albumen.domain.errors import AlbumenError
@@ -193,7 +202,7 @@ users_app.command("password", hidden=True)(users_passwd)  # the name it had befo
 @app.command("migrate")
 def migrate_() -> None:
     """Bring the database schema to the newest version."""
-    migrate(make_engine(_settings().effective_database_url))
+    open_database(_settings()).dispose()
     print("database is up to date")
 
 
@@ -245,13 +254,7 @@ def scrub(
     Exits 1 when something is wrong that was not repaired.
     """
     services = build_services(_settings())
-    columns = (TextColumn("scrubbing"), BarColumn(), TextColumn("{task.fields[gb]:.2f} GB"))
-    with Progress(*columns, TimeElapsedColumn(), console=err_console) as bar:
-        task = bar.add_task("scrubbing", total=None, gb=0.0)
-
-        def progress(hashed: int) -> None:
-            bar.update(task, gb=bar.tasks[0].fields["gb"] + hashed / 1e9)
-
+    with _byte_progress("scrubbing") as progress:
         result = services.scrub.scrub(repair=repair, progress=progress)
     _print_scrub(result)
     if report is not None:
@@ -282,12 +285,12 @@ def scrub_json(result: ScrubReport) -> dict[str, Any]:
 
 def _print_scrub(result: ScrubReport) -> None:
     rate = result.bytes_per_second * 60 / 1e9
-    console.print(
+    _say(
         f"checked {result.referenced} referenced blobs: hashed {result.hashed_blobs} copies, "
-        f"{result.hashed_bytes / 1e9:.2f} GB in {result.seconds:.1f} s ({rate:.2f} GB/min)"
+        f"{_bytes(result.hashed_bytes)} in {result.seconds:.1f} s ({rate:.2f} GB/min)"
     )
     if not result.findings:
-        console.print("everything is in order")
+        _say("everything is in order")
         return
     table = Table("problem", "store", "blob", "held by", "repair")
     for finding in result.findings:
@@ -305,6 +308,105 @@ def _print_scrub(result: ScrubReport) -> None:
             f"{len(result.unrepaired)} not repaired"
             + ("" if any(f.repair for f in result.findings) else " (run again with --repair)")
         )
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="The backup folder (made if missing).")],
+    verify: Annotated[
+        bool, typer.Option(help="Hash again the blobs earlier backups copied, not only count.")
+    ] = False,
+) -> None:
+    """Back up the library: a consistent database copy and every blob it refers to.
+
+    Run it again into the same folder: only new blobs are copied. Exits 1 when a blob the
+    database refers to is in no store (the backup is complete otherwise, and says which).
+    """
+    settings = _settings()
+    services = build_services(settings)
+    try:
+        backups = backup_service(settings, services.engine, services.blobs)
+    except AlbumenError as err:
+        err_console.print(f"error: {err.message}")
+        raise typer.Exit(2) from err
+    with _byte_progress("backing up") as progress:
+        manifest = backups.backup(LocalBackupArchive(dest), verify=verify, progress=progress)
+    _say(
+        f"backup {manifest.name}: database {_bytes(manifest.database.bytes)}, "
+        f"{manifest.blobs} blobs ({_bytes(manifest.blob_bytes)}), of which "
+        f"{manifest.copied} new ({_bytes(manifest.copied_bytes)}), in {manifest.seconds:.1f} s"
+    )
+    for sha256 in manifest.missing:
+        _say(f"missing from every store, not backed up: {sha256}")
+    raise typer.Exit(1 if manifest.missing else 0)
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A folder written by `albumen backup`.")],
+    snapshot: Annotated[
+        str | None, typer.Option(help="Which backup in the folder (default: the newest).")
+    ] = None,
+) -> None:
+    """Rebuild a working library from a backup, into an empty data dir, and verify it."""
+    settings = _settings()
+    engine = make_engine(settings.effective_database_url)
+    blobs = blob_stores(settings)[2]
+    try:
+        backups = backup_service(settings, engine, blobs)
+        with _byte_progress("restoring") as progress:
+            secret = None if settings.secret_key else settings.data_dir / "secret.key"
+            manifest, report = backups.restore(
+                LocalBackupArchive(source), snapshot, secret, progress
+            )
+    except AlbumenError as err:
+        err_console.print(f"error: {err.message}")
+        raise typer.Exit(2) from err
+    finally:
+        engine.dispose()
+    services = build_services(settings)  # brings an older backup's schema up to date
+    rows = services.scrub.row_counts()
+    changed = {
+        table: (count, rows.get(table))
+        for table, count in manifest.database.rows.items()
+        if rows.get(table) != count
+    }
+    present = services.scrub.scrub(rehash=False)  # every blob was hashed as it was copied
+    _say(
+        f"restored backup {manifest.name}: {report.blobs} blobs "
+        f"({_bytes(report.blob_bytes)}) in {report.seconds:.1f} s"
+    )
+    problems = [f"not in the backup: {sha}" for sha in report.missing]
+    problems += [
+        f"table {t}: {had} rows in the backup, {now} now" for t, (had, now) in changed.items()
+    ]
+    problems += [f"{f.problem.value}: {f.sha256}" for f in present.findings]
+    for line in problems:
+        _say(line)
+    if not problems:
+        _say("verified: every row and every blob is back")
+    raise typer.Exit(1 if problems else 0)
+
+
+def _say(line: str) -> None:
+    """A line of output as it is: never wrapped or coloured by the terminal's width."""
+    console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def _bytes(count: int) -> str:
+    return f"{count / 1e9:.2f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+
+
+@contextmanager
+def _byte_progress(what: str) -> Iterator[Callable[[int], None]]:
+    columns = (TextColumn(what), BarColumn(), TextColumn("{task.fields[gb]:.2f} GB"))
+    with Progress(*columns, TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task(what, total=None, gb=0.0)
+
+        def progress(done: int) -> None:
+            bar.update(task, gb=bar.tasks[0].fields["gb"] + done / 1e9)
+
+        yield progress
 
 
 NAMED_QUERIES: dict[str, Callable[[Services, str, str], object]] = {

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.analysis import Analysis, Likeness
-from albumen.domain.durability import BlobHolder
+from albumen.domain.durability import BackupManifest, BlobHolder, DatabaseSnapshot
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -145,6 +145,57 @@ class BlobReferences(Protocol):
     def row_counts(self) -> dict[str, int]:
         """Rows per table."""
         ...
+
+
+class DatabaseSnapshots(Protocol):
+    """Consistent, checked copies of the database."""
+
+    def snapshot(self, dest: Path) -> DatabaseSnapshot:
+        """A consistent copy at ``dest`` (which must not exist), checked."""
+        ...
+
+    def check(self, path: Path) -> DatabaseSnapshot:
+        """``IntegrityError`` unless the copy is whole."""
+        ...
+
+    def live(self) -> dict[str, int]:
+        """Rows per table of the database in use."""
+        ...
+
+    def references(self, path: Path) -> tuple[BlobReferences, Any]:
+        """The blobs a copy refers to, and a handle to ``dispose()`` when done."""
+        ...
+
+    def is_empty(self) -> bool: ...
+
+    def install(self, source: Path) -> None:
+        """Make a checked copy the database; ``Conflict`` where a library already is."""
+        ...
+
+
+class BackupArchive(Protocol):
+    """Where backups go: snapshots of the database sharing one content-addressed blob store."""
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    def names(self) -> list[str]: ...
+
+    def start(self, name: str) -> Path: ...
+
+    def database_path(self, name: str) -> Path: ...
+
+    def write_blob_list(self, name: str, blobs: Iterable[tuple[str, int]]) -> None: ...
+
+    def blob_list(self, name: str) -> Iterator[tuple[str, int]]: ...
+
+    def keep_secret(self, name: str, source: Path) -> None: ...
+
+    def secret_path(self, name: str) -> Path | None: ...
+
+    def complete(self, manifest: BackupManifest) -> None: ...
+
+    def manifest(self, name: str) -> BackupManifest: ...
 
 
 class PhotoRepo(Protocol):

@@ -51,3 +51,39 @@ class ScrubReport:
     @property
     def bytes_per_second(self) -> float:
         return self.hashed_bytes / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSnapshot:
+    """A checked copy of the database."""
+
+    revision: str  # the schema revision it is at
+    rows: dict[str, int]  # per table
+    bytes: int
+    sha256: str
+
+
+@dataclass(slots=True)
+class BackupManifest:
+    """What one backup holds; written last, so a backup without one is incomplete."""
+
+    name: str  # the snapshot's folder: its UTC time, e.g. 20261126T101500Z
+    created_at: datetime
+    database: DatabaseSnapshot
+    blobs: int = 0  # referenced by the database copy
+    blob_bytes: int = 0
+    copied: int = 0  # of those, new in this backup (the others were there from earlier ones)
+    copied_bytes: int = 0
+    missing: list[str] = field(default_factory=list)  # referenced, but in no store to copy
+    secret_key: bool = False
+    seconds: float = 0.0
+    format: int = 1
+
+
+@dataclass(slots=True)
+class RestoreReport:
+    snapshot: str
+    blobs: int = 0
+    blob_bytes: int = 0
+    missing: list[str] = field(default_factory=list)  # listed, but not in the backup
+    seconds: float = 0.0

@@ -23,7 +23,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from albumen.adapters import metrics
 from albumen.domain.durability import BlobFinding, Problem, ScrubReport
 from albumen.domain.errors import BlobMissing, IntegrityError
 from albumen.ports import BlobReferences, BlobStore, Clock, StoredBlob
@@ -50,7 +49,10 @@ class ScrubService:
         self._grace = grace
         self._threads = threads
 
-    def scrub(self, repair: bool = False, progress: Progress | None = None) -> ScrubReport:
+    def scrub(
+        self, repair: bool = False, rehash: bool = True, progress: Progress | None = None
+    ) -> ScrubReport:
+        """Check every blob; ``rehash=False`` checks only that each is there (and its size)."""
         report = ScrubReport(started_at=self._clock.now())
         cutoff = report.started_at - self._grace
         start = time.perf_counter()
@@ -59,7 +61,8 @@ class ScrubService:
             for sha256, referenced, primary, mirror in self._merged():
                 if referenced:
                     report.referenced += 1
-                    in_flight.append(pool.submit(self._check, sha256, primary, mirror, repair))
+                    work = (sha256, primary, mirror, repair, rehash)
+                    in_flight.append(pool.submit(self._check, *work))
                 elif _older(primary, cutoff) or _older(mirror, cutoff):
                     store = "primary" if primary is not None else "mirror"
                     report.findings.append(self._unreferenced(sha256, store, cutoff, repair))
@@ -78,6 +81,10 @@ class ScrubService:
             },
         )
         return report
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table of the database (to compare with a backup's)."""
+        return self._refs.row_counts()
 
     def _collect(
         self,
@@ -111,7 +118,12 @@ class ScrubService:
             after = page[-1]
 
     def _check(
-        self, sha256: str, primary: StoredBlob | None, mirror: StoredBlob | None, repair: bool
+        self,
+        sha256: str,
+        primary: StoredBlob | None,
+        mirror: StoredBlob | None,
+        repair: bool,
+        rehash: bool,
     ) -> tuple[int, int, list[BlobFinding]]:
         """Hash each copy; with ``repair``, mend a bad one from the good one."""
         stores = {"primary": (self._primary, primary)}
@@ -122,6 +134,8 @@ class ScrubService:
         for name, (store, listed) in stores.items():
             if listed is None:
                 bad[name] = Problem.MISSING
+                continue
+            if not rehash:
                 continue
             try:
                 actual = store.hash_of(sha256)
@@ -150,7 +164,6 @@ class ScrubService:
                 failed = {"sha256": finding.sha256, "error": str(err)}
                 log.error("scrub repair failed", extra=failed)
                 return None
-            metrics.blob_repairs.labels(finding.store, finding.problem.value).inc()
             return "copied from the other store"
         holders = finding.holders
         if holders and all(holder.derived and holder.role != "face crop" for holder in holders):

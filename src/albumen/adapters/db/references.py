@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, func, select, union
+from sqlalchemy import Engine, delete, func, inspect, select, union
 
 from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import derivatives, faces, metadata, photos
@@ -53,8 +53,12 @@ class SqlBlobReferences:
             return conn.execute(delete(derivatives).where(derivatives.c.sha256 == sha256)).rowcount
 
     def row_counts(self) -> dict[str, int]:
+        """Rows of each table the schema declares and the database has (an older one may
+        lack the newest)."""
+        present = set(inspect(self._engine).get_table_names())
         with self._engine.connect() as conn:
             return {
                 name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                 for name, table in sorted(metadata.tables.items())
+                if name in present
             }
