@@ -34,6 +34,7 @@ from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.references import SqlBlobReferences
 from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
+from albumen.adapters.db.sidecars import SqlSidecarRepo
 from albumen.adapters.db.snapshot import SqliteSnapshots, backup_before_migrating
 from albumen.adapters.db.uploads import SqlUploadRepo
 from albumen.adapters.db.users import SqlUserRepo
@@ -45,6 +46,7 @@ from albumen.adapters.mirror import MirroredBlobStore
 from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
+from albumen.adapters.sidecars import LocalSidecarStore
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.adapters.vectors import UsearchVectorIndex
 from albumen.adapters.webhook import WebhookNotifier
@@ -64,6 +66,7 @@ from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.scrub import ScrubService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
+from albumen.services.sidecars import SidecarService
 from albumen.services.similar import SimilarService
 from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
@@ -100,6 +103,7 @@ class Services:
     mirror: LocalBlobStore | None
     scrub: ScrubService
     thumbnail_cache: MemoryCache
+    sidecars: SidecarService
 
     def unready(self) -> list[str]:
         """What the service cannot reach now: database, blob store, queue (empty: ready)."""
@@ -230,7 +234,9 @@ def build_services(settings: Settings) -> Services:
         secret_key(settings),
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
-    register_jobs(queue, processing, analysis, people, sweep, trash, settings.job_retries)
+    sidecar_roots = [store.root] + ([mirror.root] if mirror is not None else [])
+    sidecars = SidecarService(SqlSidecarRepo(engine), LocalSidecarStore(sidecar_roots))
+    register_jobs(queue, processing, analysis, people, sweep, trash, sidecars, settings.job_retries)
     caches = [
         CacheStats(
             thumbnail_cache.level,
@@ -276,6 +282,7 @@ def build_services(settings: Settings) -> Services:
         store=store,
         mirror=mirror,
         thumbnail_cache=thumbnail_cache,
+        sidecars=sidecars,
         scrub=ScrubService(SqlBlobReferences(engine), store, mirror, clock, grace),
     )
 
@@ -305,6 +312,7 @@ def start_background_work(services: Services) -> None:
     services.queue.enqueue(JobName.EXPIRE_UPLOADS)
     services.queue.enqueue(JobName.EXPIRE_TRASH)
     services.queue.enqueue(JobName.LOCATE_PHOTOS)
+    services.queue.enqueue(JobName.WRITE_SIDECARS)
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from albumen.app import (
     start_background_work,
 )
 from albumen.config import Settings
-from albumen.domain.durability import ScrubReport
+from albumen.domain.durability import Problem, ScrubReport
 from albumen.domain.errors import AlbumenError
 from albumen.domain.search import SearchFilters, SearchOrder
 from albumen.logs import setup_logging
@@ -395,6 +395,36 @@ def _say(line: str) -> None:
 
 def _bytes(count: int) -> str:
     return f"{count / 1e9:.2f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+
+
+@app.command("rebuild-index")
+def rebuild_index() -> None:
+    """Recreate a lost database from the metadata sidecars beside the blobs.
+
+    Run it where the database is gone (or empty): users with their keys and passwords,
+    photos with their dates, places, cameras, thumbnails, tags and edits, and albums come
+    back. Faces and likeness are found again by `albumen analyze --missing`.
+    """
+    services = build_services(_settings())
+    try:
+        with console.status("rebuilding from the sidecars"):
+            report = services.sidecars.rebuild()
+    except AlbumenError as err:
+        err_console.print(f"error: {err.message}")
+        raise typer.Exit(2) from err
+    _say(
+        f"rebuilt {report.users} users, {report.photos} photos and {report.albums} albums "
+        f"in {report.seconds:.1f} s"
+    )
+    present = services.scrub.scrub(rehash=False)
+    lost = [f for f in present.findings if f.problem is Problem.MISSING]
+    for finding in lost:
+        held = ", ".join(f"{h.photo_id} ({h.role})" for h in finding.holders)
+        _say(f"missing blob {finding.sha256}: {held}")
+    if not lost:
+        _say("every photo's blobs are there")
+    _say("next: `albumen analyze --missing` finds faces and likeness again")
+    raise typer.Exit(1 if lost else 0)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from albumen.domain.jobs import JobName, Outcome
 from albumen.services.analysis import AnalysisService
 from albumen.services.people import PeopleService
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.sidecars import SidecarService
 from albumen.services.trash import TrashService
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ HOURLY = {
     JobName.EXPIRE_UPLOADS: 37,
     JobName.EXPIRE_TRASH: 47,
 }
+EVERY_MINUTE = {JobName.WRITE_SIDECARS}
 
 
 def register_jobs(
@@ -31,6 +33,7 @@ def register_jobs(
     people: PeopleService,
     sweep: SweepService,
     trash: TrashService,
+    sidecars: SidecarService,
     retries: int,
 ) -> None:
     handlers: dict[JobName, Callable[[str], Outcome]] = {
@@ -42,12 +45,15 @@ def register_jobs(
         JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
         JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),
         JobName.LOCATE_PHOTOS: lambda _arg: _counted(processing.locate_missing()),
+        JobName.WRITE_SIDECARS: lambda _arg: _counted(sidecars.flush()),
     }
     for job, handler in handlers.items():
         logged = _logged(job, handler)
         queue.register(job, logged, retries)
         if job in HOURLY:
             queue.every_hour(job, logged, minute=HOURLY[job])
+        if job in EVERY_MINUTE:
+            queue.every_minute(job, logged)
 
 
 def _counted(removed: int) -> Outcome:

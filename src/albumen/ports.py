@@ -10,7 +10,12 @@ from typing import Any, Protocol
 
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member, ShareLink
 from albumen.domain.analysis import Analysis, Likeness
-from albumen.domain.durability import BackupManifest, BlobHolder, DatabaseSnapshot
+from albumen.domain.durability import (
+    BackupManifest,
+    BlobHolder,
+    DatabaseSnapshot,
+    SidecarKind,
+)
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
@@ -196,6 +201,36 @@ class BackupArchive(Protocol):
     def complete(self, manifest: BackupManifest) -> None: ...
 
     def manifest(self, name: str) -> BackupManifest: ...
+
+
+class SidecarRepo(Protocol):
+    """The database side of metadata sidecars."""
+
+    def pending(self, limit: int) -> list[tuple[SidecarKind, str, int]]:
+        """Records changed since their sidecar was written: (kind, id, version)."""
+        ...
+
+    def written(self, done: Iterable[tuple[SidecarKind, str, int]]) -> None: ...
+
+    def document(self, kind: SidecarKind, record_id: str) -> bytes | None:
+        """The record's sidecar now; ``None`` when it is gone."""
+        ...
+
+    def is_empty(self) -> bool: ...
+
+    def restore(self, kind: SidecarKind, documents: Iterable[bytes]) -> int:
+        """Insert the records these sidecars describe."""
+        ...
+
+
+class SidecarStore(Protocol):
+    """Where sidecars are kept: beside the blobs, in every copy of the store."""
+
+    def put(self, kind: SidecarKind, record_id: str, document: bytes) -> None: ...
+
+    def delete(self, kind: SidecarKind, record_id: str) -> None: ...
+
+    def scan(self, kind: SidecarKind) -> Iterator[bytes]: ...
 
 
 class PhotoRepo(Protocol):

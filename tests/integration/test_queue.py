@@ -13,14 +13,14 @@ from albumen.config import Settings
 from albumen.domain.jobs import JobName
 
 
-def test_housekeeping_runs_every_hour(services: Services) -> None:
+def test_housekeeping_runs_every_hour_and_sidecars_every_minute(services: Services) -> None:
     huey = services.queue.huey
     at_7 = {task.name for task in huey.read_periodic(datetime(2026, 1, 1, 3, 7))}
     at_37 = {task.name for task in huey.read_periodic(datetime(2026, 1, 1, 3, 37))}
-    at_8 = huey.read_periodic(datetime(2026, 1, 1, 3, 8))
-    assert at_7 == {"sweep_blobs_hourly"}
-    assert at_37 == {"expire_uploads_hourly"}
-    assert at_8 == []
+    at_8 = {task.name for task in huey.read_periodic(datetime(2026, 1, 1, 3, 8))}
+    assert at_7 == {"sweep_blobs_hourly", "write_sidecars_minutely"}
+    assert at_37 == {"expire_uploads_hourly", "write_sidecars_minutely"}
+    assert at_8 == {"write_sidecars_minutely"}
 
 
 def test_queued_work_survives_a_restart(settings: Settings) -> None:

@@ -96,6 +96,10 @@ class LocalBlobStore:
         self._verify_writes = verify_writes
 
     @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
     def staging_dir(self) -> Path:
         return self._staging
 

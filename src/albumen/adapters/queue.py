@@ -60,6 +60,10 @@ class HueyJobQueue:
             lambda: handler("")
         )
 
+    def every_minute(self, job: JobName, handler: Callable[[str], Any]) -> None:
+        """Also run ``job`` every minute, from any worker's scheduler."""
+        self.huey.periodic_task(crontab(), name=f"{job.value}_minutely")(lambda: handler(""))
+
     def enqueue(self, job: JobName, arg: str = "") -> None:
         self._tasks[job](arg)
 

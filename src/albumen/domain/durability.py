@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class SidecarKind(StrEnum):
+    """What a metadata sidecar describes."""
+
+    USER = "user"
+    PHOTO = "photo"
+    ALBUM = "album"
+
+
 class Problem(StrEnum):
     MISSING = "missing"  # a record refers to it; the store does not have it
     CORRUPT = "corrupt"  # the stored bytes no longer hash to the blob's name
@@ -86,4 +94,12 @@ class RestoreReport:
     blobs: int = 0
     blob_bytes: int = 0
     missing: list[str] = field(default_factory=list)  # listed, but not in the backup
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class RebuildReport:
+    users: int = 0
+    photos: int = 0
+    albums: int = 0
     seconds: float = 0.0

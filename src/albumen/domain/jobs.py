@@ -15,6 +15,7 @@ class JobName(StrEnum):
     GROUP_FACES = "group_faces"  # new faces of one owner into people
     REGROUP_FACES = "regroup_faces"  # all faces by density, correcting the incremental grouping
     LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
+    WRITE_SIDECARS = "write_sidecars"  # metadata sidecars of what changed, beside the blobs
 
 
 class Outcome(StrEnum):

@@ -321,3 +321,13 @@ photo_embeddings = Table(
     UniqueConstraint("photo_id", "space", name="uq_photo_embeddings_photo_id"),
     Index("ix_photo_embeddings_owner", "owner_id", "space", "key"),
 )
+
+# Photos, albums and users changed since their metadata sidecar was written (migration 0008's
+# triggers note them; the sidecar job clears what it wrote).
+sidecar_outbox = Table(
+    "sidecar_outbox",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # "photo", "album", "user"
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),  # bumped by each change
+)
