@@ -136,7 +136,7 @@ def _run(work: Path) -> dict[str, object]:
         (restored / extra).unlink(missing_ok=True)
     settings = _settings(restored)
     engine = make_engine(settings.effective_database_url)
-    restorer = backup_service(settings, engine, blob_stores(settings)[2])
+    restorer = backup_service(settings, engine, blob_stores(settings).blobs)
     restore = restorer.restore(archive, None, None)[1]
     engine.dispose()
 

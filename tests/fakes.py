@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from albumen.domain.photos import (
     sort_key,
 )
 from albumen.domain.places import Place
+from albumen.domain.tiers import Retrieval, Tier, TierUsage
 from albumen.ports import StagedFile, StoredBlob
 
 
@@ -381,3 +382,66 @@ class FakeCache:
 
     def set(self, key: str, value: bytes) -> None:
         self.entries[key] = value
+
+
+@dataclass
+class FakeTierRow:
+    tier: Tier
+    read_at: datetime
+    moving_to: Tier | None = None
+
+
+class FakeTierRepo:
+    def __init__(self) -> None:
+        self.rows: dict[str, FakeTierRow] = {}
+        self.retrieved: list[tuple[str, Tier, int]] = []
+
+    def track(self, sha256: str, read_at: datetime, tier: Tier = Tier.HOT) -> None:
+        self.rows[sha256] = FakeTierRow(tier, read_at)
+
+    def tier(self, sha256: str) -> Tier | None:
+        row = self.rows.get(sha256)
+        return None if row is None else row.tier
+
+    def read(self, sha256: str, now: datetime) -> None:
+        if sha256 in self.rows:
+            self.rows[sha256].read_at = now
+
+    def _select(self, tier: Tier, keep: Callable[[datetime], bool], limit: int) -> list[str]:
+        found = sorted(
+            (row.read_at, sha)
+            for sha, row in self.rows.items()
+            if row.tier is tier and row.moving_to is None and keep(row.read_at)
+        )
+        return [sha for _, sha in found][:limit]
+
+    def unread_since(self, tier: Tier, before: datetime, limit: int) -> list[str]:
+        return self._select(tier, lambda read: read < before, limit)
+
+    def read_since(self, tier: Tier, since: datetime, limit: int) -> list[str]:
+        return self._select(tier, lambda read: read >= since, limit)
+
+    def start_move(self, sha256: str, to: Tier) -> None:
+        self.rows[sha256].moving_to = to
+
+    def finish_move(self, sha256: str, to: Tier, now: datetime) -> None:
+        row = self.rows[sha256]
+        row.tier, row.moving_to = to, None
+        if to is Tier.HOT:
+            row.read_at = now
+
+    def forget(self, sha256: str) -> None:
+        self.rows.pop(sha256, None)
+
+    def moving(self, limit: int) -> list[tuple[str, Tier]]:
+        found = [(sha, row.moving_to) for sha, row in self.rows.items() if row.moving_to]
+        return found[:limit]
+
+    def count_retrieval(self, owner_id: str, tier: Tier, size: int, now: datetime) -> None:
+        self.retrieved.append((owner_id, tier, size))
+
+    def usage(self) -> list[TierUsage]:
+        return []
+
+    def retrievals(self, since_month: str) -> list[Retrieval]:
+        return []

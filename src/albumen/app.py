@@ -36,6 +36,7 @@ from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
 from albumen.adapters.db.sidecars import SqlSidecarRepo
 from albumen.adapters.db.snapshot import SqliteSnapshots, backup_before_migrating
+from albumen.adapters.db.tiers import SqlTierRepo
 from albumen.adapters.db.uploads import SqlUploadRepo
 from albumen.adapters.db.users import SqlUserRepo
 from albumen.adapters.exif import PillowMetadataReader
@@ -48,11 +49,13 @@ from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.sidecars import LocalSidecarStore
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
+from albumen.adapters.tiers import TieredBlobStore
 from albumen.adapters.vectors import UsearchVectorIndex
 from albumen.adapters.webhook import WebhookNotifier
 from albumen.config import Settings
 from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
+from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
 from albumen.ports import BlobStore
 from albumen.services.albums import AlbumService
@@ -68,6 +71,7 @@ from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
 from albumen.services.sidecars import SidecarService
 from albumen.services.similar import SimilarService
+from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
@@ -99,11 +103,11 @@ class Services:
     alerts: AlertService
     notifier: WebhookNotifier | None
     blobs: BlobStore
-    store: LocalBlobStore  # the primary store (where uploads are staged)
-    mirror: LocalBlobStore | None
+    stores: Stores
     scrub: ScrubService
     thumbnail_cache: MemoryCache
     sidecars: SidecarService
+    tiers: TierService
 
     def unready(self) -> list[str]:
         """What the service cannot reach now: database, blob store, queue (empty: ready)."""
@@ -146,11 +150,42 @@ def open_database(settings: Settings, queries: QueryMonitor | None = None) -> En
     return engine
 
 
-def blob_stores(settings: Settings) -> tuple[LocalBlobStore, LocalBlobStore | None, BlobStore]:
-    """The primary store, the mirror (if any), and the store to use: the two together."""
-    store = LocalBlobStore(blob_root(settings.effective_storage_url))
+@dataclass(frozen=True)
+class Stores:
+    """The blob stores of one library, as the settings name them."""
+
+    hot: LocalBlobStore  # where uploads are staged and new blobs land
+    tiers: dict[Tier, BlobStore]  # hot, and warm and cold when configured
+    primary: BlobStore  # the tiers as one store
+    mirror: LocalBlobStore | None
+    blobs: BlobStore  # what services use: the primary, with the mirror when there is one
+
+
+def blob_stores(settings: Settings) -> Stores:
+    hot = LocalBlobStore(blob_root(settings.effective_storage_url))
+    tiers: dict[Tier, BlobStore] = {Tier.HOT: hot}
+    for tier, url in (
+        (Tier.WARM, settings.warm_storage_url),
+        (Tier.COLD, settings.cold_storage_url),
+    ):
+        if url:
+            tiers[tier] = LocalBlobStore(blob_root(url))
+    primary: BlobStore = hot if len(tiers) == 1 else TieredBlobStore(tiers)
     mirror = LocalBlobStore(blob_root(settings.mirror_url)) if settings.mirror_url else None
-    return store, mirror, store if mirror is None else MirroredBlobStore(store, mirror)
+    blobs = primary if mirror is None else MirroredBlobStore(primary, mirror)
+    return Stores(hot, tiers, primary, mirror, blobs)
+
+
+def tier_prices(settings: Settings) -> dict[Tier, TierPrice]:
+    """The prices and latencies of the tiers, the defaults where the settings name none."""
+    return {
+        tier: TierPrice(
+            settings.tier_storage_prices.get(tier.value, PRICES[tier].storage_gb_month),
+            settings.tier_retrieval_prices.get(tier.value, PRICES[tier].retrieval_gb),
+            settings.tier_latency_seconds.get(tier.value, PRICES[tier].latency_seconds),
+        )
+        for tier in Tier
+    }
 
 
 def backup_service(settings: Settings, engine: Engine, blobs: BlobStore) -> BackupService:
@@ -163,8 +198,9 @@ def build_services(settings: Settings) -> Services:
     queries = QueryMonitor(settings.slow_query_ms)
     engine = open_database(settings, queries)
     clock = SystemClock()
-    store, mirror, blobs = blob_stores(settings)
-    parts = LocalUploadParts(store.staging_dir)
+    stores = blob_stores(settings)
+    blobs = stores.blobs
+    parts = LocalUploadParts(stores.hot.staging_dir)
     photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
     queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
@@ -172,6 +208,16 @@ def build_services(settings: Settings) -> Services:
     hasher = Argon2Hasher()
     grace = timedelta(seconds=settings.sweep_grace_seconds)
     thumbnail_cache = MemoryCache(settings.thumbnail_cache_bytes)
+    tiers = TierService(
+        SqlTierRepo(engine),
+        stores.tiers,
+        queue,
+        clock,
+        LifecyclePolicy(
+            timedelta(days=settings.warm_after_days), timedelta(days=settings.cold_after_days)
+        ),
+        tier_prices(settings),
+    )
     photos = PhotoService(
         photo_repo,
         album_repo,
@@ -181,6 +227,7 @@ def build_services(settings: Settings) -> Services:
         thumbnail_cache,
         clock,
         settings.max_upload_bytes,
+        tiers,
     )
     albums = AlbumService(album_repo, photos, user_repo, clock)
     processing = ProcessingService(
@@ -234,9 +281,12 @@ def build_services(settings: Settings) -> Services:
         secret_key(settings),
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
-    sidecar_roots = [store.root] + ([mirror.root] if mirror is not None else [])
+    mirror = stores.mirror
+    sidecar_roots = [stores.hot.root] + ([mirror.root] if mirror is not None else [])
     sidecars = SidecarService(SqlSidecarRepo(engine), LocalSidecarStore(sidecar_roots))
-    register_jobs(queue, processing, analysis, people, sweep, trash, sidecars, settings.job_retries)
+    register_jobs(
+        queue, processing, analysis, people, sweep, trash, sidecars, tiers, settings.job_retries
+    )
     caches = [
         CacheStats(
             thumbnail_cache.level,
@@ -279,11 +329,11 @@ def build_services(settings: Settings) -> Services:
         alerts=AlertService(sampler.figures, clock, notifier),
         notifier=notifier,
         blobs=blobs,
-        store=store,
-        mirror=mirror,
+        stores=stores,
         thumbnail_cache=thumbnail_cache,
         sidecars=sidecars,
-        scrub=ScrubService(SqlBlobReferences(engine), store, mirror, clock, grace),
+        tiers=tiers,
+        scrub=ScrubService(SqlBlobReferences(engine), stores.primary, mirror, clock, grace),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -39,9 +40,11 @@ app = typer.Typer(help="Albumen: a self-hosted photo library.", no_args_is_help=
 users_app = typer.Typer(help="Manage users and their API keys.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 db_app = typer.Typer(help="Look into the database.", no_args_is_help=True)
+tiers_app = typer.Typer(help="Storage tiers of originals: costs, moves.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(tiers_app, name="tiers")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -351,7 +354,7 @@ def restore(
     """Rebuild a working library from a backup, into an empty data dir, and verify it."""
     settings = _settings()
     engine = make_engine(settings.effective_database_url)
-    blobs = blob_stores(settings)[2]
+    blobs = blob_stores(settings).blobs
     try:
         backups = backup_service(settings, engine, blobs)
         with _byte_progress("restoring") as progress:
@@ -425,6 +428,62 @@ def rebuild_index() -> None:
         _say("every photo's blobs are there")
     _say("next: `albumen analyze --missing` finds faces and likeness again")
     raise typer.Exit(1 if lost else 0)
+
+
+@tiers_app.command("report")
+def tiers_report(
+    months: Annotated[int, typer.Option(help="Retrievals of this many months, this one last.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """What each user keeps in each tier, what it costs a month, and what reads cost."""
+    services = build_services(_settings())
+    lines = services.tiers.report(months)
+    prices = services.tiers.prices
+    if as_json:
+        shown = {
+            "prices": {t.value: dataclasses.asdict(p) for t, p in prices.items()},
+            "lines": [dataclasses.asdict(line) for line in lines],
+            "storage_per_month": round(sum(line.storage_per_month for line in lines), 4),
+            "retrieval_cost": round(sum(line.retrieval_cost for line in lines), 4),
+        }
+        print(json.dumps(shown, indent=2))
+        return
+    table = Table("user", "tier", "photos", "GB", "$/month", "reads", "GB read", "$ reads")
+    for line in lines:
+        table.add_row(
+            line.owner,
+            line.tier.value,
+            str(line.photos),
+            f"{line.gigabytes:.3f}",
+            f"{line.storage_per_month:.4f}",
+            str(line.retrievals),
+            f"{line.retrieved_gigabytes:.3f}",
+            f"{line.retrieval_cost:.4f}",
+        )
+    console.print(table)
+    _say(
+        f"total: ${sum(x.storage_per_month for x in lines):.4f} a month stored, "
+        f"${sum(x.retrieval_cost for x in lines):.4f} of reads over {months} month(s)"
+    )
+    _say(
+        "prices per tier (storage $/GB-month, retrieval $/GB, expected latency): "
+        + "; ".join(
+            f"{t.value} {p.storage_gb_month}, {p.retrieval_gb}, {p.latency_seconds:g} s"
+            for t, p in prices.items()
+        )
+    )
+
+
+@tiers_app.command("move")
+def tiers_move() -> None:
+    """Move originals to the tier the lifecycle policy says now (the hourly job, at once)."""
+    services = build_services(_settings())
+    if not services.tiers.enabled:
+        err_console.print("no warm or cold store is configured: every original stays hot")
+        raise typer.Exit(2)
+    with console.status("moving"):
+        moved = services.tiers.run_lifecycle()
+    _say(f"moved {moved} originals")
 
 
 @contextmanager

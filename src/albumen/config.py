@@ -28,6 +28,26 @@ class Settings(BaseSettings):
     mirror_url: str = Field(
         "", description="A second blob store written on every upload (file://); empty: none."
     )
+    warm_storage_url: str = Field(
+        "", description="Store for originals unread a while (file://); empty: all stay hot."
+    )
+    cold_storage_url: str = Field(
+        "", description="Store for originals unread long (file://); empty: none go cold."
+    )
+    warm_after_days: float = Field(30, gt=0, description="Unread this long: hot to warm.")
+    cold_after_days: float = Field(180, gt=0, description="Unread this long: warm to cold.")
+    tier_storage_prices: dict[str, float] = Field(
+        {"hot": 0.023, "warm": 0.0125, "cold": 0.004},
+        description="Dollars per GB-month stored, per tier (the cost report).",
+    )
+    tier_retrieval_prices: dict[str, float] = Field(
+        {"hot": 0.0, "warm": 0.01, "cold": 0.03},
+        description="Dollars per GB read, per tier (the cost report).",
+    )
+    tier_latency_seconds: dict[str, float] = Field(
+        {"hot": 0.01, "warm": 0.1, "cold": 300.0},
+        description="Expected wait for a read per tier; a cold read's Retry-After.",
+    )
     host: str = Field("127.0.0.1", description="Address `albumen serve` listens on.")
     port: int = Field(8000, description="Port `albumen serve` listens on.")
     max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted upload (413 above).")

@@ -13,6 +13,7 @@ from albumen.services.analysis import AnalysisService
 from albumen.services.people import PeopleService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.sidecars import SidecarService
+from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ HOURLY = {
     JobName.REGROUP_FACES: 27,
     JobName.EXPIRE_UPLOADS: 37,
     JobName.EXPIRE_TRASH: 47,
+    JobName.MOVE_TIERS: 17,
 }
 EVERY_MINUTE = {JobName.WRITE_SIDECARS}
 
@@ -34,6 +36,7 @@ def register_jobs(
     sweep: SweepService,
     trash: TrashService,
     sidecars: SidecarService,
+    tiers: TierService,
     retries: int,
 ) -> None:
     handlers: dict[JobName, Callable[[str], Outcome]] = {
@@ -46,6 +49,8 @@ def register_jobs(
         JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),
         JobName.LOCATE_PHOTOS: lambda _arg: _counted(processing.locate_missing()),
         JobName.WRITE_SIDECARS: lambda _arg: _counted(sidecars.flush()),
+        JobName.MOVE_TIERS: lambda _arg: _counted(tiers.run_lifecycle()),
+        JobName.RESTORE_ORIGINAL: lambda sha256: _counted(tiers.restore(sha256)),
     }
     for job, handler in handlers.items():
         logged = _logged(job, handler)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,6 +20,7 @@ from tests.conftest import make_jpeg
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.slow
+ALBUMEN = [sys.executable, "-m", "albumen"]
 
 
 def _upload_until_killed(server: LiveServer, key: str, acked: dict[str, str], seed: int) -> None:
@@ -84,3 +90,56 @@ def test_kill_9_mid_upload_loses_nothing_acknowledged(tmp_path: Path) -> None:
     restarted.cli("sweep")
     assert _blob_files(data_dir) <= _referenced(data_dir)  # no orphan blob is left
     assert not list((data_dir / "blobs" / ".staging").glob("*.part"))
+
+
+def test_kill_9_during_a_tier_move_loses_nothing_and_the_move_resumes(tmp_path: Path) -> None:
+    data_dir, warm = tmp_path / "data", tmp_path / "warm"
+    env = {
+        "ALBUMEN_DATA_DIR": str(data_dir),
+        "ALBUMEN_WARM_STORAGE_URL": warm.as_uri(),
+        "ALBUMEN_ANALYSIS": "false",
+        "ALBUMEN_LOG_LEVEL": "WARNING",
+    }
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for n in range(24):  # 4 MB each (bytes after the image's end): the move takes a while
+        padding = random.Random(n).randbytes(4 * 1024 * 1024)
+        (folder / f"IMG_{n}.jpg").write_bytes(make_jpeg(640, 480, seed=n) + padding)
+    subprocess.run([*ALBUMEN, "users", "add", "alice"], env=os.environ | env, check=True)
+    subprocess.run(
+        [*ALBUMEN, "import", str(folder), "--user", "alice"],
+        env=os.environ | env,
+        check=True,
+        capture_output=True,
+    )
+    with sqlite3.connect(data_dir / "albumen.db") as db:
+        originals = {row[0] for row in db.execute("SELECT sha256 FROM photos")}
+        db.execute("UPDATE blob_tiers SET read_at = datetime('now', '-40 days')")
+
+    mover = subprocess.Popen([*ALBUMEN, "tiers", "move"], env=os.environ | env)
+    deadline = time.monotonic() + 60
+    while not list(warm.glob("??/??/*")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)
+    mover.send_signal(signal.SIGKILL)
+    mover.wait()
+
+    def copies() -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for tier, root in (("hot", data_dir / "blobs"), ("warm", warm)):
+            for path in root.glob("??/??/*"):
+                if path.name in originals:
+                    assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
+                    found.setdefault(path.name, set()).add(tier)
+        return found
+
+    cut_short = copies()
+    assert set(cut_short) == originals  # every original is whole, somewhere
+    assert any(tiers == {"warm"} for tiers in cut_short.values())  # some moved
+    assert any("hot" in tiers for tiers in cut_short.values())  # and some had not
+
+    subprocess.run([*ALBUMEN, "tiers", "move"], env=os.environ | env, check=True)
+    assert copies() == {sha: {"warm"} for sha in originals}
+    with sqlite3.connect(data_dir / "albumen.db") as db:
+        rows = db.execute("SELECT tier, moving_to FROM blob_tiers").fetchall()
+    assert rows == [("warm", None)] * len(originals)

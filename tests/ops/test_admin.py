@@ -150,7 +150,7 @@ def test_ready_lists_what_cannot_be_reached(
     client: TestClient, services: Services, settings: Settings
 ) -> None:
     assert client.get("/readyz").json() == {"status": "ready", "failing": []}
-    staging = services.store.staging_dir
+    staging = services.stores.hot.staging_dir
     shutil.rmtree(staging)
     staging.write_text("not a folder")  # the blob store can take no write
     try:

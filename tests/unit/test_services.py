@@ -20,6 +20,7 @@ from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import PhotoEdit, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.domain.places import Place
+from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier
 from albumen.domain.users import User, WebSession
 from albumen.ports import (
     BlobStore,
@@ -32,10 +33,12 @@ from albumen.ports import (
     PhotoRepo,
     StagedFile,
     Thumbnailer,
+    TierRepo,
 )
 from albumen.services.importer import Imported, Importer, Reader
 from albumen.services.photos import PhotoService
 from albumen.services.processing import ProcessingService, SweepService
+from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
 from albumen.services.users import UserService
 from tests.fakes import (
@@ -48,6 +51,7 @@ from tests.fakes import (
     FakeQueue,
     FakeReader,
     FakeThumbnailer,
+    FakeTierRepo,
 )
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 100
@@ -63,6 +67,7 @@ class World:
     cache: FakeCache = field(default_factory=FakeCache)
     albums: FakeAlbums = field(default_factory=FakeAlbums)
     geocoder: FakeGeocoder = field(default_factory=FakeGeocoder)
+    tiers: FakeTierRepo = field(default_factory=FakeTierRepo)
 
     def __post_init__(self) -> None:
         self.blobs = FakeBlobStore(self.clock)
@@ -76,7 +81,12 @@ class World:
         cache: Cache = self.cache
         access: PhotoAccess = self.albums
         geocoder: Geocoder = self.geocoder
-        self.photos = PhotoService(repo, access, blobs, queue, thumbnailer, cache, clock, 10_000)
+        tier_repo: TierRepo = self.tiers
+        policy = LifecyclePolicy(timedelta(days=30), timedelta(days=180))
+        tiers = TierService(tier_repo, {Tier.HOT: blobs}, queue, clock, policy, PRICES)
+        self.photos = PhotoService(
+            repo, access, blobs, queue, thumbnailer, cache, clock, 10_000, tiers
+        )
         self.processing = ProcessingService(
             repo, blobs, reader, thumbnailer, geocoder, queue, clock
         )

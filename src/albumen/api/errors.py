@@ -62,9 +62,14 @@ def status_of(error: AlbumenError) -> int:
 async def _albumen_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, AlbumenError)
     status = status_of(error)
-    if status >= 500:
+    if isinstance(error, Unavailable):  # a backend out of reach, or a restore to wait for
+        log.warning("request unavailable", extra={"code": error.code})
+    elif status >= 500:
         log.error("request failed", extra={"code": error.code}, exc_info=error)
-    return error_response(status, error.code, error.message, error.details)
+    response = error_response(status, error.code, error.message, error.details)
+    if "retry_after" in error.details:
+        response.headers["Retry-After"] = str(error.details["retry_after"])
+    return response
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

@@ -127,7 +127,22 @@ def original(photo_id: str, request: Request, user: CurrentUser, photos: Photos)
 
 
 def send_original(photo: Photo, request: Request, photos: PhotoService, caching: str) -> Response:
-    """An original's bytes, whole or in a range, with its ETag and ``caching``."""
+    """An original's bytes, whole or in a range, with its ETag and ``caching``.
+
+    A cold original answers 202 with a ``Retry-After``: a restore job brings it back to hot,
+    and the same request then gets the bytes.
+    """
+    wait = photos.restore_wait(photo)
+    if wait is not None:
+        body = {
+            "status": "restoring",
+            "tier": photo.tier.value,
+            "retry_after": wait,
+            "message": "the original is in cold storage; it is being restored",
+        }
+        return JSONResponse(
+            body, status_code=202, headers={"Retry-After": str(wait), "Cache-Control": "no-store"}
+        )
     etag = f'"{photo.sha256}"'
     headers = {
         "ETag": etag,

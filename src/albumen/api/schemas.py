@@ -78,6 +78,9 @@ class PhotoOut(BaseModel):
     created_at: datetime
     trashed: bool
     deleted_at: datetime | None
+    tier: str = Field(
+        description="Where the original is stored: hot, warm, or cold (read after a restore)."
+    )
     duplicate: bool | None = None
 
     @classmethod
@@ -123,6 +126,7 @@ class PhotoOut(BaseModel):
             thumbhash=photo.thumbhash,
             created_at=_utc(photo.created_at),
             trashed=photo.trashed,
+            tier=photo.tier.value,
             deleted_at=_utc(photo.deleted_at),
             duplicate=duplicate,
         )

@@ -16,6 +16,8 @@ class JobName(StrEnum):
     REGROUP_FACES = "regroup_faces"  # all faces by density, correcting the incremental grouping
     LOCATE_PHOTOS = "locate_photos"  # place names for photos located before they existed
     WRITE_SIDECARS = "write_sidecars"  # metadata sidecars of what changed, beside the blobs
+    MOVE_TIERS = "move_tiers"  # originals to the tier the lifecycle policy says
+    RESTORE_ORIGINAL = "restore_original"  # a cold original back to hot, asked for by a read
 
 
 class Outcome(StrEnum):

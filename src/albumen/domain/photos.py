@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from albumen.domain.metadata import PhotoMetadata
 from albumen.domain.places import Place
+from albumen.domain.tiers import Tier
 
 EPOCH = datetime(1970, 1, 1)
 _SALT_BITS = 10
@@ -68,6 +69,7 @@ class Photo:
     tags: tuple[PhotoTag, ...] = ()
     analysis_version: str | None = None  # of the models that analysed it
     analysis_error: str | None = None
+    tier: Tier = Tier.HOT  # where the original is stored
 
     @property
     def trashed(self) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from albumen.domain.errors import Conflict, InvalidInput, NotFound
+from albumen.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from albumen.domain.jobs import JobName
 from albumen.domain.media import media_type, safe_filename, sniff
 from albumen.domain.photos import (
@@ -23,6 +23,7 @@ from albumen.domain.photos import (
     ThumbSize,
     TimelineCursor,
 )
+from albumen.domain.tiers import Tier
 from albumen.ports import (
     BlobStore,
     Cache,
@@ -34,6 +35,7 @@ from albumen.ports import (
     StagingWriter,
     Thumbnailer,
 )
+from albumen.services.tiers import TierService
 
 log = logging.getLogger(__name__)
 MAX_PAGE = 500
@@ -57,6 +59,7 @@ class PhotoService:
         cache: Cache,
         clock: Clock,
         max_upload_bytes: int,
+        tiers: TierService,
     ) -> None:
         self._photos = photos
         self._access = access
@@ -66,6 +69,7 @@ class PhotoService:
         self._cache = cache
         self._clock = clock
         self.max_upload_bytes = max_upload_bytes
+        self._tiers = tiers
 
     def stage(self) -> StagingWriter:
         """A writer for an incoming upload, hashing as it goes and enforcing the size limit."""
@@ -150,8 +154,18 @@ class PhotoService:
         """Stored bytes by hash (a face crop); the caller has checked access to them."""
         return self._blobs.read(sha256)
 
+    def restore_wait(self, photo: Photo) -> int | None:
+        """``None`` when the original can be read now; else a restore is asked for (it is
+        cold) and this says how many seconds to wait before asking again."""
+        if photo.tier is not Tier.COLD:
+            return None
+        return self._tiers.request_restore(photo)
+
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
-        return self._blobs.iter_range(photo.sha256, start, end)
+        """Bytes of a readable original (see ``restore_wait``); the read is noted."""
+        chunks = self._blobs.iter_range(photo.sha256, start, end)
+        self._tiers.record_read(photo, end - start)
+        return chunks
 
     def thumbnail(
         self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
@@ -186,6 +200,14 @@ class PhotoService:
     def _render(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> Derivative:
         if photo.status is PhotoStatus.FAILED:
             raise Conflict(f"this photo could not be processed: {photo.error}", code="photo_failed")
+        wait = self.restore_wait(photo)
+        if wait is not None:
+            error = Unavailable(
+                "the original is in cold storage: it is being restored, try again later",
+                code="in_cold_storage",
+            )
+            error.details["retry_after"] = wait
+            raise error
         path = self._blobs.local_path(photo.sha256)
         rendition = self._thumbnailer.render(path, media_type(photo.mime), [size], fmt)[0]
         derivative = store_rendition(self._blobs, photo.id, rendition)

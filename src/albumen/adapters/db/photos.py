@@ -18,13 +18,21 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.tables import derivatives, faces, photo_tags, photos, places
+from albumen.adapters.db.tables import (
+    blob_tiers,
+    derivatives,
+    faces,
+    photo_tags,
+    photos,
+    places,
+)
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
     Derivative,
@@ -41,6 +49,7 @@ from albumen.domain.photos import (
     sort_key,
 )
 from albumen.domain.places import Place
+from albumen.domain.tiers import Tier
 
 _UNFINISHED = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
 _SALT_TRIES = 8
@@ -55,7 +64,12 @@ def photo_query() -> Select[Any]:
         places.c.region,
         places.c.country,
         places.c.country_code,
-    ).select_from(photos.outerjoin(places, places.c.id == photos.c.place_id))
+        blob_tiers.c.tier,
+    ).select_from(
+        photos.outerjoin(places, places.c.id == photos.c.place_id).outerjoin(
+            blob_tiers, blob_tiers.c.sha256 == photos.c.sha256
+        )
+    )
 
 
 def photo_rows(conn: Connection, query: Select[Any]) -> list[Photo]:
@@ -114,6 +128,7 @@ class SqlPhotoRepo:
         def insert_with(salt: int) -> None:
             with writing(self._engine) as conn:
                 conn.execute(insert(photos).values({**values, "doc_id": sort_key(now, salt)}))
+                _start_hot(conn, new.sha256, now)
 
         try:
             with_fresh_key(insert_with)
@@ -298,6 +313,13 @@ class SqlPhotoRepo:
             ):
                 hashes.update(conn.execute(select(column).where(owner.in_(ids))).scalars())
             conn.execute(delete(photos).where(photos.c.id.in_(ids)))
+            still_used = select(photos.c.id).where(photos.c.sha256 == blob_tiers.c.sha256)
+            conn.execute(
+                delete(blob_tiers).where(
+                    blob_tiers.c.sha256.in_([row.sha256 for row in found]),
+                    ~still_used.exists(),
+                )
+            )
         return Purged(photo_ids=ids, hashes=hashes)
 
     def add_derivative(self, derivative: Derivative) -> None:
@@ -514,7 +536,16 @@ def _photo(row: Row[Any], tags: tuple[PhotoTag, ...]) -> Photo:
         tags=tags,
         analysis_version=row.analysis_version,
         analysis_error=row.analysis_error,
+        tier=Tier(row.tier or Tier.HOT),
     )
+
+
+def _start_hot(conn: Connection, sha256: str, now: datetime) -> None:
+    """A tier row for new bytes: hot, as if read now (bytes already stored keep theirs)."""
+    known = select(blob_tiers.c.sha256).where(blob_tiers.c.sha256 == sha256).exists()
+    row = select(literal(sha256), literal(Tier.HOT.value), literal(now)).where(~known)
+    columns = ["sha256", "tier", "read_at"]
+    conn.execute(insert(blob_tiers).from_select(columns, row))
 
 
 def _derivative(row: Row[Any]) -> Derivative:

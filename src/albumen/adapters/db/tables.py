@@ -331,3 +331,32 @@ sidecar_outbox = Table(
     Column("id", String(36), primary_key=True),
     Column("version", Integer, nullable=False),  # bumped by each change
 )
+
+# The storage tier of each original blob, its last read, and a move in progress (0009).
+blob_tiers = Table(
+    "blob_tiers",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("tier", String(8), nullable=False),  # hot, warm, cold
+    Column("read_at", DateTime, nullable=False),  # last read of the original, or its upload
+    Column("moving_to", String(8)),  # a move begun and not yet finished
+    Column("moved_at", DateTime),
+    Index("ix_blob_tiers_lifecycle", "tier", "read_at"),
+    Index(
+        "ix_blob_tiers_moving",
+        "moving_to",
+        sqlite_where=text("moving_to IS NOT NULL"),
+        postgresql_where=text("moving_to IS NOT NULL"),
+    ),
+)
+
+# Reads of originals from the paid tiers, per owner and month, for the cost report.
+tier_retrievals = Table(
+    "tier_retrievals",
+    metadata,
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tier", String(8), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("reads", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+)
