@@ -75,7 +75,14 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     real = (SHARED_PHOTOS / "truth.csv").is_file()
     # The models run only where there are real faces to find (../shared/photos).
     analysis = "true" if real else "false"
-    server = LiveServer(tmp_path_factory.mktemp("browser") / "data", ALBUMEN_ANALYSIS=analysis)
+    folder = tmp_path_factory.mktemp("browser")
+    server = LiveServer(
+        folder / "data",
+        ALBUMEN_ANALYSIS=analysis,
+        ALBUMEN_WARM_STORAGE_URL=(folder / "warm").as_uri(),
+        ALBUMEN_COLD_STORAGE_URL=(folder / "cold").as_uri(),
+        ALBUMEN_TIER_LATENCY_SECONDS='{"cold": 60}',
+    )
     key = server.cli("users", "add", "alice")
     server.cli("users", "passwd", "alice", "--password", PASSWORD)
     server.start()

@@ -5,6 +5,8 @@ critical accessibility finding (axe-core) on any of them."""
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -109,6 +111,28 @@ def test_a_photo_address_opens_the_viewer(page: Page, library: Library) -> None:
     newest = library.get("/api/v1/photos", limit="1")["items"][0]
     page.goto(f"/photos/{newest['id']}")
     expect(page.locator("dialog.viewer .viewer-title")).to_have_text(newest["filename"])
+
+
+def test_a_cold_original_says_so_and_is_restored_on_download(page: Page, library: Library) -> None:
+    oldest = library.get("/api/v1/photos", limit="500")["items"][-1]
+    with sqlite3.connect(library.server.data_dir / "albumen.db") as db:
+        db.execute(
+            "UPDATE blob_tiers SET read_at = datetime('now', '-400 days') WHERE sha256 = ?",
+            (oldest["sha256"],),
+        )
+    library.server.cli("tiers", "move")
+    assert library.get(f"/api/v1/photos/{oldest['id']}")["tier"] == "cold"
+
+    page.goto(f"/photos/{oldest['id']}")
+    viewer = page.locator("dialog.viewer")
+    info = viewer.get_by_role("complementary", name="Photo details")  # open on a wide screen
+    expect(info).to_contain_text("Cold storage")
+    viewer.get_by_role("link", name="Download original").click()
+    expect(page.locator("#toast")).to_contain_text("being restored: try again in about 1 minute")
+    deadline = time.monotonic() + 30
+    while library.get(f"/api/v1/photos/{oldest['id']}")["tier"] != "hot":
+        assert time.monotonic() < deadline, "the restore job did not run"
+        time.sleep(0.2)
 
 
 def test_select_with_the_keyboard_and_the_mouse(page: Page) -> None:

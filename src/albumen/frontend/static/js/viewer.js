@@ -5,6 +5,12 @@ import { api, originalUrl, thumbUrl } from "./api.js";
 import { shareDialog } from "./albums.js";
 import { bytes, h, takenText, toast } from "./dom.js";
 
+const TIERS = {
+  hot: "Hot storage",
+  warm: "Warm storage (cheaper; each read of the original costs a little)",
+  cold: "Cold storage (the original is restored on request, in minutes)",
+};
+
 let people = null; // id -> name, read once
 
 /**
@@ -55,6 +61,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     favorite.textContent = target.favorite ? "♥" : "♡";
     download.href = originalUrl(target, share);
     download.setAttribute("download", target.filename);
+    download.onclick = target.tier === "cold" ? (event) => restoreFirst(event, target) : null;
     prev.disabled = !neighbour(-1);
     next.disabled = !neighbour(1);
     if (!share) history.replaceState(history.state, "", `/photos/${target.id}`);
@@ -62,6 +69,22 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
       if (near) new Image().src = thumbUrl(near, "preview", share); // the next one is already here
     }
     if (!panel.hidden) fillInfo();
+  }
+
+  /** A cold original is restored before it can be downloaded: ask, and say how long. */
+  async function restoreFirst(event, target) {
+    event.preventDefault();
+    try {
+      const response = await fetch(download.href, { method: "GET", credentials: "same-origin" });
+      if (response.status !== 202) {
+        target.tier = "hot";
+        download.onclick = null;
+        download.click();
+        return;
+      }
+      const minutes = Math.max(1, Math.round(Number(response.headers.get("Retry-After") || 300) / 60));
+      toast(`This original is in cold storage. It is being restored: try again in about ${minutes} minute${minutes === 1 ? "" : "s"}.`);
+    } catch (err) { toast(err.message, "error"); }
   }
 
   function step(offset) {
@@ -139,6 +162,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
       exposure && ["Exposure", exposure],
       place && ["Place", place],
       ["File", `${full.filename} · ${bytes(full.size)}${full.width ? ` · ${full.width} × ${full.height}` : ""}`],
+      full.tier && ["Stored", TIERS[full.tier] || full.tier],
       albums.length && ["Albums", h("span", {}, albums.map((a, i) => [i ? ", " : "", h("a", { href: `/albums/${a.id}` }, a.name)]))],
       names.length && ["People", names.join(", ")],
       full.tags.length && ["Tags", full.tags.map((t) => t.name).join(", ")],
