@@ -30,7 +30,7 @@ from PIL import Image, ImageChops
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app import build_services
 from albumen.config import Settings
-from bench import analysis, durability, library, similar, webapp
+from bench import analysis, durability, library, similar, tiers, webapp
 from bench.server import Server
 
 pillow_heif.register_heif_opener()
@@ -380,6 +380,7 @@ def main() -> None:
             "similar": similar.main(),  # nearest photos on the HNSW index
             "webapp": webapp.main(),  # first thumbnails and scrolling, in Chromium
             "durability": durability.main(),  # scrub, backup, restore, mirror, sidecars
+            "tiers": tiers.main(),  # tier moves; a million photos' costs after a year
         }
     out = RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))
