@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.web import create_app
+from tests.live import free_port
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 
@@ -46,6 +52,48 @@ def api_key(services: Services) -> str:
 @pytest.fixture
 def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port for the session; its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    options = {
+        "bind": "127.0.0.1",
+        "port": str(port),
+        "save": "",
+        "appendonly": "no",
+        "dir": str(folder),
+        "maxmemory": "64mb",
+        "maxmemory-policy": "allkeys-lru",
+    }
+    arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
+    process = subprocess.Popen([binary, *arguments], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except RedisConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    Redis.from_url(redis_server).flushall()
+    return redis_server
 
 
 @pytest.fixture

@@ -380,8 +380,14 @@ class FakeCache:
     def get(self, key: str) -> bytes | None:
         return self.entries.get(key)
 
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
     def set(self, key: str, value: bytes) -> None:
         self.entries[key] = value
+
+    def delete(self, key: str) -> None:
+        self.entries.pop(key, None)
 
 
 @dataclass

@@ -45,20 +45,34 @@ class LiveServer:
         return done.stdout.decode().strip()
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "albumen", "serve"],
-            env=self._env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        log = self.data_dir.parent / f"serve-{self.port}.log"
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "albumen", "serve"],
+                env=self._env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        answer = "no answer"
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if requests.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                response = requests.get(f"{self.url}/readyz", timeout=2)
+                if response.status_code == 200:
                     return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("albumen serve did not become ready")
+                answer = f"{response.status_code} {response.text}"
+            except requests.RequestException as err:  # not listening yet, or busy starting
+                answer = str(err)
+            time.sleep(0.1)
+        self.kill_if_running()
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"albumen serve did not become ready ({answer}); its log:\n{tail}")
+
+    def kill_if_running(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""

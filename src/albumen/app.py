@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -23,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
-from albumen.adapters.cache import MemoryCache
+from albumen.adapters.cache import LayeredCache, MemoryCache, RedisCache
 from albumen.adapters.clip import OnnxClip
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
@@ -57,7 +58,7 @@ from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
-from albumen.ports import BlobStore
+from albumen.ports import BlobStore, Cache
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
@@ -75,6 +76,9 @@ from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
 from albumen.services.uploads import UploadService
 from albumen.services.users import UserService
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,7 @@ class Services:
     stores: Stores
     scrub: ScrubService
     thumbnail_cache: MemoryCache
+    cache: Cache  # the thumbnail cache with L2 behind it, when Redis is configured
     sidecars: SidecarService
     tiers: TierService
 
@@ -176,6 +181,12 @@ def blob_stores(settings: Settings) -> Stores:
     return Stores(hot, tiers, primary, mirror, blobs)
 
 
+def redis_client(settings: Settings) -> Redis:
+    from redis import Redis  # imported only where Redis is configured (a quarter second)
+
+    return Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
 def tier_prices(settings: Settings) -> dict[Tier, TierPrice]:
     """The prices and latencies of the tiers, the defaults where the settings name none."""
     return {
@@ -208,6 +219,11 @@ def build_services(settings: Settings) -> Services:
     hasher = Argon2Hasher()
     grace = timedelta(seconds=settings.sweep_grace_seconds)
     thumbnail_cache = MemoryCache(settings.thumbnail_cache_bytes)
+    cache: Cache = thumbnail_cache
+    if settings.redis_url:
+        cache = LayeredCache(
+            thumbnail_cache, RedisCache(redis_client(settings), settings.cache_ttl_seconds)
+        )
     tiers = TierService(
         SqlTierRepo(engine),
         stores.tiers,
@@ -224,7 +240,7 @@ def build_services(settings: Settings) -> Services:
         blobs,
         queue,
         thumbnailer,
-        thumbnail_cache,
+        cache,
         clock,
         settings.max_upload_bytes,
         tiers,
@@ -291,10 +307,14 @@ def build_services(settings: Settings) -> Services:
         CacheStats(
             thumbnail_cache.level,
             thumbnail_cache.size,
-            thumbnail_cache.max_bytes,
+            lambda: thumbnail_cache.max_bytes,
             thumbnail_cache.hit_ratio,
         )
     ]
+    if isinstance(cache, LayeredCache):
+        caches.append(
+            CacheStats(cache.l2.level, cache.l2.size, cache.l2.capacity, cache.l2.hit_ratio)
+        )
     registry = app_registry(
         AppCollector(queue.stats, engine, caches), HostCollector(settings.data_dir)
     )
@@ -331,6 +351,7 @@ def build_services(settings: Settings) -> Services:
         blobs=blobs,
         stores=stores,
         thumbnail_cache=thumbnail_cache,
+        cache=cache,
         sidecars=sidecars,
         tiers=tiers,
         scrub=ScrubService(SqlBlobReferences(engine), stores.primary, mirror, clock, grace),

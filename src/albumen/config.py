@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Holds everything of the embedded default.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
     storage_url: str = Field("", description="Blob store URL; empty means file:// data_dir/blobs.")
-    redis_url: str = Field("", description="Redis URL for the job queue; empty means embedded.")
+    redis_url: str = Field(
+        "", description="Redis URL for the job queue and the L2 cache; empty means embedded."
+    )
     mirror_url: str = Field(
         "", description="A second blob store written on every upload (file://); empty: none."
     )
@@ -57,6 +59,9 @@ class Settings(BaseSettings):
     job_retries: int = Field(3, description="Retries of a failed job before it is given up.")
     thumbnail_cache_bytes: int = Field(
         256 * 1024**2, description="In-process byte budget for hot thumbnails."
+    )
+    cache_ttl_seconds: int = Field(
+        86400, gt=0, description="How long an entry lives in the Redis cache (L2)."
     )
     sweep_grace_seconds: int = Field(
         3600, description="Age below which an unreferenced blob is never swept."

@@ -638,7 +638,13 @@ class Thumbnailer(Protocol):
 class Cache(Protocol):
     def get(self, key: str) -> bytes | None: ...
 
+    def has(self, key: str) -> bool:
+        """Whether the key is held (not counted as a read)."""
+        ...
+
     def set(self, key: str, value: bytes) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class AlertNotifier(Protocol):

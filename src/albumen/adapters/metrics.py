@@ -104,6 +104,9 @@ CACHE_LABELS = ("level",)
 cache_hits = Counter("albumen_cache_hits", "Cache reads that found their entry.", CACHE_LABELS)
 cache_misses = Counter("albumen_cache_misses", "Cache reads that found nothing.", CACHE_LABELS)
 cache_evictions = Counter("albumen_cache_evictions", "Entries dropped to make room.", CACHE_LABELS)
+cache_errors = Counter(
+    "albumen_cache_errors", "Cache operations that failed (the level was skipped).", CACHE_LABELS
+)
 # A summary (count and sum: the mean), not a histogram: an in-process read takes about a
 # microsecond, and sorting it into buckets cost more than the read.
 cache_latency = Summary(
@@ -134,7 +137,7 @@ class CacheStats:
         self,
         level: str,
         size: Callable[[], int],
-        capacity: int,
+        capacity: Callable[[], int],
         hit_ratio: Callable[[], float | None],
     ) -> None:
         self.level = level
@@ -206,7 +209,7 @@ class AppCollector(Collector):
         )
         for cache in self._caches:
             size.add_metric([cache.level], cache.size())
-            capacity.add_metric([cache.level], cache.capacity)
+            capacity.add_metric([cache.level], cache.capacity())
             if (found := cache.hit_ratio()) is not None:
                 ratio.add_metric([cache.level], found)
         yield size

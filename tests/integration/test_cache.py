@@ -1,0 +1,99 @@
+"""The cache hierarchy against a real Redis: L1 per process, L2 shared, and Redis going away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+from redis import Redis
+
+from albumen.app import Services, build_services
+from albumen.config import Settings
+from albumen.web import create_app
+from tests.conftest import make_jpeg, upload
+
+
+def _sample(registry: CollectorRegistry, name: str, level: str) -> float:
+    return registry.get_sample_value(name, {"level": level}) or 0.0
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        redis_url=redis_url,
+        run_workers_in_server=False,
+        job_retries=0,
+        analysis=False,
+        cache_ttl_seconds=600,
+    )
+
+
+@pytest.fixture
+def second(settings: Settings) -> Iterator[Services]:
+    """Another API process of the same library: its own L1, the same L2."""
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+def test_a_thumbnail_cached_by_one_process_is_an_l2_hit_in_another(
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    second: Services,
+    redis_url: str,
+) -> None:
+    photo = upload(client, auth, make_jpeg(seed=70)).json()
+    services.queue.run_pending()
+    url = f"/api/v1/photos/{photo['id']}/thumbnail"
+    first = client.get(url, headers=auth | {"Accept": "image/webp"})
+    assert first.status_code == 200
+    keys = Redis.from_url(redis_url).keys("albumen:thumb:*")
+    assert len(keys) == 1
+    assert 590 <= Redis.from_url(redis_url).ttl(keys[0]) <= 600  # entries expire
+
+    registry = second.registry
+    before = _sample(registry, "albumen_cache_hits_total", "l2")
+    with TestClient(create_app(second.settings, second)) as other:
+        again = other.get(url, headers=auth | {"Accept": "image/webp"})
+        assert again.content == first.content
+        assert _sample(registry, "albumen_cache_hits_total", "l2") == before + 1
+        other.get(url, headers=auth | {"Accept": "image/webp"})  # now in its own L1
+        assert _sample(registry, "albumen_cache_hits_total", "l2") == before + 1
+        scraped = other.get("/metrics", headers=auth).text
+    assert 'albumen_cache_capacity_bytes{level="l2"} 6.7108864e+07' in scraped
+    assert 'albumen_cache_size_bytes{level="l2"}' in scraped
+
+
+def test_without_redis_the_cache_steps_aside_and_requests_still_work(
+    tmp_path: Path, redis_url: str
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=redis_url,
+        run_workers_in_server=False,
+        analysis=False,
+    )
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+            photo = upload(client, auth, make_jpeg(seed=71)).json()
+            services.queue.run_pending()
+            l2 = services.cache.l2  # type: ignore[attr-defined]
+            l2._client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+            services.thumbnail_cache.clear()
+            url = f"/api/v1/photos/{photo['id']}/thumbnail"
+            served = client.get(url, headers=auth | {"Accept": "image/webp"})
+            assert served.status_code == 200  # from the store: the cache is only a cache
+            assert not l2.up
+            errors = _sample(services.registry, "albumen_cache_errors_total", "l2")
+            assert errors == 1
+            client.get(url, headers=auth | {"Accept": "image/webp"})
+            assert _sample(services.registry, "albumen_cache_errors_total", "l2") == errors
+    finally:
+        services.close()
