@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import psutil
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
@@ -58,11 +59,12 @@ from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
-from albumen.ports import BlobStore, Cache
+from albumen.ports import BlobStore, Cache, TunableCache
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
 from albumen.services.backup import BackupService
+from albumen.services.caching import CacheOptimizer
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
@@ -111,6 +113,7 @@ class Services:
     scrub: ScrubService
     thumbnail_cache: MemoryCache
     cache: Cache  # the thumbnail cache with L2 behind it, when Redis is configured
+    optimizer: CacheOptimizer
     sidecars: SidecarService
     tiers: TierService
 
@@ -319,6 +322,17 @@ def build_services(settings: Settings) -> Services:
         AppCollector(queue.stats, engine, caches), HostCollector(settings.data_dir)
     )
     sampler = Sampler(registry)
+    tunable: list[TunableCache] = [thumbnail_cache]
+    ceilings = {thumbnail_cache.level: psutil.virtual_memory().total // 4}
+    if isinstance(cache, LayeredCache):
+        tunable.append(cache.l2)
+        ceilings[cache.l2.level] = 4 * max(cache.l2.capacity(), settings.thumbnail_cache_bytes)
+    optimizer = CacheOptimizer(
+        lambda: sampler.figures(sampler.keep_seconds).caches,
+        tunable,
+        ceilings,
+        settings.cache_optimizer_apply,
+    )
     notifier = WebhookNotifier(settings.alert_webhook_url) if settings.alert_webhook_url else None
     return Services(
         settings=settings,
@@ -352,6 +366,7 @@ def build_services(settings: Settings) -> Services:
         stores=stores,
         thumbnail_cache=thumbnail_cache,
         cache=cache,
+        optimizer=optimizer,
         sidecars=sidecars,
         tiers=tiers,
         scrub=ScrubService(SqlBlobReferences(engine), stores.primary, mirror, clock, grace),
@@ -398,6 +413,7 @@ def monitoring(services: Services) -> Iterator[None]:
             try:
                 if time.monotonic() >= next_evaluation:
                     services.alerts.evaluate()  # samples too
+                    services.optimizer.tune()
                     next_evaluation += interval
                 else:
                     sampler.sample()

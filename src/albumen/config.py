@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     thumbnail_cache_bytes: int = Field(
         256 * 1024**2, description="In-process byte budget for hot thumbnails."
     )
+    cache_optimizer_apply: bool = Field(
+        False, description="Apply the cache optimizer's recommendations as they come."
+    )
     cache_ttl_seconds: int = Field(
         86400, gt=0, description="How long an entry lives in the Redis cache (L2)."
     )

@@ -647,6 +647,23 @@ class Cache(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class TunableCache(Protocol):
+    """A cache level the optimizer may resize, or whose entries' lifetime it may change."""
+
+    level: str
+
+    def capacity(self) -> int: ...
+
+    def resize(self, max_bytes: int) -> None: ...
+
+    @property
+    def ttl_seconds(self) -> int | None:
+        """How long entries live; ``None`` when they stay until evicted."""
+        ...
+
+    def set_ttl(self, seconds: int) -> None: ...
+
+
 class AlertNotifier(Protocol):
     def send(self, fired: list[Alert], resolved: list[Alert], now: datetime) -> None:
         """Deliver in the background (retrying); never block the caller."""

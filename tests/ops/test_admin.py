@@ -5,16 +5,18 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from albumen.app import Services
+from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.domain.monitoring import Alert, AlertRule, Severity
 from albumen.services.alerts import AlertService
-from tests.conftest import make_jpeg
+from albumen.web import create_app
+from tests.conftest import make_jpeg, upload
 from tests.fakes import FakeClock
 
 
@@ -184,3 +186,44 @@ def test_the_server_samples_and_judges_in_the_background(settings: Settings) -> 
     finally:
         services.close()
     assert len(services.sampler._snapshots) >= 3
+
+
+def test_the_cache_optimizer_recommends_with_reasons_and_applies(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        run_workers_in_server=False,
+        analysis=False,
+    )
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            admin = {"Authorization": f"Bearer {services.users.add('root').secret}"}
+            ids = [upload(client, admin, make_jpeg(seed=80 + n)).json()["id"] for n in range(4)]
+            services.queue.run_pending()
+            thumb = client.get(f"/api/v1/photos/{ids[0]}/thumbnail", headers=admin).content
+            room = int(len(thumb) * 1.5) + 100
+            services.thumbnail_cache.resize(room)  # about one thumbnail: most reads miss
+            services.sampler.sample()
+            for n in range(600):
+                client.get(f"/api/v1/photos/{ids[n % 4]}/thumbnail", headers=admin)
+            services.sampler.sample()
+            shown = client.get("/api/v1/admin/cache", headers=admin).json()
+            (l1,) = [level for level in shown["levels"] if level["level"] == "l1"]
+            assert l1["hit_ratio"] < 0.8
+            (rec,) = shown["recommendations"]
+            assert (rec["level"], rec["setting"], rec["current"], rec["proposed"]) == (
+                "l1",
+                "capacity_bytes",
+                room,
+                int(room * 1.5),
+            )
+            assert "under 80%" in rec["reason"]
+            applied = client.post("/api/v1/admin/cache/apply", headers=admin).json()
+            assert [a["proposed"] for a in applied["applied"]] == [int(room * 1.5)]
+            assert services.thumbnail_cache.max_bytes == int(room * 1.5)
+            member = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+            assert client.get("/api/v1/admin/cache", headers=member).status_code == 403
+    finally:
+        services.close()

@@ -100,6 +100,16 @@ class MemoryCache(_Measured):
         with self._lock:
             self._lru.clear()
 
+    def capacity(self) -> int:
+        return self.max_bytes
+
+    @property
+    def ttl_seconds(self) -> int | None:
+        return None  # an LRU: entries stay until evicted
+
+    def set_ttl(self, seconds: int) -> None:
+        raise ValueError("the in-process cache has no TTL")
+
     def resize(self, max_bytes: int) -> None:
         """A new byte budget, at once (the least recently used go first when it shrinks)."""
         with self._lock:
@@ -185,6 +195,19 @@ class RedisCache(_Measured):
 
     def capacity(self) -> int:
         return int(self._server_info().get("maxmemory", 0))
+
+    def resize(self, max_bytes: int) -> None:
+        """Redis's own memory bound (``CONFIG SET maxmemory``), for every process at once."""
+        self._client.config_set("maxmemory", max_bytes)
+        self._info = (0.0, self._info[1])
+
+    @property
+    def ttl_seconds(self) -> int | None:
+        return self.ttl
+
+    def set_ttl(self, seconds: int) -> None:
+        """The lifetime of entries written from now on (in this process)."""
+        self.ttl = seconds
 
     def _server_info(self) -> dict[str, Any]:
         at, info = self._info

@@ -129,6 +129,7 @@ class Sampler:
         self, registry: CollectorRegistry, every: float = 10, keep_seconds: float = 900
     ) -> None:
         self.every = every
+        self.keep_seconds = keep_seconds
         self._registry = registry
         self._keep = keep_seconds
         self._snapshots: deque[Snapshot] = deque()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -9,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from albumen.api.deps import AdminUser
 from albumen.domain.monitoring import Alert, Figures, Latency
+from albumen.services.caching import CacheReport
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -46,6 +48,46 @@ async def alerts(request: Request, _admin: AdminUser) -> dict[str, Any]:
             }
             for rule in services.alerts.rules
         ],
+    }
+
+
+@router.get("/cache")
+async def cache(request: Request, _admin: AdminUser) -> dict[str, Any]:
+    """Every cache level's figures over the last 15 minutes, the optimizer's recommendations
+    with their reasons, and what it changed."""
+    report = await run_in_threadpool(_services(request).optimizer.report)
+    return _cache_json(report, _services(request).optimizer.auto_apply)
+
+
+@router.post("/cache/apply")
+async def apply_cache(request: Request, _admin: AdminUser) -> dict[str, Any]:
+    """Carry out the optimizer's recommendations now (in this process, and in Redis)."""
+    optimizer = _services(request).optimizer
+    applied = await run_in_threadpool(optimizer.apply)
+    return {"applied": [asdict(rec) for rec in applied]}
+
+
+def _cache_json(report: CacheReport, auto_apply: bool) -> dict[str, Any]:
+    settings = {level.level: level for level in report.levels}
+    return {
+        "auto_apply": auto_apply,
+        "levels": [
+            {
+                "level": f.level,
+                "hits": f.hits,
+                "misses": f.misses,
+                "hit_ratio": f.hit_ratio,
+                "latency_ms": None if f.get_latency_avg is None else f.get_latency_avg * 1000,
+                "evictions_per_hour": f.evictions_per_hour,
+                "size_bytes": f.size_bytes,
+                "capacity_bytes": f.capacity_bytes,
+                "ceiling_bytes": settings[f.level].ceiling_bytes if f.level in settings else None,
+                "ttl_seconds": settings[f.level].ttl_seconds if f.level in settings else None,
+            }
+            for f in report.figures
+        ],
+        "recommendations": [asdict(rec) for rec in report.recommendations],
+        "applied": [asdict(rec) for rec in report.applied],
     }
 
 

@@ -12,12 +12,30 @@ function table(caption, head, rows) {
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i ? h("td", {}, c) : h("th", { scope: "row" }, c)))))));
 }
 
+/** The cache optimizer's recommendations, each with its reason, and a button to apply them. */
+function cacheAdvice(cache, redraw) {
+  const recs = cache.recommendations.filter((r) => r.proposed !== r.current);
+  const size = (r) => (r.setting === "capacity_bytes" ? bytes : (s) => `${s} s TTL`);
+  return h("section", { "aria-labelledby": "cache-advice-h" }, h("h2", { id: "cache-advice-h" }, "Cache advice"),
+    cache.recommendations.length
+      ? h("ul", {}, cache.recommendations.map((r) => h("li", {},
+        h("strong", {}, `${r.level}: ${size(r)(r.current)} → ${size(r)(r.proposed)}`), ` — ${r.reason}`)))
+      : h("p", {}, "Every cache level is doing well: nothing to change."),
+    cache.auto_apply ? h("p", { class: "muted" }, "Recommendations are applied as they come (ALBUMEN_CACHE_OPTIMIZER_APPLY).")
+      : recs.length ? h("button", { type: "button", onclick: async () => {
+        await api("/api/v1/admin/cache/apply", { method: "POST" });
+        await redraw();
+      } }, "Apply") : null);
+}
+
 export async function adminPage(main) {
   main.append(h("h1", {}, "Admin"));
   const body = h("div", { class: "admin" });
   main.append(body);
   const draw = async () => {
-    const [board, jobs] = await Promise.all([api("/api/v1/admin/dashboard"), api("/api/v1/jobs")]);
+    const [board, jobs, cache] = await Promise.all([
+      api("/api/v1/admin/dashboard"), api("/api/v1/jobs"), api("/api/v1/admin/cache"),
+    ]);
     const a = board.api;
     body.replaceChildren(
       h("section", { "aria-labelledby": "alerts-h" }, h("h2", { id: "alerts-h" }, "Alerts"),
@@ -42,6 +60,7 @@ export async function adminPage(main) {
       table("Caches", ["level", "hit ratio", "size", "evictions per hour"], board.cache.map((c) => [
         c.level, pct(c.hit_ratio), `${bytes(c.size_bytes)} of ${bytes(c.capacity_bytes)}`, Math.round(c.evictions_per_hour || 0),
       ])),
+      cacheAdvice(cache, draw),
       table("Host", ["", "value"], [["CPU", pct(board.host.cpu_ratio)], ["Memory", pct(board.host.memory_used_ratio)],
         ["Database queries per second", board.database.queries_per_second], ["Slow queries", board.database.slow_queries]]),
       h("p", { class: "muted" }, `As of ${new Date(board.timestamp).toLocaleTimeString()}; refreshed every 10 s.`),
