@@ -68,6 +68,7 @@ from albumen.services.caching import CacheOptimizer
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
+from albumen.services.prefetch import PrefetchService
 from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.scrub import ScrubService
 from albumen.services.search import SearchService
@@ -114,6 +115,7 @@ class Services:
     thumbnail_cache: MemoryCache
     cache: Cache  # the thumbnail cache with L2 behind it, when Redis is configured
     optimizer: CacheOptimizer
+    prefetch: PrefetchService
     sidecars: SidecarService
     tiers: TierService
 
@@ -138,6 +140,7 @@ class Services:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self.prefetch.close()
         if self.notifier is not None:
             self.notifier.close()
         self.engine.dispose()
@@ -318,8 +321,9 @@ def build_services(settings: Settings) -> Services:
         caches.append(
             CacheStats(cache.l2.level, cache.l2.size, cache.l2.capacity, cache.l2.hit_ratio)
         )
+    prefetch = PrefetchService(photos.warm, settings.prefetch_threshold, enabled=settings.prefetch)
     registry = app_registry(
-        AppCollector(queue.stats, engine, caches), HostCollector(settings.data_dir)
+        AppCollector(queue.stats, engine, caches, prefetch.stats), HostCollector(settings.data_dir)
     )
     sampler = Sampler(registry)
     tunable: list[TunableCache] = [thumbnail_cache]
@@ -367,6 +371,7 @@ def build_services(settings: Settings) -> Services:
         thumbnail_cache=thumbnail_cache,
         cache=cache,
         optimizer=optimizer,
+        prefetch=prefetch,
         sidecars=sidecars,
         tiers=tiers,
         scrub=ScrubService(SqlBlobReferences(engine), stores.primary, mirror, clock, grace),

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     thumbnail_cache_bytes: int = Field(
         256 * 1024**2, description="In-process byte budget for hot thumbnails."
     )
+    prefetch: bool = Field(
+        True, description="Warm the cache with what each user will likely open next."
+    )
+    prefetch_threshold: float = Field(
+        0.7, ge=0, le=1, description="Warm only predictions at least this likely."
+    )
     cache_optimizer_apply: bool = Field(
         False, description="Apply the cache optimizer's recommendations as they come."
     )

@@ -301,3 +301,27 @@ def _record(into: list[str]) -> Callable[..., None]:
         into.append(statement)
 
     return listener
+
+
+def test_the_viewer_walk_gets_the_next_preview_warmed_ahead(
+    client: TestClient, auth: dict[str, str], services: Services
+) -> None:
+    for n in range(10):
+        upload(client, auth, make_jpeg(320, 240, seed=200 + n), f"walk{n}.jpg")
+    services.queue.run_pending()
+    listing = [p["id"] for p in client.get("/api/v1/photos", headers=auth).json()["items"]]
+    webp = auth | {"Accept": "image/webp"}
+    services.thumbnail_cache.clear()
+
+    def in_l1(photo_id: str) -> bool:
+        services.prefetch._pool.submit(lambda: None).result(timeout=5)  # warming done
+        return services.thumbnail_cache.has(f"thumb:{photo_id}:preview:webp")
+
+    for photo_id in listing[:5]:  # she opens photos one after another: a habit is learnt
+        client.get(f"/api/v1/photos/{photo_id}/thumbnail?size=preview", headers=webp)
+    assert in_l1(listing[5])  # the one she opens next is already in memory
+    assert not in_l1(listing[8])
+    client.get(f"/api/v1/photos/{listing[5]}/thumbnail?size=preview", headers=webp)
+    scraped = client.get("/metrics", headers=auth).text
+    assert 'albumen_prefetch_outcomes_total{kind="next",outcome="hit"}' in scraped
+    assert 'albumen_prefetch_bytes_total{state="used"}' in scraped

@@ -35,6 +35,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from albumen.domain.caching import PrefetchStats
     from albumen.domain.jobs import QueueStats
 
 # The *_created series would double the scrape, and nothing reads them.
@@ -154,15 +155,19 @@ class AppCollector(Collector):
         queue_stats: Callable[[], QueueStats],
         engine: Engine,
         caches: Iterable[CacheStats],
+        prefetch: Callable[[], PrefetchStats] | None = None,
     ) -> None:
         self._queue_stats = queue_stats
         self._engine = engine
         self._caches = list(caches)
+        self._prefetch = prefetch
 
     def collect(self) -> Iterator[Metric]:
         yield from self._queue()
         yield from self._pool()
         yield from self._cache()
+        if self._prefetch is not None:
+            yield from prefetch_metrics(self._prefetch())
 
     def _queue(self) -> Iterator[Metric]:
         stats = self._queue_stats()
@@ -215,6 +220,34 @@ class AppCollector(Collector):
         yield size
         yield capacity
         yield ratio
+
+
+def prefetch_metrics(stats: PrefetchStats) -> Iterator[Metric]:
+    made = CounterMetricFamily(
+        "albumen_prefetch_predictions",
+        "Predictions made, by kind and what was done (warmed, cached already, shadow: too"
+        " unlikely to warm, kept to measure the kind).",
+        labels=["kind", "action"],
+    )
+    for (kind, action), count in sorted(stats.predictions.items()):
+        made.add_metric([kind, action], count)
+    yield made
+    outcomes = CounterMetricFamily(
+        "albumen_prefetch_outcomes",
+        "Predictions settled: hit (opened within the window) or miss, by kind.",
+        labels=["kind", "outcome"],
+    )
+    for (kind, outcome), count in sorted(stats.outcomes.items()):
+        outcomes.add_metric([kind, outcome], count)
+    yield outcomes
+    sizes = CounterMetricFamily(
+        "albumen_prefetch_bytes",
+        "Bytes warmed; of them, used (then read) and wasted (never read in the window).",
+        labels=["state"],
+    )
+    for state, count in sorted(stats.bytes.items()):
+        sizes.add_metric([state], count)
+    yield sizes
 
 
 def _call(pool: object, name: str) -> int:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from albumen.api.deps import Albums, CurrentUser
+from albumen.api.deps import Albums, CurrentUser, Prefetch
 from albumen.api.schemas import PhotoId, PhotoOut, PhotoPage, decode_cursor, encode_cursor
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.services.albums import AlbumView
@@ -161,11 +161,13 @@ def photos(
     album_id: str,
     user: CurrentUser,
     albums: Albums,
+    prefetch: Prefetch,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
     include_sub: bool = False,
 ) -> PhotoPage:
     page = albums.photos(user.id, album_id, limit, decode_cursor(cursor), include_sub)
+    prefetch.listed(user.id, [p.id for p in page.photos])
     return PhotoPage(
         items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)
     )

@@ -15,6 +15,7 @@ from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
+from albumen.services.prefetch import PrefetchService
 from albumen.services.search import SearchService
 from albumen.services.shares import ShareService
 from albumen.services.similar import SimilarService
@@ -70,6 +71,11 @@ async def users(request: Request) -> UserService:
 
 async def jobs(request: Request) -> JobService:
     service: JobService = request.app.state.services.jobs
+    return service
+
+
+async def prefetch(request: Request) -> PrefetchService:
+    service: PrefetchService = request.app.state.services.prefetch
     return service
 
 
@@ -138,3 +144,4 @@ Shares = Annotated[ShareService, Depends(shares)]
 Trash = Annotated[TrashService, Depends(trash)]
 Jobs = Annotated[JobService, Depends(jobs)]
 Users = Annotated[UserService, Depends(users)]
+Prefetch = Annotated[PrefetchService, Depends(prefetch)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from albumen.api.deps import CurrentUser, People, Photos
+from albumen.api.deps import CurrentUser, People, Photos, Prefetch
 from albumen.api.http import etag_matches
 from albumen.api.schemas import PhotoOut, PhotoPage, decode_cursor, encode_cursor
 from albumen.domain.errors import NotFound
@@ -103,10 +103,12 @@ def photos(
     person_id: str,
     user: CurrentUser,
     people: People,
+    prefetch: Prefetch,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> PhotoPage:
     page = people.photos(user.id, person_id, limit, decode_cursor(cursor))
+    prefetch.listed(user.id, [p.id for p in page.photos])
     return PhotoPage(
         items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)
     )

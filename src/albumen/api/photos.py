@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from albumen.api.albums import AlbumOut
-from albumen.api.deps import Albums, CurrentUser, Photos, Trash
+from albumen.api.deps import Albums, CurrentUser, Photos, Prefetch, Trash
 from albumen.api.errors import error_response
 from albumen.api.http import (
     IMMUTABLE,
@@ -64,11 +64,13 @@ async def upload(request: Request, user: CurrentUser, photos: Photos) -> Respons
 def timeline(
     user: CurrentUser,
     photos: Photos,
+    prefetch: Prefetch,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> PhotoPage:
     """The owner's photos, newest taken first; follow ``next_cursor`` for more."""
     page = photos.timeline(user.id, limit, decode_cursor(cursor))
+    prefetch.listed(user.id, [p.id for p in page.photos])
     return PhotoPage(
         items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from albumen.api.deps import CurrentUser, Search
+from albumen.api.deps import CurrentUser, Prefetch, Search
 from albumen.api.schemas import PhotoOut, decode_cursor, encode_cursor
 from albumen.domain.errors import InvalidInput
 from albumen.domain.media import MediaType, media_named
@@ -94,12 +94,14 @@ def search_photos(
     user: CurrentUser,
     search: Search,
     wanted: Filters,
+    prefetch: Prefetch,
     order: SearchOrder = SearchOrder.NEWEST,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> SearchOut:
     """Photos matching text and filters (archived ones too, unless ``archived=false``)."""
     result = search.search(user.id, wanted, order, limit, decode_cursor(cursor))
+    prefetch.listed(user.id, [p.id for p in result.page.photos])
     return SearchOut(
         items=[PhotoOut.of(photo) for photo in result.page.photos],
         next_cursor=encode_cursor(result.page.next_cursor),

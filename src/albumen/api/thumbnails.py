@@ -37,6 +37,7 @@ async def thumbnail(request: Request) -> Response:
     found = photos.cached_thumbnail(user.id, photo_id, size, fmt)
     if found is None:
         found = await run_in_threadpool(photos.thumbnail, user.id, photo_id, size, fmt)
+    request.app.state.services.prefetch.viewed(user.id, photo_id, size, fmt)
     etag = f'"{found.etag}"'
     headers = {"ETag": etag, "Cache-Control": CACHING, "Vary": "Accept"}
     if etag_matches(request.headers.get("if-none-match"), etag):

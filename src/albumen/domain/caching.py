@@ -97,3 +97,12 @@ def recommend(
                     )
                 )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchStats:
+    """The prefetcher's counts since this process started."""
+
+    predictions: dict[tuple[str, str], int]  # (kind, action: warmed|shadow|cached) -> count
+    outcomes: dict[tuple[str, str], int]  # (kind, outcome: hit|miss) -> count
+    bytes: dict[str, int]  # warmed, used (warmed, then read), wasted (warmed, never read)

@@ -187,6 +187,20 @@ class PhotoService:
         self._cache.set(key, photo.owner_id.encode().ljust(36) + derivative.sha256.encode() + data)
         return ThumbnailBytes(data, derivative.sha256, fmt.mime)
 
+    def warm(self, user_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> int | None:
+        """Put a thumbnail the user may see into the cache ahead of a read (the prefetcher).
+
+        Only one already made: rendering on a guess would cost more than a miss. Returns the
+        bytes warmed, or ``None`` when it was cached already or is not made yet.
+        """
+        key = _thumb_key(photo_id, size, fmt)
+        if self._cache.has(key):
+            return None
+        photo = self.viewable(user_id, photo_id)
+        if self._photos.derivative(photo.id, size, fmt) is None:
+            return None
+        return len(self.thumbnail_of(photo, size, fmt).data)
+
     def cached_thumbnail(
         self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
     ) -> ThumbnailBytes | None:
