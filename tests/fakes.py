@@ -286,6 +286,15 @@ class FakePhotoRepo:
     def derivative(self, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> Derivative | None:
         return self.derivatives.get((photo_id, size, fmt))
 
+    def derivative_hashes(
+        self, photo_ids: Sequence[str], fmt: ThumbFormat
+    ) -> dict[tuple[str, ThumbSize], str]:
+        return {
+            (pid, size): d.sha256
+            for (pid, size, f), d in self.derivatives.items()
+            if pid in photo_ids and f is fmt
+        }
+
     def referenced(self, hashes: list[str]) -> set[str]:
         used = {p.sha256 for p in self.photos.values()}
         used |= {d.sha256 for d in self.derivatives.values()}

@@ -319,6 +319,10 @@ class PhotoRepo(Protocol):
 
     def derivative(self, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> Derivative | None: ...
 
+    def derivative_hashes(
+        self, photo_ids: Sequence[str], fmt: ThumbFormat
+    ) -> dict[tuple[str, ThumbSize], str]: ...
+
     def referenced(self, hashes: list[str]) -> set[str]:
         """Which of these blob hashes a photo or derivative still refers to."""
         ...

@@ -214,6 +214,34 @@ def test_share_links_open_without_an_account_until_revoked(
     assert client.get(f"/s/{token}/photos/{inside}/thumbnail").status_code == 404
 
 
+def test_a_share_page_hands_out_signed_thumbnail_urls_an_edge_may_cache(
+    client: TestClient, auth: Headers, services: Services
+) -> None:
+    (photo_id,) = add_photos(client, auth, 1)
+    services.queue.run_pending()
+    link = client.post("/api/v1/shares", headers=auth, json={"photo_id": photo_id}).json()
+    (item,) = client.get(f"/s/{link['token']}").json()["items"]
+    own = client.get(
+        f"/api/v1/photos/{photo_id}/thumbnail", headers=auth | {"Accept": "image/webp"}
+    )
+    edge = client.get(item["thumbnail_url"])  # no account, no share token: the URL is the key
+    assert edge.status_code == 200
+    assert edge.content == own.content
+    assert edge.headers["content-type"] == "image/webp"
+    caching = edge.headers["cache-control"]
+    assert caching.startswith("public, max-age=")
+    assert caching.endswith(", immutable")
+    assert 3600 <= int(caching.split("=")[1].split(",")[0]) <= 7200
+    assert client.get(item["preview_url"]).status_code == 200
+
+    forged = item["thumbnail_url"].replace("sig=", "sig=0")[:-1]
+    assert client.get(forged).status_code == 404
+    name = item["thumbnail_url"].split("?")[0].removeprefix("/t/")
+    past = 1_000_000_000
+    stale = f"/t/{name}?exp={past}&sig={services.shares._sign_edge(name, past)}"
+    assert client.get(stale).status_code == 410
+
+
 def test_a_share_link_expires_and_can_allow_downloads(
     client: TestClient, auth: Headers, services: Services
 ) -> None:

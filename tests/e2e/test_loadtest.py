@@ -12,8 +12,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-OPERATIONS = {"peak_upload": {"upload", "metadata", "album", "search"},
-              "global_read": {"thumbnail", "search", "original"}}  # fmt: skip
+OPERATIONS = {
+    "peak_upload": {"upload", "metadata", "album", "search"},
+    "global_read": {"thumbnail", "search", "original", "timeline", "preview"},
+}
 COMMON = {"peak_upload": {"upload", "metadata"}, "global_read": {"thumbnail"}}  # always in 6 s
 
 

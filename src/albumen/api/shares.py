@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from albumen.api.pages import wants_html
 from albumen.api.photos import send_original
 from albumen.api.schemas import decode_cursor, encode_cursor
 from albumen.domain.albums import Album, ShareLink
+from albumen.domain.errors import NotFound
 from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
 from albumen.services.shares import UNLOCK_SECONDS
 
@@ -83,11 +85,20 @@ class SharedPhotoOut(BaseModel):
     taken_at: str | None
     description: str | None
     thumbhash: str | None
+    thumbnail_url: str | None = Field(
+        None, description="Signed, cacheable by anyone until it expires (WebP)."
+    )
+    preview_url: str | None = Field(
+        None, description="Signed, cacheable by anyone until it expires (WebP)."
+    )
 
     @classmethod
-    def of(cls, photo: Photo) -> SharedPhotoOut:
+    def of(cls, photo: Photo, urls: dict[str, str] | None = None) -> SharedPhotoOut:
         meta = photo.metadata
+        urls = urls or {}
         return cls(
+            thumbnail_url=urls.get("thumb"),
+            preview_url=urls.get("preview"),
             id=photo.id,
             filename=photo.filename,
             mime=photo.mime,
@@ -188,6 +199,7 @@ def shared(
         return pages.shell()  # type: ignore[return-value]
     link = shares.open(token, unlock)
     view = shares.view(link, album, limit, decode_cursor(cursor))
+    urls = shares.edge_urls(link, view.page.photos)
     return SharedOut(
         kind="photo" if link.photo_id else "album",
         title=view.title,
@@ -197,9 +209,32 @@ def shared(
         albums=[
             SharedAlbumOut(id=a.id, name=a.name, photo_count=a.photo_count) for a in view.albums
         ],
-        items=[SharedPhotoOut.of(photo) for photo in view.page.photos],
+        items=[SharedPhotoOut.of(photo, urls.get(photo.id)) for photo in view.page.photos],
         next_cursor=encode_cursor(view.page.next_cursor),
     )
+
+
+@router.get("/t/{name}")
+async def edge_thumbnail(
+    name: str,
+    shares: Shares,
+    photos: Photos,
+    exp: Annotated[int, Query()],
+    sig: Annotated[str, Query(max_length=64)],
+) -> Response:
+    """A thumbnail by its content hash, through a URL a share page signed: no account and no
+    database, ``public`` and ``immutable`` until ``exp``, so an edge cache in front keeps it."""
+    shares.check_edge(name, exp, sig)
+    sha256, _, extension = name.partition(".")
+    if extension != ThumbFormat.WEBP.value:
+        raise NotFound("no such thumbnail", code="not_found")
+    data = await run_in_threadpool(photos.blob, sha256)
+    max_age = max(0, exp - int(time.time()))
+    headers = {
+        "ETag": f'"{sha256}"',
+        "Cache-Control": f"public, max-age={max_age}, immutable",
+    }
+    return Response(data, media_type=ThumbFormat.WEBP.mime, headers=headers)
 
 
 @router.get("/s/{token}/photos/{photo_id}/thumbnail")

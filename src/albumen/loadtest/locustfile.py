@@ -74,28 +74,52 @@ class PeakUpload(HttpUser):
 
 
 class GlobalRead(HttpUser):
-    """60% view a thumbnail, 25% search, 15% download an original; popular photos more often."""
+    """Reading the library, as people do: 35% view a thumbnail and 10% download an original
+    (popular photos more often), 25% browse (list the timeline, see its first thumbnails,
+    open a photo and walk on through its neighbours in the viewer), 30% search."""
 
     wait_time = between(0.1, 0.5)
 
     def on_start(self) -> None:
         self.account = Account()
+        self.webp = self.account.auth | {"Accept": "image/webp,*/*"}
 
-    @task(60)
+    @task(35)
     def thumbnail(self) -> None:
         photo_id = self.account.popular_photo()
-        self.client.get(
-            f"/api/v1/photos/{photo_id}/thumbnail",
-            headers=self.account.auth | {"Accept": "image/webp,*/*"},
-            name="thumbnail",
-        )
+        self.client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=self.webp, name="thumbnail")
 
     @task(25)
+    def browse(self) -> None:
+        page = self.client.get(
+            "/api/v1/photos", params={"limit": 60}, headers=self.account.auth, name="timeline"
+        )
+        if page.status_code != 200:
+            return
+        ids = [photo["id"] for photo in page.json()["items"]]
+        for photo_id in ids[:12]:  # the first screenful
+            self.client.get(
+                f"/api/v1/photos/{photo_id}/thumbnail", headers=self.webp, name="thumbnail"
+            )
+        if not ids:
+            return
+        at = random.randrange(min(len(ids), 30))
+        while at < len(ids):  # the viewer: one photo, then the next, while it holds interest
+            self.client.get(
+                f"/api/v1/photos/{ids[at]}/thumbnail?size=preview",
+                headers=self.webp,
+                name="preview",
+            )
+            if random.random() > 0.75:
+                break
+            at += 1
+
+    @task(30)
     def search(self) -> None:
         query = {"q": random.choice(PLAN["queries"])}
         self.client.get("/api/v1/search", params=query, headers=self.account.auth, name="search")
 
-    @task(15)
+    @task(10)
     def download(self) -> None:
         photo_id = self.account.popular_photo()
         self.client.get(

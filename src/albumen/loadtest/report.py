@@ -19,9 +19,9 @@ AGGREGATED = "Aggregated"
 # which operation of the scenarios measures which objective
 OBJECTIVE_OPERATIONS = {
     Objective.UPLOAD: ("upload",),
-    Objective.DOWNLOAD: ("thumbnail", "original"),
+    Objective.DOWNLOAD: ("thumbnail", "preview", "original"),
     Objective.SEARCH: ("search",),
-    Objective.METADATA: ("metadata",),
+    Objective.METADATA: ("metadata", "timeline"),
 }
 
 
@@ -81,12 +81,29 @@ def _number(text: str) -> float | None:
 
 def server_figures(before: Snapshot, after: Snapshot) -> dict[str, float | None]:
     window = Window(before, after)
-    hits = window.increase("albumen_cache_hits_total", lambda labels: labels["level"] == "l1")
-    misses = window.increase("albumen_cache_misses_total", lambda labels: labels["level"] == "l1")
+
+    def ratio(level: str) -> tuple[float | None, float]:
+        hits = window.increase("albumen_cache_hits_total", lambda labels: labels["level"] == level)
+        misses = window.increase(
+            "albumen_cache_misses_total", lambda labels: labels["level"] == level
+        )
+        return (hits / (hits + misses) if hits + misses else None), hits + misses
+
+    l1, l1_reads = ratio("l1")
+    l2, l2_reads = ratio("l2")
+
+    def prefetched(state: str) -> float:
+        return window.increase("albumen_prefetch_bytes_total", lambda lb: lb["state"] == state)
+
     thumbnails = window.latency("albumen_thumbnail_duration_seconds")
     return {
-        "cache_hit_ratio": hits / (hits + misses) if hits + misses else None,
-        "cache_reads": hits + misses,
+        "cache_hit_ratio": l1,
+        "cache_reads": l1_reads,
+        "l2_hit_ratio": l2,
+        "l2_reads": l2_reads,
+        "prefetch_warmed_bytes": prefetched("warmed"),
+        "prefetch_used_bytes": prefetched("used"),
+        "prefetch_wasted_bytes": prefetched("wasted"),
         "thumbnail_generation_p95_ms": (
             None if thumbnails.p95 is None else round(thumbnails.p95 * 1000, 1)
         ),

@@ -150,6 +150,12 @@ class PhotoService:
             sort_at = (edit.taken_at - offset).replace(tzinfo=None)
         self._photos.edit(photo_ids, edit, sort_at)
 
+    def derivative_hashes(
+        self, photo_ids: list[str], fmt: ThumbFormat
+    ) -> dict[tuple[str, ThumbSize], str]:
+        """The hashes of these photos' thumbnails and previews already made in ``fmt``."""
+        return self._photos.derivative_hashes(photo_ids, fmt)
+
     def blob(self, sha256: str) -> bytes:
         """Stored bytes by hash (a face crop); the caller has checked access to them."""
         return self._blobs.read(sha256)

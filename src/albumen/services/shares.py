@@ -13,11 +13,11 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from albumen.domain.albums import Album, NewShareLink, ShareLink
 from albumen.domain.errors import Forbidden, Gone, InvalidInput, NotFound, RateLimited, Unauthorized
-from albumen.domain.photos import Page, Photo, TimelineCursor
+from albumen.domain.photos import Page, Photo, ThumbFormat, TimelineCursor
 from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRepo
 from albumen.services.photos import PhotoService, check_limit
 
@@ -143,6 +143,36 @@ class ShareService:
         if original and not link.allow_download:
             raise Forbidden("this link does not allow downloads", code="download_not_allowed")
         return photo
+
+    def edge_urls(self, link: ShareLink, photos: list[Photo]) -> dict[str, dict[str, str]]:
+        """Signed, content-addressed URLs of the WebP thumbnail and preview of each photo.
+
+        ``/t/<hash>.webp?exp=..&sig=..`` needs no account and no database: an edge cache (or
+        the browser) may keep it, ``public`` and ``immutable``, until ``exp``. ``exp`` is the
+        end of the next whole hour, so the URL stays the same (cacheable) for an hour or
+        more. A revoked or expired link's URLs therefore work for up to two hours more.
+        """
+        expires = (int(self._clock.now().replace(tzinfo=UTC).timestamp()) // 3600 + 2) * 3600
+        if link.expires_at is not None:
+            expires = min(expires, int(link.expires_at.replace(tzinfo=UTC).timestamp()))
+        found = self._photos.derivative_hashes([p.id for p in photos], ThumbFormat.WEBP)
+        urls: dict[str, dict[str, str]] = {}
+        for (photo_id, size), sha256 in found.items():
+            name = f"{sha256}.webp"
+            signed = f"/t/{name}?exp={expires}&sig={self._sign_edge(name, expires)}"
+            urls.setdefault(photo_id, {})[size.value] = signed
+        return urls
+
+    def check_edge(self, name: str, expires: int, signature: str) -> None:
+        """``Gone`` once ``expires`` has passed; ``NotFound`` for a signature not ours."""
+        if not hmac.compare_digest(signature, self._sign_edge(name, expires)):
+            raise NotFound("no such thumbnail", code="not_found")
+        if expires < self._clock.now().replace(tzinfo=UTC).timestamp():
+            raise Gone("this thumbnail link has expired: open the share link again", code="expired")
+
+    def _sign_edge(self, name: str, expires: int) -> str:
+        message = f"edge.{name}.{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def _find(self, token: str) -> tuple[ShareLink, str | None]:
         found = self._shares.by_token_hash(_hash(token))

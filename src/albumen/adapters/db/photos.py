@@ -336,6 +336,22 @@ class SqlPhotoRepo:
             row = conn.execute(query).first()
         return None if row is None else _derivative(row)
 
+    def derivative_hashes(
+        self, photo_ids: Sequence[str], fmt: ThumbFormat
+    ) -> dict[tuple[str, ThumbSize], str]:
+        found: dict[tuple[str, ThumbSize], str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(photo_ids), 500):
+                query = select(
+                    derivatives.c.photo_id, derivatives.c.size, derivatives.c.sha256
+                ).where(
+                    derivatives.c.photo_id.in_(photo_ids[start : start + 500]),
+                    derivatives.c.format == fmt.value,
+                )
+                for row in conn.execute(query):
+                    found[(row.photo_id, ThumbSize(row.size))] = row.sha256
+        return found
+
     def referenced(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
         columns = (photos.c.sha256, derivatives.c.sha256, faces.c.crop_sha256)

@@ -55,6 +55,9 @@ export async function api(path, { method = "GET", json, body, headers = {}, quer
 }
 
 export function thumbUrl(photo, size = "thumb", share = null) {
+  // A share page's photos come with signed URLs an edge cache may keep: use them.
+  const signed = share && typeof photo === "object" && (size === "thumb" ? photo.thumbnail_url : photo.preview_url);
+  if (signed) return signed;
   const id = typeof photo === "string" ? photo : photo.id;
   const base = share ? `/s/${share}/photos/${id}` : `/api/v1/photos/${id}`;
   return `${base}/thumbnail${size === "thumb" ? "" : `?size=${size}`}`;
