@@ -194,12 +194,13 @@ def test_thumbnail_is_made_once_then_served_from_memory(world: World) -> None:
     photo = world.photos.ingest("alice", "a.jpg", world.staged()).photo
     first = world.photos.thumbnail("alice", photo.id, ThumbSize.THUMB, ThumbFormat.JPEG)
     reads = world.repo.reads
-    again = world.photos.thumbnail("alice", photo.id, ThumbSize.THUMB, ThumbFormat.JPEG)
-    assert again == first
+    cached = world.photos.cached_thumbnail(photo.id, ThumbSize.THUMB, ThumbFormat.JPEG)
+    assert cached is not None
+    assert (cached.found, cached.owner_id) == (first, "alice")
     assert world.repo.reads == reads  # a hit needs no repository read
     assert world.thumbnailer.renders == 1
-    with pytest.raises(NotFound):
-        world.photos.thumbnail("bob", photo.id, ThumbSize.THUMB, ThumbFormat.JPEG)
+    with pytest.raises(NotFound):  # someone else's access is checked, cached or not
+        world.photos.thumbnail("bob", photo.id, ThumbSize.THUMB, ThumbFormat.JPEG, cached)
 
 
 def test_a_failed_photo_has_no_thumbnail(world: World) -> None:

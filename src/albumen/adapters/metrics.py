@@ -242,7 +242,8 @@ def prefetch_metrics(stats: PrefetchStats) -> Iterator[Metric]:
     yield outcomes
     sizes = CounterMetricFamily(
         "albumen_prefetch_bytes",
-        "Bytes warmed; of them, used (then read) and wasted (never read in the window).",
+        "Bytes warmed; of them, used (read after), late (read while warming) and wasted"
+        " (never read in the window).",
         labels=["state"],
     )
     for state, count in sorted(stats.bytes.items()):

@@ -34,9 +34,11 @@ async def thumbnail(request: Request) -> Response:
     size = _size(request.query_params.get("size")) if request.scope["query_string"] else THUMB
     fmt = ThumbFormat.WEBP if accepts_webp(request.headers.get("accept")) else ThumbFormat.JPEG
     photos: PhotoService = request.app.state.services.photos
-    found = photos.cached_thumbnail(user.id, photo_id, size, fmt)
-    if found is None:
-        found = await run_in_threadpool(photos.thumbnail, user.id, photo_id, size, fmt)
+    cached = photos.cached_thumbnail(photo_id, size, fmt)  # one cache read, on the loop
+    if cached is not None and cached.owner_id == user.id:
+        found = cached.found
+    else:  # a miss, or someone else's photo: the access check needs the database
+        found = await run_in_threadpool(photos.thumbnail, user.id, photo_id, size, fmt, cached)
     request.app.state.services.prefetch.viewed(user.id, photo_id, size, fmt)
     etag = f'"{found.etag}"'
     headers = {"ETag": etag, "Cache-Control": CACHING, "Vary": "Accept"}

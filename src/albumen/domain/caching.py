@@ -105,4 +105,4 @@ class PrefetchStats:
 
     predictions: dict[tuple[str, str], int]  # (kind, action: warmed|shadow|cached) -> count
     outcomes: dict[tuple[str, str], int]  # (kind, outcome: hit|miss) -> count
-    bytes: dict[str, int]  # warmed, used (warmed, then read), wasted (warmed, never read)
+    bytes: dict[str, int]  # warmed; of them used (read after), late (read while warming), wasted

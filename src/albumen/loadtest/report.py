@@ -103,6 +103,7 @@ def server_figures(before: Snapshot, after: Snapshot) -> dict[str, float | None]
         "l2_reads": l2_reads,
         "prefetch_warmed_bytes": prefetched("warmed"),
         "prefetch_used_bytes": prefetched("used"),
+        "prefetch_late_bytes": prefetched("late"),
         "prefetch_wasted_bytes": prefetched("wasted"),
         "thumbnail_generation_p95_ms": (
             None if thumbnails.p95 is None else round(thumbnails.p95 * 1000, 1)

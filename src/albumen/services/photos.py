@@ -48,6 +48,12 @@ class ThumbnailBytes:
     mime: str
 
 
+@dataclass(frozen=True, slots=True)
+class CachedThumbnail:
+    found: ThumbnailBytes
+    owner_id: str  # whose photo: anyone else's access is checked before it is served
+
+
 class PhotoService:
     def __init__(
         self,
@@ -174,48 +180,55 @@ class PhotoService:
         return chunks
 
     def thumbnail(
-        self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
+        self,
+        user_id: str,
+        photo_id: str,
+        size: ThumbSize,
+        fmt: ThumbFormat,
+        cached: CachedThumbnail | None = None,
     ) -> ThumbnailBytes:
-        """Thumbnail bytes: from memory, else the store, else made now."""
-        cached = self.cached_thumbnail(owner_id, photo_id, size, fmt)
+        """Thumbnail bytes for someone who may see the photo (checked here, every time): the
+        ``cached`` entry the caller already read, else from the store, else made now."""
+        photo = self.viewable(user_id, photo_id)
         if cached is not None:
-            return cached
-        return self.thumbnail_of(self.viewable(owner_id, photo_id), size, fmt)
+            return cached.found
+        return self._fill(photo, size, fmt)
 
     def thumbnail_of(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> ThumbnailBytes:
         """Thumbnail bytes of a photo the caller may see: from memory, the store, or made now."""
-        key = _thumb_key(photo.id, size, fmt)
-        cached = self._cache.get(key)
+        cached = self._cache.get(_thumb_key(photo.id, size, fmt))
         if cached is not None:
-            return ThumbnailBytes(cached[100:], cached[36:100].decode(), fmt.mime)
-        derivative = self._photos.derivative(photo.id, size, fmt) or self._render(photo, size, fmt)
-        data = self._blobs.read(derivative.sha256)
-        self._cache.set(key, photo.owner_id.encode().ljust(36) + derivative.sha256.encode() + data)
-        return ThumbnailBytes(data, derivative.sha256, fmt.mime)
+            return _unpacked(cached, fmt).found
+        return self._fill(photo, size, fmt)
 
     def warm(self, user_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> int | None:
         """Put a thumbnail the user may see into the cache ahead of a read (the prefetcher).
 
         Only one already made: rendering on a guess would cost more than a miss. Returns the
-        bytes warmed, or ``None`` when it was cached already or is not made yet.
+        bytes warmed, or ``None`` when it was cached already or is not made yet. A warming is
+        no read: it counts as neither a hit nor a miss.
         """
-        key = _thumb_key(photo_id, size, fmt)
-        if self._cache.has(key):
+        if self._cache.has(_thumb_key(photo_id, size, fmt)):
             return None
         photo = self.viewable(user_id, photo_id)
         if self._photos.derivative(photo.id, size, fmt) is None:
             return None
-        return len(self.thumbnail_of(photo, size, fmt).data)
+        return len(self._fill(photo, size, fmt).data)
 
     def cached_thumbnail(
-        self, owner_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat
-    ) -> ThumbnailBytes | None:
-        """The owner's thumbnail from memory, without I/O; ``None`` on a miss or when someone
-        else asks (their access is checked on every request, so a revoked share cuts at once)."""
+        self, photo_id: str, size: ThumbSize, fmt: ThumbFormat
+    ) -> CachedThumbnail | None:
+        """One cache read, no other I/O: the entry and whose photo it is, or ``None``."""
         cached = self._cache.get(_thumb_key(photo_id, size, fmt))
-        if cached is None or cached[:36].decode().rstrip() != owner_id:
-            return None
-        return ThumbnailBytes(cached[100:], cached[36:100].decode(), fmt.mime)
+        return None if cached is None else _unpacked(cached, fmt)
+
+    def _fill(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> ThumbnailBytes:
+        """From the store (made now if it never was), then into the cache."""
+        derivative = self._photos.derivative(photo.id, size, fmt) or self._render(photo, size, fmt)
+        data = self._blobs.read(derivative.sha256)
+        entry = photo.owner_id.encode().ljust(36) + derivative.sha256.encode() + data
+        self._cache.set(_thumb_key(photo.id, size, fmt), entry)
+        return ThumbnailBytes(data, derivative.sha256, fmt.mime)
 
     def _render(self, photo: Photo, size: ThumbSize, fmt: ThumbFormat) -> Derivative:
         if photo.status is PhotoStatus.FAILED:
@@ -251,6 +264,12 @@ def store_rendition(blobs: BlobStore, photo_id: str, rendition: Rendition) -> De
 def check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+
+
+def _unpacked(entry: bytes, fmt: ThumbFormat) -> CachedThumbnail:
+    """A cache entry: the owner's id (36 bytes, padded), the bytes' hash (64), the bytes."""
+    found = ThumbnailBytes(entry[100:], entry[36:100].decode(), fmt.mime)
+    return CachedThumbnail(found, entry[:36].decode().rstrip())
 
 
 def _thumb_key(photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> str:

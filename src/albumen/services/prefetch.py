@@ -16,7 +16,8 @@ kept as shadows, which is how a kind earns its way up. Warming runs on a small p
 up when the pool is busy, so a burst never queues work nobody will wait for.
 
 Figures: predictions made, warmed, found already cached; hits and misses per kind; bytes
-warmed, bytes of warmed entries then read, and bytes warmed that nobody read (``wasted``).
+warmed, and of them: read after the warming (``used``), read while it was still warming
+(``late``: no help), never read in the window (``wasted``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class PrefetchService:
         self._made: dict[str, int] = {}
         self._predictions: dict[tuple[str, str], int] = {}
         self._outcomes: dict[tuple[str, str], int] = {}
-        self._bytes = {"warmed": 0, "used": 0, "wasted": 0}
+        self._bytes = {"warmed": 0, "used": 0, "late": 0, "wasted": 0}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="prefetch")
         self._busy = threading.BoundedSemaphore(workers * 32)
@@ -222,8 +223,8 @@ class PrefetchService:
             self._bytes["warmed"] += warmed
             if prediction.hit is None:
                 prediction.warmed_bytes = warmed  # settled later: used, or wasted
-            else:  # settled while it was warming: read (too late to help), or not read
-                self._bytes["used" if prediction.hit else "wasted"] += warmed
+            else:  # settled while it was warming: read too early to be helped, or not read
+                self._bytes["late" if prediction.hit else "wasted"] += warmed
 
 
 def _neighbour(user: _User, photo_id: str, offset: int) -> str | None:
