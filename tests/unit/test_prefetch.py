@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from albumen.domain.photos import ThumbFormat, ThumbSize
 from albumen.services.prefetch import PrefetchService
 
-PREVIEW, WEBP = ThumbSize.PREVIEW, ThumbFormat.WEBP
+PREVIEW, THUMB, WEBP = ThumbSize.PREVIEW, ThumbSize.THUMB, ThumbFormat.WEBP
 
 
 class Warmer:
@@ -96,3 +98,25 @@ def test_a_page_just_listed_predicts_its_first_thumbnails() -> None:
     _settle(prefetch)
     assert any(w[1] == "r0" for w in warmer.warmed)
     prefetch.close()
+
+
+def test_a_user_who_scrolls_on_gets_the_next_page_warmed_before_asking() -> None:
+    warmer, clock = Warmer(), Clock()
+    prefetch = PrefetchService(warmer, threshold=0.7, window=60, clock=clock)
+    fetched: list[str] = []
+
+    def page(n: int) -> list[str]:
+        return [f"s{n}-{i}" for i in range(40)]
+
+    def next_page(n: int) -> list[str]:
+        fetched.append(f"c{n + 1}")
+        return page(n + 1)
+
+    for n in range(6):  # scrolls through six pages, each asked for with the last cursor
+        clock.now += 5
+        cursor = f"c{n}" if n else None
+        prefetch.listed("dee", page(n), cursor, f"c{n + 1}", functools.partial(next_page, n))
+    _settle(prefetch)
+    assert prefetch.probability("dee", "next_page") >= 0.7
+    assert fetched  # the pages after were fetched ahead once it was likely enough
+    assert ("dee", "s6-0", THUMB) in warmer.warmed  # the page not yet asked for is warm

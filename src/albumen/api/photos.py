@@ -33,6 +33,7 @@ from albumen.api.schemas import (
 from albumen.domain.errors import TooLarge
 from albumen.domain.photos import Photo
 from albumen.services.photos import PhotoService
+from albumen.services.prefetch import PAGE_AHEAD
 
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
@@ -70,10 +71,15 @@ def timeline(
 ) -> PhotoPage:
     """The owner's photos, newest taken first; follow ``next_cursor`` for more."""
     page = photos.timeline(user.id, limit, decode_cursor(cursor))
-    prefetch.listed(user.id, [p.id for p in page.photos])
-    return PhotoPage(
-        items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)
+    after = encode_cursor(page.next_cursor)
+    prefetch.listed(
+        user.id,
+        [p.id for p in page.photos],
+        cursor,
+        after,
+        lambda: [p.id for p in photos.timeline(user.id, PAGE_AHEAD, page.next_cursor).photos],
     )
+    return PhotoPage(items=[PhotoOut.of(p) for p in page.photos], next_cursor=after)
 
 
 @router.patch("", status_code=204)

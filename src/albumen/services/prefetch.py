@@ -4,6 +4,8 @@ It watches what each user is shown and opens, and makes predictions of several k
 
 - ``page``: a listing (timeline, album, person, place, search) was just served, so the
   thumbnails of its first screenful will be asked for;
+- ``next_page``: the user will scroll on, to the next page of that listing (its first
+  thumbnails are warmed before the page is even asked for);
 - ``next`` / ``previous`` / ``next2``: a preview was opened (the viewer), so the preview of
   its neighbour in the listing it came from (one after, one before, two after) will be next.
 
@@ -39,6 +41,7 @@ PRIOR = 10  # predictions' worth of the overall precision, for a user with a sho
 PAGE_AHEAD = 30  # thumbnails of a listing predicted to be asked for: about a screenful
 LISTINGS_KEPT = 5  # per user, the contexts a preview's neighbours are looked up in
 PENDING_MAX = 2000  # per user
+PAGE_PREFIX = "page:"  # a pending guess that a listing will ask for this cursor
 Key = tuple[str, ThumbSize]  # photo id, size
 Warm = Callable[[str, str, ThumbSize, ThumbFormat], int | None]  # -> bytes warmed, None: held
 
@@ -88,17 +91,37 @@ class PrefetchService:
 
     # what users are shown and open
 
-    def listed(self, user_id: str, photo_ids: list[str]) -> None:
-        """A page of photos was served to the user, in the order shown."""
+    def listed(
+        self,
+        user_id: str,
+        photo_ids: list[str],
+        cursor: str | None = None,
+        next_cursor: str | None = None,
+        next_page: Callable[[], list[str]] | None = None,
+    ) -> None:
+        """A page of photos was served to the user, in the order shown.
+
+        ``cursor`` is the one the request sent (None: the first page); with ``next_cursor``
+        and ``next_page`` (the ids of the page after, fetched only if worth it), scrolling on
+        is predicted too: kind ``next_page``, scored when a listing asks for that cursor.
+        """
         if not self.enabled or not photo_ids:
             return
         with self._lock:
             user = self._user(user_id)
+            if cursor is not None:
+                self._settle(user, (_page_key(cursor), ThumbSize.THUMB))
             user.listings.append(list(photo_ids))
             fmt = user.fmt
             wanted = [(pid, ThumbSize.THUMB, "page") for pid in photo_ids[:PAGE_AHEAD]]
+            if next_cursor is not None and next_page is not None:
+                wanted.append((_page_key(next_cursor), ThumbSize.THUMB, "next_page"))
             todo = self._predict(user_id, user, wanted)
-        self._start(user_id, todo, fmt)
+        pages = [item for item in todo if item[0][0].startswith(PAGE_PREFIX)]
+        self._start(user_id, [item for item in todo if item not in pages], fmt)
+        for key, prediction in pages:
+            if next_page is not None and self._busy.acquire(blocking=False):
+                self._pool.submit(self._warm_page, user_id, key, prediction, next_page, fmt)
 
     def viewed(self, user_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> None:
         """The user read a thumbnail or preview."""
@@ -205,6 +228,31 @@ class PrefetchService:
                 return  # the pool is busy: these would arrive too late to matter
             self._pool.submit(self._warm_one, user_id, key, prediction, fmt)
 
+    def _warm_page(
+        self,
+        user_id: str,
+        key: Key,
+        prediction: _Prediction,
+        next_page: Callable[[], list[str]],
+        fmt: ThumbFormat,
+    ) -> None:
+        """The first thumbnails of the page the user will scroll to, before it is asked for."""
+
+        def one(photo_id: str) -> int:
+            try:
+                return self._warm(user_id, photo_id, ThumbSize.THUMB, fmt) or 0
+            except AlbumenError:
+                return 0  # gone meanwhile
+
+        try:
+            warmed = sum(one(photo_id) for photo_id in next_page()[:PAGE_AHEAD])
+        except Exception:
+            log.exception("prefetch of the next page failed")
+            warmed = 0
+        finally:
+            self._busy.release()
+        self._warmed(prediction, warmed)
+
     def _warm_one(self, user_id: str, key: Key, prediction: _Prediction, fmt: ThumbFormat) -> None:
         photo_id, size = key
         try:
@@ -216,6 +264,9 @@ class PrefetchService:
             warmed = None
         finally:
             self._busy.release()
+        self._warmed(prediction, warmed)
+
+    def _warmed(self, prediction: _Prediction, warmed: int | None) -> None:
         with self._lock:
             self._count(self._predictions, (prediction.kinds[0], "warmed" if warmed else "cached"))
             if not warmed:
@@ -225,6 +276,10 @@ class PrefetchService:
                 prediction.warmed_bytes = warmed  # settled later: used, or wasted
             else:  # settled while it was warming: read too early to be helped, or not read
                 self._bytes["late" if prediction.hit else "wasted"] += warmed
+
+
+def _page_key(cursor: str) -> str:
+    return f"{PAGE_PREFIX}{cursor}"
 
 
 def _neighbour(user: _User, photo_id: str, offset: int) -> str | None:
