@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from albumen.adapters.blobs import LocalBlobStore
 from albumen.domain.tiers import (
     PRICES,
     LifecyclePolicy,
@@ -14,6 +16,9 @@ from albumen.domain.tiers import (
     TierUsage,
     cost_report,
 )
+from albumen.ports import BlobStore
+from albumen.services.tiers import TierService
+from tests.fakes import FakeClock, FakeQueue, FakeTierRepo
 
 POLICY = LifecyclePolicy(warm_after=timedelta(days=30), cold_after=timedelta(days=180))
 
@@ -56,3 +61,21 @@ def test_the_cost_report_prices_storage_and_reads_per_owner_and_tier() -> None:
     assert cold.retrieval_cost == pytest.approx(3 * 0.03)
     assert lines["bob", Tier.WARM].photos == 0
     assert lines["bob", Tier.WARM].retrieval_cost == pytest.approx(0.01)
+
+
+def test_a_move_with_no_good_copy_left_is_not_retried_in_a_loop(tmp_path: Path) -> None:
+    clock, repo = FakeClock(), FakeTierRepo()
+    stores: dict[Tier, BlobStore] = {
+        Tier.HOT: LocalBlobStore(tmp_path / "hot"),
+        Tier.WARM: LocalBlobStore(tmp_path / "warm"),
+    }
+    sha = stores[Tier.HOT].put_bytes(b"an original")
+    (path,) = (tmp_path / "hot").glob("??/??/*")
+    path.write_bytes(b"an origin4l")  # damaged, and no other copy
+    repo.track(sha, clock.now() - timedelta(days=40))
+    policy = LifecyclePolicy(timedelta(days=30), timedelta(days=180))
+    tiers = TierService(repo, stores, FakeQueue(), clock, policy, PRICES)
+    assert tiers.run_lifecycle() == 0  # returns: the damaged blob stays where it is
+    assert repo.rows[sha].moving_to is Tier.WARM  # noted, for the next run and the scrub
+    assert tiers.run_lifecycle() == 0
+    assert path.read_bytes() == b"an origin4l"

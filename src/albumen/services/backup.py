@@ -23,9 +23,9 @@ from typing import TypeVar
 from albumen.domain.durability import BackupManifest, RestoreReport
 from albumen.domain.errors import BlobMissing, IntegrityError, NotFound
 from albumen.ports import BackupArchive, BlobReferences, BlobStore, Clock, DatabaseSnapshots
+from albumen.services.scrub import referenced_hashes
 
 log = logging.getLogger(__name__)
-PAGE = 5000
 T = TypeVar("T")
 R = TypeVar("R")
 Progress = Callable[[int], None]  # bytes handled since the last call
@@ -89,7 +89,7 @@ class BackupService:
         def copy(sha256: str) -> tuple[str, int, int]:
             return self._copy(archive, sha256, verify)
 
-        for sha256, size, copied in ordered(copy, _hashes(references), self._threads):
+        for sha256, size, copied in ordered(copy, referenced_hashes(references), self._threads):
             if size < 0:
                 manifest.missing.append(sha256)
                 continue
@@ -156,13 +156,6 @@ class BackupService:
                 progress(size)
         report.seconds = time.perf_counter() - start
         return manifest, report
-
-
-def _hashes(references: BlobReferences) -> Iterator[str]:
-    after = ""
-    while page := references.hashes(after, PAGE):
-        yield from page
-        after = page[-1]
 
 
 def ordered(work: Callable[[T], R], items: Iterator[T], threads: int) -> Iterator[R]:

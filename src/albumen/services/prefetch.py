@@ -201,9 +201,14 @@ class PrefetchService:
             self._score(user, found, hit=True)
 
     def _expire(self, user: _User, now: float) -> None:
-        stale = [k for k, p in user.pending.items() if now - p.made_at > self._window]
-        for key in stale:
-            self._score(user, user.pending.pop(key), hit=False)
+        """Score as misses the guesses older than the window. ``pending`` keeps the order the
+        guesses were made in, so this stops at the first young one (it runs per request)."""
+        while user.pending:
+            key, prediction = next(iter(user.pending.items()))
+            if now - prediction.made_at <= self._window:
+                return
+            del user.pending[key]
+            self._score(user, prediction, hit=False)
 
     def _score(self, user: _User, prediction: _Prediction, hit: bool) -> None:
         prediction.hit = hit

@@ -102,7 +102,7 @@ class ScrubService:
     def _merged(self) -> Iterator[tuple[str, bool, StoredBlob | None, StoredBlob | None]]:
         """(hash, referenced, primary copy, mirror copy) for every hash anyone knows of."""
         streams = [
-            ((sha, 0, None) for sha in self._referenced()),
+            ((sha, 0, None) for sha in referenced_hashes(self._refs)),
             ((blob.sha256, 1, blob) for blob in self._primary.scan()),
         ]
         if self._mirror is not None:
@@ -110,12 +110,6 @@ class ScrubService:
         for sha256, group in groupby(heapq.merge(*streams), key=lambda item: item[0]):
             found: dict[int, StoredBlob | None] = {source: blob for _, source, blob in group}
             yield sha256, 0 in found, found.get(1), found.get(2)
-
-    def _referenced(self) -> Iterator[str]:
-        after = ""
-        while page := self._refs.hashes(after, PAGE):
-            yield from page
-            after = page[-1]
 
     def _check(
         self,
@@ -180,6 +174,14 @@ class ScrubService:
                 copy.delete(sha256, older_than=cutoff)
             finding.repair = "deleted"
         return finding
+
+
+def referenced_hashes(references: BlobReferences) -> Iterator[str]:
+    """Every hash the database refers to, in order, a page at a time."""
+    after = ""
+    while page := references.hashes(after, PAGE):
+        yield from page
+        after = page[-1]
 
 
 def _older(blob: StoredBlob | None, cutoff: datetime) -> bool:

@@ -23,6 +23,7 @@ from albumen.ports import BlobStore, Clock, JobQueue, TierRepo
 
 log = logging.getLogger(__name__)
 BATCH = 500
+RESUME_LIMIT = 10_000  # moves cut short, finished per run
 
 
 class TierService:
@@ -81,9 +82,9 @@ class TierService:
         """Finish moves cut short, then move what the policy says; how many moved."""
         if not self.enabled:
             return 0
-        moved = 0
-        while pending := self._repo.moving(BATCH):
-            moved += sum(self.move(sha256, to) for sha256, to in pending)
+        # once per run: a move that cannot finish (no good copy left) stays noted for the scrub
+        # to report, and must not be retried in a loop
+        moved = sum(self.move(sha256, to) for sha256, to in self._repo.moving(RESUME_LIMIT))
         now = self._clock.now()
         deepest = max(self._stores, key=list(Tier).index)
         for source, unread, target in (
