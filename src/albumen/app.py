@@ -49,7 +49,8 @@ from albumen.adapters.mirror import MirroredBlobStore
 from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
-from albumen.adapters.sidecars import LocalSidecarStore
+from albumen.adapters.s3 import S3BlobStore
+from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, SidecarCopies
 from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
 from albumen.adapters.tiers import TieredBlobStore
 from albumen.adapters.vectors import UsearchVectorIndex
@@ -59,7 +60,7 @@ from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
-from albumen.ports import BlobStore, Cache, TunableCache
+from albumen.ports import BlobStore, Cache, SidecarStore, TunableCache
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
@@ -149,7 +150,7 @@ class Services:
 def blob_root(storage_url: str) -> Path:
     parts = urlsplit(storage_url)
     if parts.scheme != "file":
-        raise ValueError(f"storage scheme {parts.scheme!r} is not supported yet; use file://")
+        raise ValueError(f"a local store needs a file:// URL, not {parts.scheme}://")
     return Path(url2pathname(parts.path))
 
 
@@ -165,15 +166,17 @@ def open_database(settings: Settings, queries: QueryMonitor | None = None) -> En
 class Stores:
     """The blob stores of one library, as the settings name them."""
 
-    hot: LocalBlobStore  # where uploads are staged and new blobs land
+    hot: BlobStore  # where new blobs land
+    staging_dir: Path  # a local folder where uploads are written (and hashed) first
     tiers: dict[Tier, BlobStore]  # hot, and warm and cold when configured
     primary: BlobStore  # the tiers as one store
-    mirror: LocalBlobStore | None
+    mirror: BlobStore | None
     blobs: BlobStore  # what services use: the primary, with the mirror when there is one
+    sidecars: SidecarStore  # metadata sidecars beside the blobs, in the primary and the mirror
 
 
 def blob_stores(settings: Settings) -> Stores:
-    hot = LocalBlobStore(blob_root(settings.effective_storage_url))
+    hot, hot_sidecars = _store(settings.effective_storage_url, settings.data_dir / "s3-local")
     tiers: dict[Tier, BlobStore] = {Tier.HOT: hot}
     for tier, url in (
         (Tier.WARM, settings.warm_storage_url),
@@ -182,9 +185,24 @@ def blob_stores(settings: Settings) -> Stores:
         if url:
             tiers[tier] = LocalBlobStore(blob_root(url))
     primary: BlobStore = hot if len(tiers) == 1 else TieredBlobStore(tiers)
-    mirror = LocalBlobStore(blob_root(settings.mirror_url)) if settings.mirror_url else None
+    sidecars: list[SidecarStore] = [hot_sidecars]
+    mirror: LocalBlobStore | S3BlobStore | None = None
+    if settings.mirror_url:
+        mirror, mirror_sidecars = _store(settings.mirror_url, settings.data_dir / "s3-mirror")
+        sidecars.append(mirror_sidecars)
     blobs = primary if mirror is None else MirroredBlobStore(primary, mirror)
-    return Stores(hot, tiers, primary, mirror, blobs)
+    return Stores(hot, hot.staging_dir, tiers, primary, mirror, blobs, SidecarCopies(sidecars))
+
+
+def _store(url: str, local: Path) -> tuple[LocalBlobStore | S3BlobStore, SidecarStore]:
+    """A blob store by its URL (``file://`` a folder, ``s3://`` a bucket) and its sidecars."""
+    if urlsplit(url).scheme == "s3":
+        from albumen.adapters.s3 import s3_store  # boto3 is loaded only where S3 is used
+
+        store = s3_store(url, local)
+        return store, S3SidecarStore(store.client, store.bucket)
+    root = blob_root(url)
+    return LocalBlobStore(root), LocalSidecarStore(root)
 
 
 def redis_client(settings: Settings) -> Redis:
@@ -217,7 +235,7 @@ def build_services(settings: Settings) -> Services:
     clock = SystemClock()
     stores = blob_stores(settings)
     blobs = stores.blobs
-    parts = LocalUploadParts(stores.hot.staging_dir)
+    parts = LocalUploadParts(stores.staging_dir)
     photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
     queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
@@ -304,8 +322,7 @@ def build_services(settings: Settings) -> Services:
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
     mirror = stores.mirror
-    sidecar_roots = [stores.hot.root] + ([mirror.root] if mirror is not None else [])
-    sidecars = SidecarService(SqlSidecarRepo(engine), LocalSidecarStore(sidecar_roots))
+    sidecars = SidecarService(SqlSidecarRepo(engine), stores.sidecars)
     register_jobs(
         queue, processing, analysis, people, sweep, trash, sidecars, tiers, settings.job_retries
     )

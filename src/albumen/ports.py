@@ -231,7 +231,9 @@ class SidecarStore(Protocol):
 
     def delete(self, kind: SidecarKind, record_id: str) -> None: ...
 
-    def scan(self, kind: SidecarKind) -> Iterator[bytes]: ...
+    def scan(self, kind: SidecarKind) -> Iterator[tuple[str, bytes]]:
+        """(record id, sidecar) of every record of a kind."""
+        ...
 
 
 class TierRepo(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import islice
 
 from albumen.domain.durability import RebuildReport, SidecarKind
@@ -53,12 +53,15 @@ class SidecarService:
             raise Conflict("the database is not empty; rebuild into a new one", code="not_empty")
         start = time.perf_counter()
         report = RebuildReport()
-        report.users = self._repo.restore(SidecarKind.USER, self._store.scan(SidecarKind.USER))
-        photos = self._store.scan(SidecarKind.PHOTO)
+        report.users = self._repo.restore(SidecarKind.USER, self._documents(SidecarKind.USER))
+        photos = self._documents(SidecarKind.PHOTO)
         while chunk := list(islice(photos, 1000)):
             report.photos += self._repo.restore(SidecarKind.PHOTO, chunk)
             if progress is not None:
                 progress(len(chunk))
-        report.albums = self._repo.restore(SidecarKind.ALBUM, self._store.scan(SidecarKind.ALBUM))
+        report.albums = self._repo.restore(SidecarKind.ALBUM, self._documents(SidecarKind.ALBUM))
         report.seconds = time.perf_counter() - start
         return report
+
+    def _documents(self, kind: SidecarKind) -> Iterator[bytes]:
+        return (document for _record_id, document in self._store.scan(kind))

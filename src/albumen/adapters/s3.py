@@ -1,0 +1,319 @@
+"""``S3BlobStore``: content-addressed blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph).
+
+Keys are ``blobs/ab/cd/<sha256>``: the leading hash characters spread keys evenly over the
+bucket's partitions, and S3 lists keys in order, so a listing comes in hash order, as the scrub
+wants. Uploads are streamed to a local staging file first, hashed on the way (the hash is the
+key), then sent with S3's own SHA-256 checksums: one for a single PUT, one per part for a
+multipart upload (boto3's transfer manager, 16 MiB parts, several at once). S3 checks each
+and refuses what does not match, and the object's size is checked after the upload.
+
+Reads use ``Range`` requests. ``local_path`` (for the jobs that decode an original) fetches
+the object into a local cache, hash-checked. Calls are retried with backoff by botocore (its
+``standard`` mode); when S3 keeps failing, a circuit breaker answers at once with
+``Unavailable`` (503 ``storage_unavailable``) for a few seconds instead of every request
+waiting for its timeouts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from albumen.adapters.blobs import _HEX, CHUNK, LocalBlobStore, LocalStagingWriter
+from albumen.domain.errors import BlobMissing, IntegrityError, NotFound, Unavailable
+from albumen.ports import StagedFile, StoredBlob
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PREFIX = "blobs/"
+PART_BYTES = 16 * 1024 * 1024
+
+
+class CircuitBreaker:
+    """Opens after ``failures`` consecutive failures; stays open ``cool_off`` seconds."""
+
+    def __init__(self, failures: int = 5, cool_off: float = 10.0) -> None:
+        self._limit = failures
+        self._cool_off = cool_off
+        self._failures = 0
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+
+    def call(self, action: Callable[[], T]) -> T:
+        if time.monotonic() < self._open_until:
+            raise _unavailable()
+        try:
+            result = action()
+        except Exception as err:
+            if _is_missing(err):
+                self._succeeded()  # S3 answered: a missing key is no outage
+                raise
+            with self._lock:
+                self._failures += 1
+                if self._failures >= self._limit:
+                    self._open_until = time.monotonic() + self._cool_off
+                    log.error("object storage unreachable; failing fast", extra={"error": str(err)})
+            raise _unavailable() from err
+        self._succeeded()
+        return result
+
+    def _succeeded(self) -> None:
+        with self._lock:
+            self._failures = 0
+
+
+class S3BlobStore:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        local: Path,
+        storage_class: str = "STANDARD",
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self._s3 = client
+        self.client = client
+        self.bucket = bucket
+        self.storage_class = storage_class
+        self._staging = local / ".staging"
+        self._staging.mkdir(parents=True, exist_ok=True)
+        self._cache = LocalBlobStore(local / "cache", verify_writes=False)
+        self._breaker = breaker or CircuitBreaker()
+
+    @property
+    def staging_dir(self) -> Path:
+        return self._staging
+
+    def check(self) -> None:
+        self._call(lambda: self._s3.head_bucket(Bucket=self.bucket))
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket where it is missing (and creating it is allowed)."""
+        try:
+            self._s3.head_bucket(Bucket=self.bucket)
+        except Exception as err:
+            if not _is_missing(err):
+                raise
+            self._s3.create_bucket(Bucket=self.bucket)
+
+    # writing
+
+    def stage(self, max_bytes: int) -> LocalStagingWriter:
+        return self._cache.stage(max_bytes)
+
+    def stage_existing(self, path: Path) -> StagedFile:
+        return self._cache.stage_existing(path)
+
+    def commit(self, staged: StagedFile) -> None:
+        try:
+            if not self._size_is(staged.sha256, staged.size):
+                self._upload(staged.path, staged.sha256, staged.size)
+        finally:
+            staged.path.unlink(missing_ok=True)
+
+    def put_bytes(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self._size_is(sha256, len(data)):
+            checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+            self._call(
+                lambda: self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=_key(sha256),
+                    Body=data,
+                    ChecksumSHA256=checksum,
+                    StorageClass=self.storage_class,  # type: ignore[arg-type]
+                )
+            )
+        return sha256
+
+    def put_file(self, source: Path, sha256: str, *, replace: bool = False) -> int:
+        if not replace and self.exists(sha256):
+            return 0
+        digest = hashlib.sha256()
+        with source.open("rb") as file:
+            while chunk := file.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            raise IntegrityError(f"the copy of blob {sha256} hashes to {digest.hexdigest()}")
+        size = source.stat().st_size
+        self._upload(source, sha256, size)
+        return size
+
+    def _upload(self, path: Path, sha256: str, size: int) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
+        extra = {"ChecksumAlgorithm": "SHA256", "StorageClass": self.storage_class}
+        if size < PART_BYTES:  # one PUT: S3 checks the whole object's SHA-256 itself
+            extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+        self._call(
+            lambda: self._s3.upload_file(
+                str(path), self.bucket, _key(sha256), ExtraArgs=extra, Config=config
+            )
+        )
+        if not self._size_is(sha256, size):
+            raise IntegrityError(f"blob {sha256} did not arrive whole in the bucket")
+
+    def discard(self, staged: StagedFile) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def discard_stale_staging(self, cutoff: datetime) -> int:
+        return self._cache.discard_stale_staging(cutoff)
+
+    def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
+        head = self._head(sha256)
+        if head is None:
+            return False
+        if older_than is not None and _naive(head["LastModified"]) >= older_than:
+            return False
+        self._call(lambda: self._s3.delete_object(Bucket=self.bucket, Key=_key(sha256)))
+        self._cache.delete(sha256)
+        return True
+
+    # reading
+
+    def exists(self, sha256: str) -> bool:
+        return self._head(sha256) is not None
+
+    def size(self, sha256: str) -> int:
+        head = self._head(sha256)
+        if head is None:
+            raise BlobMissing(f"blob {sha256} is missing")
+        return int(head["ContentLength"])
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        return b"".join(self._get(sha256, start, end))
+
+    def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
+        if end <= start:
+            return iter(())
+        return self._get(sha256, start, end)
+
+    def _get(self, sha256: str, start: int, end: int | None) -> Iterator[bytes]:
+        span = f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"
+        try:
+            found = self._call(
+                lambda: self._s3.get_object(Bucket=self.bucket, Key=_key(sha256), Range=span)
+            )
+        except Exception as err:
+            if _is_missing(err):
+                raise BlobMissing(f"blob {sha256} is missing") from err
+            raise
+        return iter(found["Body"].iter_chunks(CHUNK))  # opened now: a missing blob fails early
+
+    def local_path(self, sha256: str) -> Path:
+        """The object fetched into a local cache (hash-checked), for code that needs a file."""
+        if self._cache.exists(sha256):
+            return self._cache.local_path(sha256)
+        temp = self._staging / f"{sha256}.fetch"
+        try:
+            with temp.open("wb") as out:
+                for chunk in self._get(sha256, 0, None):
+                    out.write(chunk)
+            self._cache.put_file(temp, sha256)
+        finally:
+            temp.unlink(missing_ok=True)
+        return self._cache.local_path(sha256)
+
+    def verify(self, sha256: str) -> bool:
+        return self.hash_of(sha256) == sha256
+
+    def hash_of(self, sha256: str) -> str:
+        digest = hashlib.sha256()
+        for chunk in self._get(sha256, 0, None):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every blob, in key (so hash) order: S3 lists keys sorted."""
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=PREFIX
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"].rsplit("/", 1)[-1]
+                if len(name) == 64 and all(c in _HEX for c in name):
+                    yield StoredBlob(name, int(item["Size"]), _naive(item["LastModified"]))
+
+    def list_older_than(self, cutoff: datetime) -> Iterator[str]:
+        return (blob.sha256 for blob in self.scan() if blob.modified < cutoff)
+
+    # plumbing
+
+    def _head(self, sha256: str) -> Any:
+        try:
+            return self._call(lambda: self._s3.head_object(Bucket=self.bucket, Key=_key(sha256)))
+        except Exception as err:
+            if _is_missing(err):
+                return None
+            raise
+
+    def _size_is(self, sha256: str, size: int) -> bool:
+        head = self._head(sha256)
+        return head is not None and int(head["ContentLength"]) == size
+
+    def _call(self, action: Callable[[], T]) -> T:
+        return self._breaker.call(action)
+
+
+def s3_store(url: str, local: Path) -> S3BlobStore:
+    """``s3://BUCKET?endpoint_url=...&region=...&storage_class=...`` (credentials: AWS_*)."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError as err:
+        raise RuntimeError("an s3:// store needs the s3 extra: pip install 'albumen[s3]'") from err
+
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    client = boto3.client(
+        "s3",
+        endpoint_url=query.get("endpoint_url"),
+        region_name=query.get("region", "us-east-1"),
+        config=Config(
+            retries={"max_attempts": 4, "mode": "standard"},
+            connect_timeout=3,
+            read_timeout=30,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_supported",
+        ),
+    )
+    store = S3BlobStore(client, parts.netloc, local, query.get("storage_class", "STANDARD"))
+    store.ensure_bucket()
+    return store
+
+
+def _key(sha256: str) -> str:
+    if len(sha256) != 64 or not all(c in _HEX for c in sha256):
+        raise NotFound("no such blob", code="blob_missing")
+    return f"{PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _is_missing(err: Exception) -> bool:
+    response = getattr(err, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket")
+
+
+def _naive(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _unavailable() -> Unavailable:
+    return Unavailable(
+        "object storage cannot be reached now; nothing was changed, try again later",
+        code="storage_unavailable",
+    )

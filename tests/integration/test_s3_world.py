@@ -1,0 +1,81 @@
+"""The library with its blobs in S3 (moto's server): upload, serve, sidecars, scrub, a mirror
+in a second bucket."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from albumen.app import Services, build_services
+from albumen.config import Settings
+from albumen.domain.durability import SidecarKind
+from albumen.web import create_app
+from tests.conftest import make_jpeg, upload
+
+
+@pytest.fixture
+def settings(tmp_path: Path, s3_endpoint: str) -> Settings:
+    def bucket(role: str) -> str:
+        name = f"albumen-{role}-{uuid.uuid4().hex[:8]}"
+        return f"s3://{name}?endpoint_url={s3_endpoint}&region=us-east-1"
+
+    return Settings(
+        data_dir=tmp_path / "data",
+        storage_url=bucket("blobs"),
+        mirror_url=bucket("mirror"),
+        run_workers_in_server=False,
+        job_retries=0,
+        analysis=False,
+    )
+
+
+@pytest.fixture
+def s3_services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+def test_photos_live_in_the_bucket_and_are_served_from_it(
+    s3_services: Services, settings: Settings
+) -> None:
+    services = s3_services
+    with TestClient(create_app(settings, services)) as client:
+        auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        data = make_jpeg(800, 600, seed=90)
+        photo = upload(client, auth, data, "bucket.jpg").json()
+        services.queue.run_pending()
+        shown = client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()
+        assert shown["status"] == "ready"
+        original = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
+        assert original.content == data
+        part = client.get(
+            f"/api/v1/photos/{photo['id']}/original", headers=auth | {"Range": "bytes=10-19"}
+        )
+        assert (part.status_code, part.content) == (206, data[10:20])
+        thumb = client.get(
+            f"/api/v1/photos/{photo['id']}/thumbnail", headers=auth | {"Accept": "image/webp"}
+        )
+        assert thumb.status_code == 200
+        assert client.get("/readyz").json() == {"status": "ready", "failing": []}
+
+        primary, mirror = services.stores.hot, services.stores.mirror
+        assert mirror is not None
+        sha = photo["sha256"]
+        assert hashlib.sha256(mirror.read(sha)).hexdigest() == sha  # the second bucket has it
+        assert services.scrub.scrub().findings == []
+
+        primary.delete(sha)  # lost from the first bucket: read from the second, and healed
+        services.thumbnail_cache.clear()
+        again = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
+        assert again.content == data
+        assert primary.exists(sha)
+
+        assert services.sidecars.flush() >= 2
+        sidecars = dict(services.stores.sidecars.scan(SidecarKind.PHOTO))
+        assert photo["id"] in sidecars  # beside the blobs, in the bucket
