@@ -183,7 +183,7 @@ def blob_stores(settings: Settings) -> Stores:
         (Tier.COLD, settings.cold_storage_url),
     ):
         if url:
-            tiers[tier] = LocalBlobStore(blob_root(url))
+            tiers[tier] = _store(url, settings.data_dir / f"s3-{tier.value}")[0]
     primary: BlobStore = hot if len(tiers) == 1 else TieredBlobStore(tiers)
     sidecars: list[SidecarStore] = [hot_sidecars]
     mirror: LocalBlobStore | S3BlobStore | None = None

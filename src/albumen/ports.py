@@ -124,6 +124,10 @@ class BlobStore(Protocol):
         """Raises unless the store can take a write now."""
         ...
 
+    def thaw(self, sha256: str) -> bool:
+        """Whether the blob can be read now; an archived one (S3 Glacier) is asked back."""
+        ...
+
     def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
         """Remove a blob (only if last written before ``older_than``, when given)."""
         ...

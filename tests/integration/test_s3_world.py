@@ -4,12 +4,14 @@ in a second bucket."""
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from albumen.app import Services, build_services
 from albumen.config import Settings
@@ -79,3 +81,52 @@ def test_photos_live_in_the_bucket_and_are_served_from_it(
         assert services.sidecars.flush() >= 2
         sidecars = dict(services.stores.sidecars.scan(SidecarKind.PHOTO))
         assert photo["id"] in sidecars  # beside the blobs, in the bucket
+
+
+def test_tiers_are_storage_classes_and_a_glacier_original_is_restored(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    bucket = f"s3://albumen-tiers-{uuid.uuid4().hex[:8]}"
+    query = f"endpoint_url={s3_endpoint}&region=us-east-1"
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        storage_url=f"{bucket}?{query}",
+        warm_storage_url=f"{bucket}/warm?{query}&storage_class=STANDARD_IA",
+        cold_storage_url=f"{bucket}/cold?{query}&storage_class=GLACIER",
+        run_workers_in_server=False,
+        job_retries=0,
+        analysis=False,
+        tier_latency_seconds={"cold": 60},
+    )
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+            data = make_jpeg(640, 480, seed=91)
+            photo = upload(client, auth, data, "old.jpg").json()
+            services.queue.run_pending()
+            with services.engine.begin() as conn:
+                conn.execute(text("UPDATE blob_tiers SET read_at = datetime('now', '-400 days')"))
+            assert services.tiers.run_lifecycle() == 2  # hot → warm → cold
+            s3 = services.stores.hot.client  # type: ignore[attr-defined]
+            sha = photo["sha256"]
+            head = s3.head_object(Bucket=bucket[5:], Key=f"cold/blobs/{sha[:2]}/{sha[2:4]}/{sha}")
+            assert head["StorageClass"] == "GLACIER"
+            assert not services.stores.hot.exists(sha)
+
+            url = f"/api/v1/photos/{photo['id']}/original"
+            waiting = client.get(url, headers=auth)
+            assert waiting.status_code == 202
+            assert waiting.headers["retry-after"] == "60"
+            services.queue.run_pending()  # the restore job asks S3 to restore the archive...
+            for _ in range(50):  # ...and the move finishes once S3 has (the lifecycle resumes)
+                if services.tiers.run_lifecycle():
+                    break
+                time.sleep(0.1)
+            served = client.get(url, headers=auth)
+            assert served.status_code == 200
+            assert served.content == data
+            assert client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()["tier"] == "hot"
+            assert services.scrub.scrub().findings == []
+    finally:
+        services.close()

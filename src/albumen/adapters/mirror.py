@@ -124,6 +124,9 @@ class MirroredBlobStore:
     def hash_of(self, sha256: str) -> str:
         return self.primary.hash_of(sha256)
 
+    def thaw(self, sha256: str) -> bool:
+        return self.primary.thaw(sha256)
+
     def scan(self) -> Iterator[StoredBlob]:
         return self.primary.scan()
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from albumen.adapters.blobs import _HEX, CHUNK, LocalBlobStore, LocalStagingWriter
-from albumen.domain.errors import BlobMissing, IntegrityError, NotFound, Unavailable
+from albumen.domain.errors import Archived, BlobMissing, IntegrityError, NotFound, Unavailable
 from albumen.ports import StagedFile, StoredBlob
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PREFIX = "blobs/"
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # read only after a restore
 PART_BYTES = 16 * 1024 * 1024
 
 
@@ -56,8 +57,8 @@ class CircuitBreaker:
         try:
             result = action()
         except Exception as err:
-            if _is_missing(err):
-                self._succeeded()  # S3 answered: a missing key is no outage
+            if _is_missing(err) or _is_archived(err):
+                self._succeeded()  # S3 answered: a missing or archived key is no outage
                 raise
             with self._lock:
                 self._failures += 1
@@ -81,11 +82,13 @@ class S3BlobStore:
         local: Path,
         storage_class: str = "STANDARD",
         breaker: CircuitBreaker | None = None,
+        prefix: str = "",
     ) -> None:
         self._s3 = client
         self.client = client
         self.bucket = bucket
         self.storage_class = storage_class
+        self._prefix = f"{prefix.strip('/')}/{PREFIX}".lstrip("/")  # "warm/blobs/", "blobs/"
         self._staging = local / ".staging"
         self._staging.mkdir(parents=True, exist_ok=True)
         self._cache = LocalBlobStore(local / "cache", verify_writes=False)
@@ -129,7 +132,7 @@ class S3BlobStore:
             self._call(
                 lambda: self._s3.put_object(
                     Bucket=self.bucket,
-                    Key=_key(sha256),
+                    Key=self._key(sha256),
                     Body=data,
                     ChecksumSHA256=checksum,
                     StorageClass=self.storage_class,  # type: ignore[arg-type]
@@ -159,7 +162,7 @@ class S3BlobStore:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         self._call(
             lambda: self._s3.upload_file(
-                str(path), self.bucket, _key(sha256), ExtraArgs=extra, Config=config
+                str(path), self.bucket, self._key(sha256), ExtraArgs=extra, Config=config
             )
         )
         if not self._size_is(sha256, size):
@@ -177,7 +180,7 @@ class S3BlobStore:
             return False
         if older_than is not None and _naive(head["LastModified"]) >= older_than:
             return False
-        self._call(lambda: self._s3.delete_object(Bucket=self.bucket, Key=_key(sha256)))
+        self._call(lambda: self._s3.delete_object(Bucket=self.bucket, Key=self._key(sha256)))
         self._cache.delete(sha256)
         return True
 
@@ -204,11 +207,15 @@ class S3BlobStore:
         span = f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"
         try:
             found = self._call(
-                lambda: self._s3.get_object(Bucket=self.bucket, Key=_key(sha256), Range=span)
+                lambda: self._s3.get_object(Bucket=self.bucket, Key=self._key(sha256), Range=span)
             )
         except Exception as err:
             if _is_missing(err):
                 raise BlobMissing(f"blob {sha256} is missing") from err
+            if _is_archived(err):
+                raise Archived(
+                    "this blob is archived: it can be read once restored", code="in_cold_storage"
+                ) from err
             raise
         return iter(found["Body"].iter_chunks(CHUNK))  # opened now: a missing blob fails early
 
@@ -230,6 +237,13 @@ class S3BlobStore:
         return self.hash_of(sha256) == sha256
 
     def hash_of(self, sha256: str) -> str:
+        """The SHA-256 of the stored bytes. An archived object cannot be read: its hash is the
+        one S3 computed and keeps (``ChecksumSHA256``) when that covers the whole object."""
+        head = self._head(sha256, checksum=True)
+        if head is not None and head.get("StorageClass") in ARCHIVED:
+            kept = str(head.get("ChecksumSHA256", ""))
+            if kept and "-" not in kept:
+                return base64.b64decode(kept).hex()
         digest = hashlib.sha256()
         for chunk in self._get(sha256, 0, None):
             digest.update(chunk)
@@ -238,7 +252,7 @@ class S3BlobStore:
     def scan(self) -> Iterator[StoredBlob]:
         """Every blob, in key (so hash) order: S3 lists keys sorted."""
         pages = self._s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=PREFIX
+            Bucket=self.bucket, Prefix=self._prefix
         )
         for page in pages:
             for item in page.get("Contents", []):
@@ -249,11 +263,40 @@ class S3BlobStore:
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
         return (blob.sha256 for blob in self.scan() if blob.modified < cutoff)
 
+    def thaw(self, sha256: str) -> bool:
+        """Whether the blob can be read now; if it is archived (GLACIER, DEEP_ARCHIVE), a
+        restore is asked for (S3 RestoreObject; asking again while one runs is harmless)."""
+        head = self._head(sha256)
+        if head is None:
+            raise BlobMissing(f"blob {sha256} is missing")
+        if head.get("StorageClass") not in ARCHIVED:
+            return True
+        restore = str(head.get("Restore", ""))
+        if 'ongoing-request="false"' in restore:
+            return True
+        if 'ongoing-request="true"' not in restore:
+            self._call(
+                lambda: self._s3.restore_object(
+                    Bucket=self.bucket,
+                    Key=self._key(sha256),
+                    RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Standard"}},
+                )
+            )
+            log.info("archive restore asked for", extra={"sha256": sha256})
+        return False
+
     # plumbing
 
-    def _head(self, sha256: str) -> Any:
+    def _key(self, sha256: str) -> str:
+        sha256 = _checked(sha256)
+        return f"{self._prefix}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def _head(self, sha256: str, checksum: bool = False) -> Any:
+        options: dict[str, Any] = {"ChecksumMode": "ENABLED"} if checksum else {}
         try:
-            return self._call(lambda: self._s3.head_object(Bucket=self.bucket, Key=_key(sha256)))
+            return self._call(
+                lambda: self._s3.head_object(Bucket=self.bucket, Key=self._key(sha256), **options)
+            )
         except Exception as err:
             if _is_missing(err):
                 return None
@@ -268,7 +311,8 @@ class S3BlobStore:
 
 
 def s3_store(url: str, local: Path) -> S3BlobStore:
-    """``s3://BUCKET?endpoint_url=...&region=...&storage_class=...`` (credentials: AWS_*)."""
+    """``s3://BUCKET[/PREFIX]?endpoint_url=...&region=...&storage_class=...`` (credentials:
+    the standard ``AWS_*`` variables). A prefix lets tiers share a bucket."""
     try:
         import boto3
         from botocore.config import Config
@@ -289,15 +333,21 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
             response_checksum_validation="when_supported",
         ),
     )
-    store = S3BlobStore(client, parts.netloc, local, query.get("storage_class", "STANDARD"))
+    store = S3BlobStore(
+        client,
+        parts.netloc,
+        local,
+        query.get("storage_class", "STANDARD"),
+        prefix=parts.path,
+    )
     store.ensure_bucket()
     return store
 
 
-def _key(sha256: str) -> str:
+def _checked(sha256: str) -> str:
     if len(sha256) != 64 or not all(c in _HEX for c in sha256):
         raise NotFound("no such blob", code="blob_missing")
-    return f"{PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    return sha256
 
 
 def _is_missing(err: Exception) -> bool:
@@ -306,6 +356,12 @@ def _is_missing(err: Exception) -> bool:
         return False
     code = str(response.get("Error", {}).get("Code", ""))
     return code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket")
+
+
+def _is_archived(err: Exception) -> bool:
+    response = getattr(err, "response", None)
+    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code == "InvalidObjectState"
 
 
 def _naive(when: datetime) -> datetime:

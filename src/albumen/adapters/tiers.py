@@ -86,6 +86,9 @@ class TieredBlobStore:
     def hash_of(self, sha256: str) -> str:
         return self.holder(sha256).hash_of(sha256)
 
+    def thaw(self, sha256: str) -> bool:
+        return self.holder(sha256).thaw(sha256)
+
     def scan(self) -> Iterator[StoredBlob]:
         """Every blob of every tier in hash order (twice, while a move is half done)."""
         return heapq.merge(*(store.scan() for store in self._order), key=lambda b: b.sha256)

@@ -51,6 +51,12 @@ class Unavailable(AlbumenError):
     code = "unavailable"
 
 
+class Archived(Unavailable):
+    """Stored in an archive class (S3 Glacier): readable only after a restore."""
+
+    code = "in_cold_storage"
+
+
 class RateLimited(AlbumenError):
     code = "rate_limited"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from albumen.domain.errors import BlobMissing, IntegrityError
+from albumen.domain.errors import Archived, BlobMissing, IntegrityError
 from albumen.domain.jobs import JobName
 from albumen.domain.photos import Photo
 from albumen.domain.tiers import CostLine, LifecyclePolicy, Tier, TierPrice, cost_report
@@ -105,16 +105,21 @@ class TierService:
         return moved
 
     def move(self, sha256: str, to: Tier) -> bool:
-        """Move one original to ``to``; False when no copy of it exists any more."""
+        """Move one original to ``to``; False when it cannot be yet (an archived copy being
+        restored) or at all (no good copy left): the move stays noted, and resumes."""
         target = self._stores.get(to)
         if target is None:
             raise ValueError(f"no {to.value} store is configured")
         self._repo.start_move(sha256, to)
-        if not self._good(target, sha256) and not self._copy(sha256, to, target):
-            log.error("no good copy to move", extra={"sha256": sha256, "to": to.value})
-            if not any(store.exists(sha256) for store in self._stores.values()):
-                self._repo.forget(sha256)  # gone: the scrub reports what referred to it
-            return False
+        if not self._good(target, sha256):
+            copied = self._copy(sha256, to, target)
+            if copied is None:
+                return False  # waiting for an archive restore
+            if not copied:
+                log.error("no good copy to move", extra={"sha256": sha256, "to": to.value})
+                if not any(store.exists(sha256) for store in self._stores.values()):
+                    self._repo.forget(sha256)  # gone: the scrub reports what referred to it
+                return False
         for tier, store in self._stores.items():
             if tier is not to:
                 store.delete(sha256)
@@ -131,11 +136,16 @@ class TierService:
             self._repo.usage(), self._repo.retrievals(f"{year:04d}-{month:02d}"), self.prices
         )
 
-    def _copy(self, sha256: str, to: Tier, target: BlobStore) -> bool:
-        """Copy from any other tier with a good copy (each copy is hashed as it is written),
-        then hash it again where it now lies."""
+    def _copy(self, sha256: str, to: Tier, target: BlobStore) -> bool | None:
+        """Copy from another tier with a good copy (hashed as it is written), then hash it again
+        where it now lies. ``None`` when the only copies are archived and being restored."""
+        waiting = False
         for tier, source in self._stores.items():
             if tier is to or not source.exists(sha256):
+                continue
+            if not source.thaw(sha256):
+                waiting = True
+                log.info("waiting for an archive restore", extra={"sha256": sha256})
                 continue
             try:
                 target.put_file(source.local_path(sha256), sha256, replace=True)
@@ -144,13 +154,23 @@ class TierService:
                     "bad copy", extra={"sha256": sha256, "tier": tier.value, "error": str(err)}
                 )
                 continue
+            self._verify(target, sha256, to)
+            return True
+        return None if waiting else False
+
+    def _verify(self, target: BlobStore, sha256: str, to: Tier) -> None:
+        try:
             if target.hash_of(sha256) != sha256:
                 raise IntegrityError(f"the {to.value} copy of {sha256} does not verify")
-            return True
-        return False
+        except Archived:
+            # An archive cannot be read back; S3 checked every part's SHA-256 on the upload
+            # and the size after it, which is the check there is.
+            log.info("archived copy verified by its upload checksums", extra={"sha256": sha256})
 
     def _good(self, store: BlobStore, sha256: str) -> bool:
         try:
             return store.exists(sha256) and store.hash_of(sha256) == sha256
         except BlobMissing:
             return False
+        except Archived:  # there, and checked by S3 when it was written; unreadable for now
+            return True
