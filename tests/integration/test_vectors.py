@@ -86,5 +86,9 @@ def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
     old.add(np.arange(1, 201, dtype=np.uint64), vectors)
     old.save(str(tmp_path / f"{owner}-{LIKENESS}.usearch"))
     rebuilt = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
-    assert rebuilt.nearest(owner, query, 10) == expected
+    found = rebuilt.nearest(owner, query, 10)
+    # A rebuilt HNSW graph is built again on several threads, so it is not the same graph:
+    # the nearest agree, the tail of an approximate top 10 may swap a near tie (seen in CI).
+    assert found[:5] == expected[:5]
+    assert len({key for key, _ in found} & {key for key, _ in expected}) >= 8
     assert str(rebuilt._owners[owner].index.dtype).lower().endswith(DTYPE)
