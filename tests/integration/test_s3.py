@@ -114,3 +114,10 @@ def test_an_unreachable_endpoint_fails_fast_once_the_breaker_opens(tmp_path: Pat
     with pytest.raises(Unavailable):
         store.read(sha)
     assert time.monotonic() - start < 0.05  # open: no connection is even tried
+
+
+def test_a_missing_bucket_is_made_in_its_region(s3_endpoint: str, tmp_path: Path) -> None:
+    name = f"albumen-eu-{uuid.uuid4().hex[:8]}"
+    store = s3_store(f"s3://{name}?endpoint_url={s3_endpoint}&region=eu-west-1", tmp_path)
+    assert store.client.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+    assert store.read(store.put_bytes(b"here")) == b"here"

@@ -101,14 +101,20 @@ class S3BlobStore:
     def check(self) -> None:
         self._call(lambda: self._s3.head_bucket(Bucket=self.bucket))
 
-    def ensure_bucket(self) -> None:
+    def ensure_bucket(self, region: str = "us-east-1") -> None:
         """Create the bucket where it is missing (and creating it is allowed)."""
         try:
             self._s3.head_bucket(Bucket=self.bucket)
         except Exception as err:
             if not _is_missing(err):
                 raise
-            self._s3.create_bucket(Bucket=self.bucket)
+            if region == "us-east-1":  # the one region that takes no location constraint
+                self._s3.create_bucket(Bucket=self.bucket)
+            else:
+                self._s3.create_bucket(
+                    Bucket=self.bucket,
+                    CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+                )
 
     # writing
 
@@ -321,10 +327,11 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
 
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    region = query.get("region", "us-east-1")
     client = boto3.client(
         "s3",
         endpoint_url=query.get("endpoint_url"),
-        region_name=query.get("region", "us-east-1"),
+        region_name=region,
         config=Config(
             retries={"max_attempts": 4, "mode": "standard"},
             connect_timeout=3,
@@ -340,7 +347,7 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
         query.get("storage_class", "STANDARD"),
         prefix=parts.path,
     )
-    store.ensure_bucket()
+    store.ensure_bucket(region)
     return store
 
 
