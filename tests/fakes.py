@@ -151,6 +151,9 @@ class FakeBlobStore:
         self._get(sha256)
         return True
 
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        return None
+
     def _get(self, sha256: str) -> bytes:
         try:
             return self.blobs[sha256]

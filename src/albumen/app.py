@@ -268,6 +268,7 @@ def build_services(settings: Settings) -> Services:
         clock,
         settings.max_upload_bytes,
         tiers,
+        settings.presign_originals_seconds,
     )
     albums = AlbumService(album_repo, photos, user_repo, clock)
     processing = ProcessingService(

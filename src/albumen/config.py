@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "", description="Redis URL for the job queue and the L2 cache; empty means embedded."
     )
+    presign_originals_seconds: int = Field(
+        0,
+        ge=0,
+        description="With S3: answer an original's download with a redirect to a URL signed"
+        " for this many seconds (0: serve the bytes through Albumen).",
+    )
     mirror_url: str = Field(
         "", description="A second blob store written on every upload (file://); empty: none."
     )

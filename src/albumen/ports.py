@@ -128,6 +128,11 @@ class BlobStore(Protocol):
         """Whether the blob can be read now; an archived one (S3 Glacier) is asked back."""
         ...
 
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        """A URL that reads the blob without Albumen for ``seconds``; ``None`` where the store
+        has no such thing (a folder)."""
+        ...
+
     def delete(self, sha256: str, older_than: datetime | None = None) -> bool:
         """Remove a blob (only if last written before ``older_than``, when given)."""
         ...

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -128,5 +129,37 @@ def test_tiers_are_storage_classes_and_a_glacier_original_is_restored(
             assert served.content == data
             assert client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()["tier"] == "hot"
             assert services.scrub.scrub().findings == []
+    finally:
+        services.close()
+
+
+def test_originals_can_be_redirected_to_a_presigned_url(tmp_path: Path, s3_endpoint: str) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        storage_url=f"s3://albumen-sign-{uuid.uuid4().hex[:8]}?endpoint_url={s3_endpoint}",
+        presign_originals_seconds=300,
+        run_workers_in_server=False,
+        analysis=False,
+    )
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+            data = make_jpeg(640, 480, seed=92)
+            photo = upload(client, auth, data, "Zürich 1.jpg").json()
+            url = f"/api/v1/photos/{photo['id']}/original"
+            moved = client.get(url, headers=auth, follow_redirects=False)
+            assert moved.status_code == 307
+            assert moved.headers["cache-control"] == "no-store"
+            signed = moved.headers["location"]
+            assert signed.startswith(s3_endpoint)
+            assert "Expires=" in signed
+            fetched = requests.get(signed, timeout=10)  # no account: the signature is the key
+            assert fetched.content == data
+            assert "Z%C3%BCrich" in fetched.headers["content-disposition"]
+            part = requests.get(signed, headers={"Range": "bytes=0-9"}, timeout=10)
+            assert (part.status_code, part.content) == (206, data[:10])
+            cached = client.get(url, headers=auth | {"If-None-Match": f'"{photo["sha256"]}"'})
+            assert cached.status_code == 304  # the browser's copy is still good: no redirect
     finally:
         services.close()

@@ -191,6 +191,9 @@ class LocalBlobStore:
         self.local_path(sha256)
         return True
 
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        return None  # a folder is read through Albumen
+
     def put_file(self, source: Path, sha256: str, *, replace: bool = False) -> int:
         """Copy a file in under ``sha256``: hashed while copied, fsynced, renamed into place.
 

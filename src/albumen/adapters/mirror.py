@@ -127,6 +127,11 @@ class MirroredBlobStore:
     def thaw(self, sha256: str) -> bool:
         return self.primary.thaw(sha256)
 
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        if not self.primary.exists(sha256):
+            return None  # served (and healed) through Albumen
+        return self.primary.presigned_url(sha256, filename, mime, seconds)
+
     def scan(self) -> Iterator[StoredBlob]:
         return self.primary.scan()
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from albumen.adapters.blobs import _HEX, CHUNK, LocalBlobStore, LocalStagingWriter
 from albumen.domain.errors import Archived, BlobMissing, IntegrityError, NotFound, Unavailable
@@ -290,6 +290,22 @@ class S3BlobStore:
             )
             log.info("archive restore asked for", extra={"sha256": sha256})
         return False
+
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        """A GET URL signed for ``seconds``: the client fetches the bytes (and its ranges)
+        from S3, named and typed as the photo is."""
+        disposition = "attachment; filename*=UTF-8''" + quote(filename, safe="")
+        url: str = self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._key(sha256),
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": mime,
+            },
+            ExpiresIn=seconds,
+        )
+        return url
 
     # plumbing
 

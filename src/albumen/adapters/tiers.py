@@ -89,6 +89,9 @@ class TieredBlobStore:
     def thaw(self, sha256: str) -> bool:
         return self.holder(sha256).thaw(sha256)
 
+    def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
+        return self.holder(sha256).presigned_url(sha256, filename, mime, seconds)
+
     def scan(self) -> Iterator[StoredBlob]:
         """Every blob of every tier in hash order (twice, while a move is half done)."""
         return heapq.merge(*(store.scan() for store in self._order), key=lambda b: b.sha256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -160,6 +160,9 @@ def send_original(photo: Photo, request: Request, photos: PhotoService, caching:
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    redirect = photos.original_redirect(photo)
+    if redirect is not None:  # the bytes, and any Range, straight from the object store
+        return RedirectResponse(redirect, status_code=307, headers={"Cache-Control": "no-store"})
     if_range = request.headers.get("if-range")
     wanted = request.headers.get("range") if if_range in (None, etag) else None
     try:

@@ -66,6 +66,7 @@ class PhotoService:
         clock: Clock,
         max_upload_bytes: int,
         tiers: TierService,
+        presign_seconds: int = 0,
     ) -> None:
         self._photos = photos
         self._access = access
@@ -76,6 +77,7 @@ class PhotoService:
         self._clock = clock
         self.max_upload_bytes = max_upload_bytes
         self._tiers = tiers
+        self._presign_seconds = presign_seconds
 
     def stage(self) -> StagingWriter:
         """A writer for an incoming upload, hashing as it goes and enforcing the size limit."""
@@ -172,6 +174,18 @@ class PhotoService:
         if photo.tier is not Tier.COLD:
             return None
         return self._tiers.request_restore(photo)
+
+    def original_redirect(self, photo: Photo) -> str | None:
+        """Where a readable original can be fetched straight from the store (a presigned S3
+        URL, when ``presign_seconds`` is set), its read noted; ``None``: serve it here."""
+        if not self._presign_seconds:
+            return None
+        url = self._blobs.presigned_url(
+            photo.sha256, photo.filename, photo.mime, self._presign_seconds
+        )
+        if url is not None:
+            self._tiers.record_read(photo, photo.size)
+        return url
 
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
         """Bytes of a readable original (see ``restore_wait``); the read is noted."""
