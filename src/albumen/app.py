@@ -51,7 +51,7 @@ from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.s3 import S3BlobStore
 from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, SidecarCopies
-from albumen.adapters.system import Argon2Hasher, MemoryRateLimiter, SystemClock
+from albumen.adapters.system import Argon2Hasher, RateLimiter, SystemClock
 from albumen.adapters.tiers import TieredBlobStore
 from albumen.adapters.vectors import UsearchVectorIndex
 from albumen.adapters.webhook import WebhookNotifier
@@ -317,7 +317,7 @@ def build_services(settings: Settings) -> Services:
         album_repo,
         photos,
         hasher,
-        MemoryRateLimiter(settings.share_password_attempts),
+        RateLimiter(settings.share_password_attempts, settings.redis_url, "share"),
         clock,
         secret_key(settings),
     )
@@ -373,7 +373,7 @@ def build_services(settings: Settings) -> Services:
             user_repo,
             hasher,
             clock,
-            MemoryRateLimiter(settings.sign_in_attempts),
+            RateLimiter(settings.sign_in_attempts, settings.redis_url, "sign_in"),
             timedelta(days=settings.session_days),
         ),
         processing=processing,

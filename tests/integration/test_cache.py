@@ -12,6 +12,7 @@ from redis import Redis
 
 from albumen.app import Services, build_services
 from albumen.config import Settings
+from albumen.domain.errors import RateLimited, Unauthorized
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 
@@ -97,3 +98,22 @@ def test_without_redis_the_cache_steps_aside_and_requests_still_work(
             assert _sample(services.registry, "albumen_cache_errors_total", "l2") == errors
     finally:
         services.close()
+
+
+def test_sign_in_limits_hold_across_processes_through_redis(settings: Settings) -> None:
+    limited = settings.model_copy(update={"sign_in_attempts": "3 per minute"})
+    one, two = build_services(limited), build_services(limited)
+    try:
+        one.users.add("carol")
+        one.users.set_password("carol", "the right one")
+        for _ in range(3):
+            with pytest.raises(Unauthorized):
+                one.users.sign_in("carol", "wrong", "10.0.0.9")
+        with pytest.raises(RateLimited):  # the other process counts the same tries
+            two.users.sign_in("carol", "the right one", "10.0.0.9")
+        assert two.users.sign_in("carol", "the right one", "10.0.0.10").session.user.name == (
+            "carol"
+        )  # another client is not held back
+    finally:
+        one.close()
+        two.close()

@@ -1,4 +1,4 @@
-"""Small adapters over the standard library and argon2: the clock and password hashing."""
+"""Small adapters: the clock, password hashing (argon2) and rate limits (``limits``)."""
 
 from __future__ import annotations
 
@@ -27,17 +27,20 @@ class Argon2Hasher:
             return False
 
 
-class MemoryRateLimiter:
-    """A moving-window limit per key (``limits`` in process memory; Redis when scaled out)."""
+class RateLimiter:
+    """A moving-window limit per key (``limits``): in process memory, or in Redis, shared by
+    every process, when a Redis URL is given."""
 
-    def __init__(self, rule: str) -> None:
+    def __init__(self, rule: str, redis_url: str = "", namespace: str = "") -> None:
         from limits import parse, storage, strategies
 
         self._item = parse(rule)
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._namespace = namespace
+        kept = storage.storage_from_string(redis_url) if redis_url else storage.MemoryStorage()
+        self._limiter = strategies.MovingWindowRateLimiter(kept)
 
     def hit(self, key: str) -> bool:
-        return bool(self._limiter.hit(self._item, key))
+        return bool(self._limiter.hit(self._item, self._namespace, key))
 
     def test(self, key: str) -> bool:
-        return bool(self._limiter.test(self._item, key))
+        return bool(self._limiter.test(self._item, self._namespace, key))
