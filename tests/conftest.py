@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -16,12 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.web import create_app
-from tests.live import free_port
+from tests.live import free_port, wait_for_port
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 
@@ -77,16 +74,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
     process = subprocess.Popen([binary, *arguments], stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except RedisConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+    wait_for_port(port, 10)
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -115,15 +103,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "testing"
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    wait_for_port(port, 20)
     yield url
     process.terminate()
     process.wait(timeout=10)

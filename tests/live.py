@@ -20,6 +20,19 @@ def free_port() -> int:
         return port
 
 
+def wait_for_port(port: int, seconds: float) -> None:
+    """Until something listens on the loopback port (``OSError`` after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class LiveServer:
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
