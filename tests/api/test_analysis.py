@@ -10,25 +10,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from albumen.adapters.blobs import LocalBlobStore
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
-from albumen.app import Services, blob_root, build_services
+from albumen.app import Services, build_services
 from albumen.config import Settings
 from albumen.domain.analysis import Analysis, Box, DetectedFace
 from albumen.domain.errors import CorruptMedia
 from albumen.domain.jobs import Outcome
 from albumen.services.analysis import AnalysisService
 from albumen.web import create_app
-from tests.conftest import make_jpeg, upload
+from tests.conftest import make_jpeg, upload, world_settings
 from tests.fakes import FakeClock, FakeQueue
 
 Headers = dict[str, str]
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", run_workers_in_server=False, job_retries=0)
+def settings(tmp_path: Path, world_kind: str, request: pytest.FixtureRequest) -> Settings:
+    return world_settings(tmp_path, world_kind, request)  # with analysis
 
 
 @pytest.fixture
@@ -78,7 +77,7 @@ def test_a_failed_analysis_keeps_the_photo(
     broken = AnalysisService(
         SqlPhotoRepo(services.engine),
         SqlAnalysisRepo(services.engine),
-        LocalBlobStore(blob_root(settings.effective_storage_url)),
+        services.blobs,
         BrokenAnalyzer(),
         FakeQueue(),
         FakeClock(),

@@ -358,7 +358,8 @@ def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> No
         query.where(f"{column} < :cursor", cursor=after.doc_id)
 
 
-def _row_filters(query: Query, filters: SearchFilters) -> None:
+def _flag_filters(query: Query, filters: SearchFilters) -> None:
+    """The filters on a photo's own columns, written alike for SQLite and PostgreSQL."""
     for column, wanted in (("favorite", filters.favorite), ("archived", filters.archived)):
         if wanted is not None:  # written as the partial indexes are, so that they apply
             query.where(f"p.{column}" if wanted else f"NOT p.{column}")
@@ -367,6 +368,10 @@ def _row_filters(query: Query, filters: SearchFilters) -> None:
     if filters.mimes:
         names = {f"mime{n}": mime for n, mime in enumerate(filters.mimes)}
         query.where(f"p.mime IN ({', '.join(':' + name for name in names)})", **names)
+
+
+def _row_filters(query: Query, filters: SearchFilters) -> None:
+    _flag_filters(query, filters)
     if filters.within is not None:
         _in_box(query, filters.within, "w")
     if filters.near is not None:

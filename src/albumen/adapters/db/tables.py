@@ -202,7 +202,7 @@ photo_tags = Table(
     metadata,
     Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
     Column("tag", String(100), primary_key=True),
-    Column("source", String(16), nullable=False),  # "user", or the model that saw it
+    Column("source", String(64), nullable=False),  # "user", or the model that saw it
     Column("confidence", Float),
     Index("ix_photo_tags_tag", "tag"),
 )

@@ -42,7 +42,8 @@ def _tables() -> None:
         "photo_tags",
         sa.Column("photo_id", sa.String(length=36), nullable=False),
         sa.Column("tag", sa.String(length=100), nullable=False),
-        sa.Column("source", sa.String(length=16), nullable=False),
+        # 16 until PostgreSQL, which holds to it: model names are longer (SQLite ignores it).
+        sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["photo_id"], ["photos.id"], name="fk_photo_tags_photo_id_photos", ondelete="CASCADE"

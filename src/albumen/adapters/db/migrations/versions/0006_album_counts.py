@@ -45,14 +45,53 @@ SQLITE_TRIGGERS = [
 ]
 
 
+_PG_COUNT = """CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN {body} RETURN NULL; END $$;
+    CREATE TRIGGER {name} {when} FOR EACH ROW {condition} EXECUTE FUNCTION {name}()"""
+POSTGRES_TRIGGERS = [
+    _PG_COUNT.format(
+        name="album_photos_ai_count",
+        when="AFTER INSERT ON album_photos",
+        condition="",
+        body=f"""IF EXISTS ({_LIVE.format(photo="NEW.photo_id")}) THEN
+            UPDATE albums SET photo_count = photo_count + 1 WHERE id = NEW.album_id;
+        END IF;""",
+    ),
+    _PG_COUNT.format(
+        name="album_photos_ad_count",
+        when="AFTER DELETE ON album_photos",
+        condition="",
+        body=f"""IF EXISTS ({_LIVE.format(photo="OLD.photo_id")}) THEN
+            UPDATE albums SET photo_count = photo_count - 1 WHERE id = OLD.album_id;
+        END IF;""",
+    ),
+    _PG_COUNT.format(
+        name="photos_au_count",
+        when="AFTER UPDATE OF deleted_at ON photos",
+        condition="WHEN ((OLD.deleted_at IS NULL) != (NEW.deleted_at IS NULL))",
+        body="""UPDATE albums SET photo_count = photo_count
+            + CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END
+            WHERE id IN (SELECT album_id FROM album_photos WHERE photo_id = NEW.id);""",
+    ),
+    _PG_COUNT.format(
+        name="photos_bd_count",
+        when="BEFORE DELETE ON photos",
+        condition="WHEN (OLD.deleted_at IS NULL)",
+        body="""UPDATE albums SET photo_count = photo_count - 1
+            WHERE id IN (SELECT album_id FROM album_photos WHERE photo_id = OLD.id);
+            RETURN OLD;""",
+    ),
+]
+
+
 def upgrade() -> None:
     op.add_column(
         "albums",
         sa.Column("photo_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_TRIGGERS}[dialect]:
+        op.execute(statement)
     op.execute(
         "UPDATE albums SET photo_count = (SELECT count(*) FROM album_photos ap"
         " JOIN photos p ON p.id = ap.photo_id"
@@ -61,7 +100,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("album_photos_ai_count", "album_photos_ad_count", "photos_au_count"):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    op.execute("DROP TRIGGER IF EXISTS photos_bd_count")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name, table in (
+        ("album_photos_ai_count", "album_photos"),
+        ("album_photos_ad_count", "album_photos"),
+        ("photos_au_count", "photos"),
+        ("photos_bd_count", "photos"),
+    ):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
+        if postgres:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_column("albums", "photo_count")

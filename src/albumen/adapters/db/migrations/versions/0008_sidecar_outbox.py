@@ -36,13 +36,27 @@ _NOTE = (
 )
 
 
-def _triggers() -> list[tuple[str, str]]:
+def _triggers(postgres: bool = False) -> list[tuple[str, str]]:
+    """(name, DDL) of each trigger; on PostgreSQL the DDL also makes its function."""
     made = []
     for table, kind, column in WATCHED:
         for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
             name = f"{table}_sidecar_{event.lower()}"
             note = _NOTE.format(kind=kind, row=row, column=column)
-            made.append((name, f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {note} END"))
+            if postgres:
+                made.append(
+                    (
+                        name,
+                        f"""CREATE FUNCTION {name}() RETURNS trigger
+                    LANGUAGE plpgsql AS $$ BEGIN {note} RETURN NULL; END $$;
+                    CREATE TRIGGER {name} AFTER {event} ON {table}
+                    FOR EACH ROW EXECUTE FUNCTION {name}()""",
+                    )
+                )
+            else:
+                made.append(
+                    (name, f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {note} END")
+                )
     return made
 
 
@@ -54,9 +68,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "id", name="pk_sidecar_outbox"),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        for _name, statement in _triggers():
-            op.execute(statement)
+    for _name, statement in _triggers(op.get_bind().dialect.name == "postgresql"):
+        op.execute(statement)
     for table, kind in (("photos", "photo"), ("albums", "album"), ("users", "user")):
         op.execute(
             f"INSERT INTO sidecar_outbox (kind, id, version) SELECT '{kind}', id, 1 FROM {table}"
@@ -64,6 +77,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name, _statement in _triggers():
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table, _kind, _column in WATCHED:
+        for event in ("insert", "update", "delete"):
+            name = f"{table}_sidecar_{event}"
+            op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
+            if postgres:
+                op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_table("sidecar_outbox")

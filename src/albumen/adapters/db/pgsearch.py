@@ -1,0 +1,344 @@
+"""``PostgresSearchIndex``: search on PostgreSQL, with the same answers as on SQLite.
+
+Text is a ``tsvector`` per photo in ``photo_search`` (migration 0004), GIN-indexed over owner
+and document (btree_gin), so a text search reads only the owner's matching photos and sorts
+them by ``doc_id``, the timeline order. The words of a query are folded by PostgreSQL itself
+(the ``albumen`` configuration: simple and unaccent), exactly as the documents were, and the
+query is built from those words as a ``tsquery``. A column filter (``camera:canon``) matches
+that column's labelled words (``~camera~canon``); an album filter the photo's
+``~album~<id>``. Places use the GiST index on ``point(lon, lat)`` (migration 0010) and the same
+haversine distance as SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from albumen.adapters.db.search import (
+    _WORD,
+    SUGGEST_SCAN,
+    Query,
+    _after,
+    _doc_range,
+    _flag_filters,
+    _fold,
+    _has_token,
+    _in_order,
+    _one_typo,
+    _ranked,
+)
+from albumen.domain.photos import Page, TimelineCursor
+from albumen.domain.search import (
+    EARTH_RADIUS_KM,
+    FILTER_SUGGESTIONS,
+    Box,
+    SearchFilters,
+    SearchOrder,
+    Suggestion,
+)
+
+# The columns' say in relevance is in the document's weights (A, B, C, D); ts_rank's own.
+_RANK = "ts_rank(s.document, CAST(:match AS tsquery))"
+_NOTHING = "'~nothing~'"  # a tsquery term no document holds
+_COLUMNS = {
+    "cameras": "camera",
+    "tags": "tags",
+    "places": "place",
+    "filenames": "filename",
+    "people": "people",
+}
+
+
+class PostgresSearchIndex:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def search(
+        self,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
+        order: SearchOrder,
+        limit: int,
+        after: TimelineCursor | None,
+        count_cap: int = 0,
+    ) -> tuple[Page, int | None]:
+        """A page of results and, when ``count_cap`` is given and there is more than a page,
+        how many match (counting no further than the cap)."""
+        with self._engine.connect() as conn:
+            query = self._query(conn, owner_id, filters, album_ids, order)
+            total = _count(conn, replace(query), count_cap) if count_cap else None
+            _after(query, order, after)
+            score = f", {query.score} AS score" if query.score else ""
+            sql = query.select(f"p.id{score}") + f" ORDER BY {query.order} LIMIT :limit"
+            rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
+            found = _in_order(conn, [row.id for row in rows])
+        more = len(found) > limit
+        found = found[:limit]
+        if not more:
+            return Page(found, None), total
+        rank = rows[limit - 1].score if query.score else None
+        return Page(found, TimelineCursor(found[-1].doc_id, rank)), total
+
+    def buckets(
+        self,
+        owner_id: str,
+        filters: SearchFilters | None,
+        album_ids: Sequence[str] | None,
+        by_day: bool,
+    ) -> list[tuple[str, int]]:
+        """Photo counts per month (``2019-06``) or day, newest first. Without filters they
+        come from the timeline's day counts, which triggers keep."""
+        width = 10 if by_day else 7
+        with self._engine.connect() as conn:
+            if filters is None:
+                sql = (
+                    f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
+                    "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
+                )
+                return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            day = f"substr(timeline_day(p.taken_local, p.sort_at), 1, {width})"
+            sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
+            return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
+
+    def suggest(self, owner_id: str, prefix: str, limit: int) -> list[Suggestion]:
+        """Cameras, places and tags of the owner's photos, and their albums and people, with a
+        word that starts with ``prefix``; each kind reads at most ``SUGGEST_SCAN`` photos."""
+        word = _fold(prefix)
+        if not _has_token(word):
+            return []
+        found: list[Suggestion] = []
+        with self._engine.connect() as conn:
+            words = _lexemes(conn, [prefix])[0]
+            if not words:
+                return [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)][:limit]
+
+            def docs(column: str, columns: str, join: str = "") -> list[Any]:
+                match = " & ".join(_term(f"~{column}~{w}") + ":*" for w in words)
+                sql = _SUGGEST_DOCS.format(columns=columns, join=join)
+                params = {"owner": owner_id, "match": match, "scan": SUGGEST_SCAN}
+                return list(conn.execute(text(sql), params).all())
+
+            cameras = docs("camera", "p.make, p.model")
+            found += _ranked(
+                "camera", [(r.model or r.make or "").strip() for r in cameras], word, "camera"
+            )
+            places = docs(
+                "place", "c.city, c.region, c.country", " JOIN places c ON c.id = p.place_id"
+            )
+            names = [
+                next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
+                or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
+                for r in places
+            ]
+            found += _ranked("place", names, word, "place")
+            tagged = conn.execute(
+                text(
+                    "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
+                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id", join="") + ")"
+                ),
+                {
+                    "owner": owner_id,
+                    "match": " & ".join(_term(f"~tags~{w}") + ":*" for w in words),
+                    "scan": SUGGEST_SCAN,
+                    "low": word,
+                    "high": word + "\U0010ffff",
+                },
+            ).all()
+            found += _ranked("tag", [r.tag for r in tagged], word, "tag")
+            like = {"owner": owner_id, "start": f"{_like(word)}%", "inside": f"% {_like(word)}%"}
+            albums_found = conn.execute(
+                text(
+                    "SELECT name FROM albums WHERE owner_id = :owner"
+                    " AND (name ILIKE :start OR name ILIKE :inside) ORDER BY name LIMIT 20"
+                ),
+                like,
+            ).all()
+            found += _ranked("album", [r.name for r in albums_found], word, "in")
+            people_found = conn.execute(
+                text(
+                    "SELECT name FROM people WHERE owner_id = :owner AND NOT hidden"
+                    " AND name IS NOT NULL AND (name ILIKE :start OR name ILIKE :inside)"
+                    " ORDER BY name LIMIT 20"
+                ),
+                like,
+            ).all()
+            found += _ranked("person", [r.name for r in people_found], word, "person")
+        filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
+        return (found + filters)[:limit]
+
+    def explain(
+        self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
+    ) -> list[str]:
+        """PostgreSQL's plan for a search (for the benchmark's record of index use)."""
+        with self._engine.connect() as conn:
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            sql = f"EXPLAIN {query.select('p.id')} ORDER BY {query.order} LIMIT 101"
+            return [row[0] for row in conn.execute(text(sql), query.params)]
+
+    def _query(
+        self,
+        conn: Connection,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
+        order: SearchOrder,
+    ) -> Query:
+        match = _tsquery(conn, filters, album_ids)
+        if match is not None:
+            query = Query("photo_search s JOIN photos p ON p.doc_id = s.doc_id")
+            query.where(
+                "s.owner_id = :owner AND s.document @@ CAST(:match AS tsquery)", match=match
+            )
+            if order is SearchOrder.RELEVANCE:
+                query.score, query.order = _RANK, f"{_RANK} DESC, s.doc_id DESC"
+            else:
+                query.order = "s.doc_id DESC" if order is SearchOrder.NEWEST else "s.doc_id"
+            key = "s.doc_id"
+        else:
+            query = Query("photos p")
+            if order is SearchOrder.OLDEST:
+                query.order = "p.doc_id"
+            key = "p.doc_id"
+            if filters.excluded:
+                query.where(
+                    "p.doc_id NOT IN (SELECT doc_id FROM photo_search WHERE owner_id = :owner"
+                    " AND document @@ CAST(:excluded AS tsquery))",
+                    excluded=_any_of(_lexemes(conn, filters.excluded)),
+                )
+        _doc_range(query, filters, key)
+        query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
+        _flag_filters(query, filters)
+        _geo_filters(query, filters)
+        return query
+
+
+def _tsquery(
+    conn: Connection, filters: SearchFilters, album_ids: Sequence[str] | None
+) -> str | None:
+    """The query: the words (as prefixes, or a typo away), the phrases, the column filters
+    and the albums, all required; then none of the excluded."""
+    columns = [
+        (column, value) for name, column in _COLUMNS.items() for value in getattr(filters, name)
+    ]
+    values = [*filters.words, *filters.phrases, *(value for _, value in columns)]
+    lexemes = iter(_lexemes(conn, [*values, *filters.excluded]))
+    parts = [_word(conn, next(lexemes)) for _ in filters.words]
+    parts += [" <-> ".join(map(_term, next(lexemes))) for _ in filters.phrases]
+    for column, _value in columns:
+        words = next(lexemes)
+        parts.append(" & ".join(_term(f"~{column}~{w}") for w in words) or _NOTHING)
+    if album_ids is not None:
+        parts.append(" | ".join(_term(f"~album~{album_id}") for album_id in album_ids) or _NOTHING)
+    parts = [f"({part})" for part in parts if part]
+    if not parts:
+        return None
+    match = " & ".join(parts)
+    if filters.excluded:
+        match = f"({match}) & !({_any_of(list(lexemes))})"
+    return match
+
+
+def _word(conn: Connection, words: list[str]) -> str:
+    """A word as a prefix; a word that starts no indexed term also matches the terms one
+    typo away from it (a letter changed, added, dropped or swapped)."""
+    if not words:
+        return ""
+    prefix = " & ".join(_term(w) + ":*" for w in words)
+    if len(words) > 1 or len(words[0]) < 3 or not _WORD.match(words[0]):
+        return prefix
+    word = words[0]
+    starts = conn.execute(
+        text("SELECT 1 FROM search_terms WHERE term >= :low AND term < :high LIMIT 1"),
+        {"low": word, "high": word + "\U0010ffff"},
+    ).first()
+    if starts is not None:
+        return prefix
+    near = conn.execute(
+        text("SELECT term FROM search_terms WHERE term = ANY(:candidates) ORDER BY term LIMIT 8"),
+        {"candidates": sorted(_one_typo(word))},
+    ).scalars()
+    return " | ".join([prefix, *map(_term, near)])
+
+
+def _lexemes(conn: Connection, values: Sequence[str]) -> list[list[str]]:
+    """Each value's words as PostgreSQL folds them for the index, in the order written."""
+    if not values:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT v.i, w.lexeme FROM unnest(CAST(:values AS text[])) WITH ORDINALITY"
+            " AS v(value, i), unnest(search_words(v.value)) AS w"
+            " ORDER BY v.i, w.positions[1]"
+        ),
+        {"values": list(values)},
+    ).all()
+    found: list[list[str]] = [[] for _ in values]
+    for index, lexeme in rows:
+        found[index - 1].append(lexeme)
+    return found
+
+
+def _any_of(phrases: list[list[str]]) -> str:
+    parts = [" <-> ".join(map(_term, words)) for words in phrases if words]
+    return " | ".join(f"({part})" for part in parts) or _NOTHING
+
+
+def _term(lexeme: str) -> str:
+    """A lexeme as a ``tsquery`` term: quoted, so nothing in it is an operator."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _geo_filters(query: Query, filters: SearchFilters) -> None:
+    """Areas through the GiST index on ``point(lon, lat)``; a circle is its box, then the
+    haversine distance (the same as on SQLite)."""
+    if filters.within is not None:
+        _in_box(query, filters.within, "w")
+    if filters.near is not None:
+        near = filters.near
+        _in_box(query, near.box(), "n")
+        query.where(
+            f"2 * {EARTH_RADIUS_KM} * asin(least(1, sqrt("
+            "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
+            "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
+            nlat=near.lat,
+            nlon=near.lon,
+            nradius=near.radius_km,
+        )
+
+
+def _in_box(query: Query, box: Box, name: str) -> None:
+    def inside(west: str, east: str) -> str:
+        return f"point(p.lon, p.lat) <@ box(point({west}, :{name}s), point({east}, :{name}n))"
+
+    if box.west <= box.east:
+        condition = inside(f":{name}w", f":{name}e")
+    else:  # across the antimeridian: two boxes
+        condition = f"({inside(f':{name}w', '180')} OR {inside('-180', f':{name}e')})"
+    edges = {"s": box.south, "n": box.north, "w": box.west, "e": box.east}
+    query.where(
+        f"p.lat IS NOT NULL AND {condition}",
+        **{name + edge: value for edge, value in edges.items()},
+    )
+
+
+def _count(conn: Connection, query: Query, cap: int) -> int:
+    sql = f"SELECT count(*) FROM ({query.select('1')} LIMIT :cap) AS found"
+    return int(conn.execute(text(sql), query.params | {"cap": cap}).scalar() or 0)
+
+
+# The owner's photos (not trashed) whose text matches, read from the index: at most :scan.
+_SUGGEST_DOCS = (
+    "SELECT {columns} FROM photo_search s JOIN photos p ON p.doc_id = s.doc_id{join}"
+    " WHERE s.owner_id = :owner AND s.document @@ CAST(:match AS tsquery)"
+    " AND p.deleted_at IS NULL LIMIT :scan"
+)
