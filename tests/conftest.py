@@ -27,7 +27,7 @@ from tests.postgres import PostgresCluster, binaries
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 # Suites whose tests run in both worlds: the embedded default, and the scale-out one
 # (PostgreSQL, Redis and S3, each started by the test session on 127.0.0.1).
-BOTH_WORLDS = ("tests/api/",)
+BOTH_WORLDS = ("tests/api/", "tests/integration/")
 _DATABASES = itertools.count()
 
 

@@ -53,14 +53,21 @@ from albumen.adapters.s3 import S3BlobStore
 from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, SidecarCopies
 from albumen.adapters.system import Argon2Hasher, RateLimiter, SystemClock
 from albumen.adapters.tiers import TieredBlobStore
-from albumen.adapters.vectors import UsearchVectorIndex
+from albumen.adapters.vectors import DIMENSIONS, UsearchVectorIndex
 from albumen.adapters.webhook import WebhookNotifier
 from albumen.config import Settings
-from albumen.domain.analysis import CLIP
+from albumen.domain.analysis import CLIP, LIKENESS
 from albumen.domain.jobs import JobName
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier, TierPrice
 from albumen.jobs import register_jobs
-from albumen.ports import BlobStore, Cache, SearchIndex, SidecarStore, TunableCache
+from albumen.ports import (
+    BlobStore,
+    Cache,
+    SearchIndex,
+    SidecarStore,
+    TunableCache,
+    VectorIndex,
+)
 from albumen.services.albums import AlbumService
 from albumen.services.alerts import AlertService
 from albumen.services.analysis import AnalysisService
@@ -152,6 +159,15 @@ def blob_root(storage_url: str) -> Path:
     if parts.scheme != "file":
         raise ValueError(f"a local store needs a file:// URL, not {parts.scheme}://")
     return Path(url2pathname(parts.path))
+
+
+def vector_index(settings: Settings, engine: Engine, space: str, dimensions: int) -> VectorIndex:
+    """Nearest neighbours in one space: pgvector in PostgreSQL, else usearch files."""
+    if engine.dialect.name == "postgresql":
+        from albumen.adapters.db.vectors import PgVectorIndex
+
+        return PgVectorIndex(engine, space, dimensions)
+    return UsearchVectorIndex(engine, settings.data_dir / "vectors", space, dimensions)
 
 
 def search_index(engine: Engine) -> SearchIndex:
@@ -301,13 +317,12 @@ def build_services(settings: Settings) -> Services:
         clock,
         clip,
     )
-    vectors = settings.data_dir / "vectors"
     similar = SimilarService(
         photo_repo,
         analysis_repo,
-        UsearchVectorIndex(engine, vectors),
+        vector_index(settings, engine, LIKENESS, DIMENSIONS),
         clip,
-        UsearchVectorIndex(engine, vectors, CLIP, clip.dimensions) if clip else None,
+        vector_index(settings, engine, CLIP, clip.dimensions) if clip else None,
     )
     sweep = SweepService(
         photo_repo,

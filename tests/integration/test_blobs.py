@@ -70,16 +70,18 @@ def test_hashes_are_checked_before_they_become_paths(tmp_path: Path) -> None:
 
 
 def test_sweep_removes_only_old_unreferenced_blobs(services: Services) -> None:
+    """In both worlds: files by their time, S3 objects by their LastModified (whole seconds,
+    hence the waits)."""
     owner = services.users.add("alice").user.id
     photos = services.photos
     kept = photos.ingest(owner, "a.jpg", _stage_via(services, make_jpeg(seed=1))).photo
-    store = LocalBlobStore(services.settings.data_dir / "blobs")
+    store = services.blobs
     orphan_old = store.put_bytes(b"left by a crash")
+    time.sleep(1.5)
+    between = time.time()
+    time.sleep(1.5)
     orphan_young = store.put_bytes(b"an upload in flight")
-    hour_ago = time.time() - 3600
-    for sha in (orphan_old, kept.sha256):
-        os.utime(store.local_path(sha), (hour_ago, hour_ago))
-    removed = services.sweep.sweep_blobs(grace=timedelta(minutes=10))
+    removed = services.sweep.sweep_blobs(grace=timedelta(seconds=time.time() - between))
     assert removed == 1
     assert not store.exists(orphan_old)
     assert store.exists(orphan_young)

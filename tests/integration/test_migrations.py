@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -113,6 +114,8 @@ def test_upgrading_keeps_every_row_that_hangs_off_a_rebuilt_table(tmp_path: Path
         assert conn.execute(text("SELECT is_admin FROM users")).scalar() == 1
 
 
+# pgvector's column, which SQLAlchemy does not know (it is left out of the comparison)
+@pytest.mark.filterwarnings("ignore:Did not recognize type 'vector'")
 def test_on_postgresql_the_migrations_build_what_the_code_declares(postgres_url: str) -> None:
     """The same migrations on PostgreSQL (the session's template database ran them): tables,
     columns and their types as declared, and PostgreSQL's own search and place indexes."""
@@ -129,9 +132,10 @@ def test_on_postgresql_the_migrations_build_what_the_code_declares(postgres_url:
         for diff in diffs
         if not (diff[0] == "remove_table" and diff[1].name in ("photo_search", "search_terms"))
         and not (diff[0] == "remove_index" and diff[1].name in POSTGRES_ONLY_INDEXES)
+        and not (diff[0] == "remove_column" and diff[2:4] and diff[3].name == "embedding")
     ]
     assert unexpected == []
-    assert POSTGRES_ONLY_INDEXES <= indexes
+    assert indexes >= POSTGRES_ONLY_INDEXES
     assert invalid == 0  # every CONCURRENTLY build finished
 
 
@@ -140,4 +144,5 @@ POSTGRES_ONLY_INDEXES = {
     "ix_albums_name_trigrams",
     "ix_people_name_trigrams",
     "ix_photo_search_document",
+    "ix_photo_embeddings_likeness_hnsw",
 }

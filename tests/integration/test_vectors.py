@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, insert
+from sqlalchemy import create_engine, delete, insert, text
 
+from albumen.adapters.db.analysis import text_vector
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.tables import photo_embeddings
+from albumen.adapters.db.vectors import PgVectorIndex
 from albumen.adapters.vectors import BREADTH, DTYPE, UsearchVectorIndex
-from albumen.app import Services
+from albumen.app import Services, build_services
+from albumen.config import Settings
 from albumen.domain.analysis import LIKENESS
 from albumen.domain.photos import NewPhoto
 
@@ -92,3 +95,77 @@ def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
     assert found[:5] == expected[:5]
     assert len({key for key, _ in found} & {key for key, _ in expected}) >= 8
     assert str(rebuilt._owners[owner].index.dtype).lower().endswith(DTYPE)
+
+
+def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL's likeness search: 1280-d clustered vectors of two owners, each query
+    answered from migration 0011's HNSW index with its owner's true nearest neighbours."""
+    services = build_services(
+        Settings(data_dir=tmp_path, database_url=postgres_url, run_workers_in_server=False)
+    )
+    try:
+        rng = np.random.default_rng(11)
+        centres = rng.standard_normal((20, PG_DIMENSIONS)).astype(np.float32)
+        owners = [services.users.add(name).user.id for name in ("alice", "bob")]
+        repo = SqlPhotoRepo(services.engine)
+        vectors = centres[rng.integers(0, 20, 600)] + 0.4 * rng.standard_normal(
+            (600, PG_DIMENSIONS)
+        ).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        rows = []
+        for k, vector in enumerate(vectors):
+            owner = owners[k % 2]
+            new = NewPhoto(owner, f"{k}.jpg", "image/jpeg", 1, f"{k:064x}")
+            photo = repo.add(new, datetime(2024, 1, 1) + timedelta(seconds=k))[0]
+            rows.append(
+                {
+                    "k": k + 1,
+                    "p": photo.id,
+                    "o": owner,
+                    "v": vector.tobytes(),
+                    "e": text_vector(vector),
+                }
+            )
+        with services.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO photo_embeddings (key, photo_id, owner_id, space, model, vector,"
+                    " embedding) VALUES (:k, :p, :o, 'likeness', 'test', :v, CAST(:e AS vector))"
+                ),
+                rows,
+            )
+            conn.execute(text("ANALYZE photo_embeddings"))
+        # With so few rows the planner rightly sorts the owner's vectors exactly; priced out
+        # of that, it must take the HNSW index, whose answers are then the ones checked.
+        steered = create_engine(
+            services.engine.url,
+            connect_args={"options": "-c enable_seqscan=off -c enable_sort=off"},
+        )
+        index = PgVectorIndex(steered, LIKENESS, PG_DIMENSIONS)
+        alice = vectors[0::2]
+        hits = 0
+        for q in range(20):
+            query = vectors[2 * q] * 0.7 + vectors[2 * q + 2] * 0.3
+            found = index.nearest(owners[0], tuple(float(x) for x in query), 10)
+            assert all(key % 2 == 1 for key, _ in found)  # alice's keys only (odd: k even)
+            exact = alice @ query / np.linalg.norm(query)
+            best = {2 * int(i) + 1 for i in np.argsort(-exact)[:10]}
+            hits += len(best & {key for key, _ in found})
+            scores = [score for _, score in found]
+            assert scores == sorted(scores, reverse=True)
+        assert hits / 200 >= 0.95
+        with steered.connect() as conn:
+            plan = conn.execute(
+                text(f"EXPLAIN {index._sql.text}"),
+                {"query": text_vector(vectors[0]), "owner": owners[0], "k": 10},
+            ).scalars()
+            lines = list(plan)
+            assert any("ix_photo_embeddings_likeness_hnsw" in line for line in lines), lines
+        steered.dispose()
+    finally:
+        services.close()
+
+
+PG_DIMENSIONS = 1280  # the width of migration 0011's index

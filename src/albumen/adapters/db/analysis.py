@@ -7,9 +7,9 @@ import uuid
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, text, update
 
-from albumen.adapters.db.engine import writing
+from albumen.adapters.db.engine import dialect_insert, writing
 from albumen.adapters.db.tables import faces, photo_embeddings, photo_tags, photos
 from albumen.domain.analysis import CLIP, LIKENESS, Analysis, Likeness
 from albumen.domain.photos import PhotoStatus
@@ -41,7 +41,7 @@ class SqlAnalysisRepo:
                 for g in analysis.tags
             ]
             if tags:
-                conn.execute(insert(photo_tags).prefix_with("OR IGNORE", dialect="sqlite"), tags)
+                conn.execute(dialect_insert(conn, photo_tags).on_conflict_do_nothing(), tags)
             conn.execute(delete(faces).where(faces.c.photo_id == photo_id))
             rows = [
                 {
@@ -78,6 +78,10 @@ class SqlAnalysisRepo:
                             phash=phash,
                         )
                     )
+                    if conn.dialect.name == "postgresql":  # pgvector's copy (migration 0011)
+                        conn.execute(
+                            _SET_EMBEDDING, {"p": photo_id, "s": space, "v": text_vector(vector)}
+                        )
             conn.execute(
                 update(photos)
                 .where(photos.c.id == photo_id)
@@ -143,6 +147,16 @@ class SqlAnalysisRepo:
             )
         with self._engine.connect() as conn:
             return list(conn.execute(query.order_by(photos.c.doc_id.desc()).limit(limit)).scalars())
+
+
+_SET_EMBEDDING = text(
+    "UPDATE photo_embeddings SET embedding = CAST(:v AS vector) WHERE photo_id = :p AND space = :s"
+)
+
+
+def text_vector(vector: tuple[float, ...] | np.ndarray) -> str:
+    """A vector in pgvector's text form, ``[0.1,0.2]`` (float32 values, exactly)."""
+    return "[" + ",".join(repr(float(v)) for v in np.asarray(vector, np.float32)) + "]"
 
 
 def _blob(vector: tuple[float, ...]) -> bytes:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration in migrations/versions. A test keeps it equal to Alembic's head, so a
 # database already there is recognised with one query, without loading Alembic (0.4 s).
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 
 def make_engine(url: str, monitor: QueryMonitor | None = None) -> Engine:
@@ -52,6 +53,13 @@ def writing(engine: Engine) -> Iterator[Connection]:
     lock = _WRITE_LOCKS.get(engine)
     with lock or nullcontext(), engine.begin() as conn:
         yield conn
+
+
+def dialect_insert(conn: Connection | Engine, table: Table) -> Any:
+    """``INSERT`` in the dialect of ``conn``, with ``ON CONFLICT`` (both SQLite and PostgreSQL
+    take ``on_conflict_do_nothing`` and ``on_conflict_do_update``)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

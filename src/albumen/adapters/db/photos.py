@@ -18,13 +18,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from albumen.adapters.db.engine import writing
+from albumen.adapters.db.engine import dialect_insert, writing
 from albumen.adapters.db.tables import (
     blob_tiers,
     derivatives,
@@ -457,7 +456,7 @@ def _replace_user_tags(conn: Connection, photo_ids: Sequence[str], tags: Sequenc
     ]
     if rows:
         # a tag a model found already stays; the user's word for it is the same word
-        conn.execute(insert(photo_tags).prefix_with("OR IGNORE", dialect="sqlite"), rows)
+        conn.execute(dialect_insert(conn, photo_tags).on_conflict_do_nothing(), rows)
 
 
 def _place_id(conn: Connection, place: Place | None) -> int | None:
@@ -557,11 +556,10 @@ def _photo(row: Row[Any], tags: tuple[PhotoTag, ...]) -> Photo:
 
 
 def _start_hot(conn: Connection, sha256: str, now: datetime) -> None:
-    """A tier row for new bytes: hot, as if read now (bytes already stored keep theirs)."""
-    known = select(blob_tiers.c.sha256).where(blob_tiers.c.sha256 == sha256).exists()
-    row = select(literal(sha256), literal(Tier.HOT.value), literal(now)).where(~known)
-    columns = ["sha256", "tier", "read_at"]
-    conn.execute(insert(blob_tiers).from_select(columns, row))
+    """A tier row for new bytes: hot, as if read now (bytes already stored keep theirs, also
+    when another owner's upload of them commits first)."""
+    row = {"sha256": sha256, "tier": Tier.HOT.value, "read_at": now}
+    conn.execute(dialect_insert(conn, blob_tiers).values(row).on_conflict_do_nothing())
 
 
 def _derivative(row: Row[Any]) -> Derivative:

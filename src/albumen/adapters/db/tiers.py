@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from albumen.adapters.db.engine import writing
+from albumen.adapters.db.engine import dialect_insert, writing
 from albumen.adapters.db.tables import blob_tiers, photos, tier_retrievals, users
 from albumen.domain.tiers import Retrieval, Tier, TierUsage
 
@@ -93,8 +92,7 @@ class SqlTierRepo:
             "reads": 1,
             "bytes": size,
         }
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(tier_retrievals).values(values)
+        upsert = dialect_insert(self._engine, tier_retrievals).values(values)
         upsert = upsert.on_conflict_do_update(
             index_elements=["owner_id", "tier", "month"],
             set_={
