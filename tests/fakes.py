@@ -166,6 +166,7 @@ class FakePhotoRepo:
         self.photos: dict[str, Photo] = {}
         self.derivatives: dict[tuple[str, ThumbSize, ThumbFormat], Derivative] = {}
         self.reads = 0
+        self.claims: dict[str, datetime] = {}  # when processing took each photo
 
     def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
         existing = self.find_by_hash(new.owner_id, new.sha256)
@@ -228,11 +229,16 @@ class FakePhotoRepo:
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._change(photo_id, status=status, error=error)
 
-    def claim(self, photo_id: str) -> bool:
+    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
         photo = self.photos.get(photo_id)
         if photo is None or photo.status is PhotoStatus.READY:
             return False
+        claimed = self.claims.get(photo_id)
+        live = claimed is not None and claimed >= stale_before
+        if photo.status is PhotoStatus.PROCESSING and live:
+            return False
         self._change(photo_id, status=PhotoStatus.PROCESSING, error=None)
+        self.claims[photo_id] = now
         return True
 
     def save_metadata(
@@ -307,9 +313,13 @@ class FakePhotoRepo:
         used |= {d.sha256 for d in self.derivatives.values()}
         return used & set(hashes)
 
-    def unfinished(self) -> list[str]:
-        waiting = (PhotoStatus.PENDING, PhotoStatus.PROCESSING)
-        return [p.id for p in self.photos.values() if p.status in waiting]
+    def unfinished(self, before: datetime | None = None, pending: bool = True) -> list[str]:
+        waiting = (PhotoStatus.PENDING, PhotoStatus.PROCESSING) if pending else ()
+        found = [p for p in self.photos.values() if p.status in (*waiting, PhotoStatus.PROCESSING)]
+        if before is None:
+            return [p.id for p in found]
+        since = {p.id: self.claims.get(p.id) or p.created_at for p in found}
+        return [p.id for p in found if since[p.id] < before]
 
     def failures(self, owner_id: str, limit: int) -> list[Photo]:
         failed = [p for p in self.photos.values() if p.status is PhotoStatus.FAILED]

@@ -24,6 +24,7 @@ HOURLY = {
     JobName.EXPIRE_UPLOADS: 37,
     JobName.EXPIRE_TRASH: 47,
     JobName.MOVE_TIERS: 17,
+    JobName.RECOVER_PHOTOS: 57,
 }
 EVERY_MINUTE = {JobName.WRITE_SIDECARS}
 
@@ -51,6 +52,7 @@ def register_jobs(
         JobName.WRITE_SIDECARS: lambda _arg: _counted(sidecars.flush()),
         JobName.MOVE_TIERS: lambda _arg: _counted(tiers.run_lifecycle()),
         JobName.RESTORE_ORIGINAL: lambda sha256: _counted(tiers.restore(sha256)),
+        JobName.RECOVER_PHOTOS: lambda _arg: _counted(processing.recover(stale=True)),
     }
     for job, handler in handlers.items():
         logged = _logged(job, handler)

@@ -296,8 +296,10 @@ class PhotoRepo(Protocol):
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None: ...
 
-    def claim(self, photo_id: str) -> bool:
-        """Move pending/processing/failed to processing; ``False`` if already ready or gone."""
+    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
+        """Move a pending or failed photo, or one whose processing claim is older than
+        ``stale_before``, to processing, claimed ``now``; ``False`` if it is ready, gone, or
+        being processed under a live claim."""
         ...
 
     def save_metadata(
@@ -338,8 +340,10 @@ class PhotoRepo(Protocol):
         """Which of these blob hashes a photo or derivative still refers to."""
         ...
 
-    def unfinished(self) -> list[str]:
-        """Ids of photos whose processing has not ended (pending or processing)."""
+    def unfinished(self, before: datetime | None = None, pending: bool = True) -> list[str]:
+        """Ids of photos whose processing has not ended (pending or processing); with
+        ``before``, only those uploaded (pending) or claimed (processing) before then;
+        without ``pending``, only those being processed."""
         ...
 
     def failures(self, owner_id: str, limit: int) -> list[Photo]: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,13 +57,32 @@ class HueyJobQueue:
 
     def every_hour(self, job: JobName, handler: Callable[[str], Any], minute: int) -> None:
         """Also run ``job`` once an hour, at ``minute``, from any worker's scheduler."""
-        self.huey.periodic_task(crontab(minute=str(minute)), name=f"{job.value}_hourly")(
-            lambda: handler("")
+        name = f"{job.value}_hourly"
+        self.huey.periodic_task(crontab(minute=str(minute)), name=name)(
+            lambda: self._once(name, 60) and handler("")
         )
 
     def every_minute(self, job: JobName, handler: Callable[[str], Any]) -> None:
         """Also run ``job`` every minute, from any worker's scheduler."""
-        self.huey.periodic_task(crontab(), name=f"{job.value}_minutely")(lambda: handler(""))
+        name = f"{job.value}_minutely"
+        self.huey.periodic_task(crontab(), name=name)(lambda: self._once(name, 1) and handler(""))
+
+    def _once(self, name: str, period_minutes: int) -> bool:
+        """Whether this copy of a periodic task is the first of its period. Every consumer
+        (each API process, each ``albumen worker``) runs a scheduler that queues the task;
+        the first copy to run marks the period in the queue's storage and the others let it
+        be. On Redis the mark is one atomic ``SET NX EX``; on SQLite (one machine) a time."""
+        storage = self.huey.storage
+        key, span = f"albumen:periodic:{name}", period_minutes * 60 - 10
+        try:
+            return bool(storage.put_if_empty(key, b"1", ttl=span))
+        except NotImplementedError:  # SQLite's storage has no expiry
+            last = storage.peek_data(key)
+            now = time.time()
+            if isinstance(last, bytes) and now - float(last) < span:
+                return False
+            storage.put_data(key, str(now).encode())
+            return True
 
     def enqueue(self, job: JobName, arg: str = "") -> None:
         self._tasks[job](arg)
@@ -113,5 +133,6 @@ def running_workers(huey: Huey, workers: int, kind: str = "thread") -> Iterator[
 
 
 def run_consumer(huey: Huey, workers: int, kind: str) -> None:
-    """Run workers in the foreground until SIGINT/SIGTERM (for ``albumen worker``)."""
-    Consumer(huey, workers=workers, worker_type=kind).run()
+    """Run workers in the foreground (for ``albumen worker``). SIGTERM, as sent by service
+    managers and orchestrators, is a graceful stop: the tasks under way finish first."""
+    Consumer(huey, workers=workers, worker_type=kind, graceful_signal="TERM").run()

@@ -18,6 +18,7 @@ class JobName(StrEnum):
     WRITE_SIDECARS = "write_sidecars"  # metadata sidecars of what changed, beside the blobs
     MOVE_TIERS = "move_tiers"  # originals to the tier the lifecycle policy says
     RESTORE_ORIGINAL = "restore_original"  # a cold original back to hot, asked for by a read
+    RECOVER_PHOTOS = "recover_photos"  # queue again photos whose processing job was lost
 
 
 class Outcome(StrEnum):

@@ -30,6 +30,9 @@ from albumen.ports import (
 from albumen.services.photos import store_rendition
 
 log = logging.getLogger(__name__)
+# How long a worker's claim on a photo holds: another may take the photo after that (the first
+# died), and the recovery job queues it again. Far above the slowest photo's processing.
+PROCESSING_LEASE = timedelta(minutes=15)
 
 
 class ProcessingService:
@@ -55,8 +58,9 @@ class ProcessingService:
 
     def process_photo(self, photo_id: str) -> Outcome:
         """Metadata, then thumbnails. Bad media fails the photo; anything else is retried."""
-        if not self._photos.claim(photo_id):
-            return Outcome.SKIPPED
+        now = self._clock.now()
+        if not self._photos.claim(photo_id, now, now - PROCESSING_LEASE):
+            return Outcome.SKIPPED  # ready, gone, or another worker has it
         photo = self._photos.get(photo_id)
         if photo is None:
             return Outcome.SKIPPED
@@ -83,6 +87,7 @@ class ProcessingService:
         derivatives = [store_rendition(self._blobs, photo.id, r) for r in renditions]
         thumb = next(r for r in renditions if r.size is ThumbSize.THUMB)
         self._photos.finish(photo.id, self._thumbnailer.placeholder(thumb), derivatives)
+        log.info("photo processed", extra={"photo_id": photo.id})
 
     def _locate(self, metadata: PhotoMetadata) -> tuple[PhotoMetadata, Place | None]:
         """The place name of the GPS position; and, for a date taken without a UTC offset,
@@ -112,9 +117,19 @@ class ProcessingService:
             done += len(found)
         return done
 
-    def recover(self) -> int:
-        """Queue again every photo whose processing had not ended (after a crash or restart)."""
-        unfinished = self._photos.unfinished()
+    def recover(self, stale: bool = False) -> int:
+        """Queue again every photo whose processing had not ended (after a crash or restart).
+
+        With ``stale``, only those whose job may have been lost: claimed by a worker that has
+        not finished within the lease (it died), or, when the queue is empty (it lost its
+        contents: Redis restarted without its data), still pending a lease after their
+        upload. A copy of a job that was not lost is skipped by its claim."""
+        if stale:
+            idle = self._queue.stats().pending == 0
+            before = self._clock.now() - PROCESSING_LEASE
+            unfinished = self._photos.unfinished(before, pending=idle)
+        else:
+            unfinished = self._photos.unfinished()
         for photo_id in unfinished:
             self._queue.enqueue(JobName.PROCESS_PHOTO, photo_id)
         if unfinished:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -194,12 +195,19 @@ class SqlPhotoRepo:
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._update(photo_id, status=status.value, error=error)
 
-    def claim(self, photo_id: str) -> bool:
+    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
+        free = or_(
+            photos.c.status.in_([PhotoStatus.PENDING.value, PhotoStatus.FAILED.value]),
+            and_(
+                photos.c.status == PhotoStatus.PROCESSING.value,
+                or_(photos.c.claimed_at.is_(None), photos.c.claimed_at < stale_before),
+            ),
+        )
         with writing(self._engine) as conn:
             result = conn.execute(
                 update(photos)
-                .where(photos.c.id == photo_id, photos.c.status != PhotoStatus.READY.value)
-                .values(status=PhotoStatus.PROCESSING.value, error=None)
+                .where(photos.c.id == photo_id, free)
+                .values(status=PhotoStatus.PROCESSING.value, error=None, claimed_at=now)
             )
         return result.rowcount == 1
 
@@ -362,12 +370,22 @@ class SqlPhotoRepo:
                     found.update(conn.execute(query).scalars())
         return found
 
-    def unfinished(self) -> list[str]:
-        query = (
-            select(photos.c.id)
-            .where(photos.c.status.in_(_UNFINISHED))
-            .order_by(photos.c.status, photos.c.created_at)
-        )
+    def unfinished(self, before: datetime | None = None, pending: bool = True) -> list[str]:
+        statuses = _UNFINISHED if pending else (PhotoStatus.PROCESSING.value,)
+        query = select(photos.c.id).where(photos.c.status.in_(statuses))
+        if before is not None:
+            query = query.where(
+                or_(
+                    and_(
+                        photos.c.status == PhotoStatus.PENDING.value, photos.c.created_at < before
+                    ),
+                    and_(
+                        photos.c.status == PhotoStatus.PROCESSING.value,
+                        or_(photos.c.claimed_at.is_(None), photos.c.claimed_at < before),
+                    ),
+                )
+            )
+        query = query.order_by(photos.c.status, photos.c.created_at)
         with self._engine.connect() as conn:
             return list(conn.execute(query).scalars())
 

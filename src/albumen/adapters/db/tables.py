@@ -116,6 +116,7 @@ photos = Table(
     Column("place_id", Integer, ForeignKey("places.id")),
     Column("analysis_version", String(120)),
     Column("analysis_error", Text),
+    Column("claimed_at", DateTime),  # when a worker took it for processing (its lease)
     UniqueConstraint("owner_id", "sha256", name="uq_photos_owner_sha256"),
     UniqueConstraint("doc_id", name="uq_photos_doc_id"),
     Index(

@@ -1,0 +1,50 @@
+"""Processing claims: one worker at a time per photo, another only after the lease, and the
+recovery job finds what a dead worker or an emptied queue left behind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.app import Services
+from albumen.domain.jobs import Outcome
+from albumen.domain.photos import NewPhoto, PhotoStatus
+from albumen.services.processing import PROCESSING_LEASE
+from tests.conftest import make_jpeg
+
+NOW = datetime(2026, 1, 1, 12)
+
+
+def test_a_claimed_photo_is_not_claimed_again_until_its_lease_runs_out(
+    services: Services,
+) -> None:
+    repo = SqlPhotoRepo(services.engine)
+    owner = services.users.add("alice").user.id
+    photo, _ = repo.add(NewPhoto(owner, "a.jpg", "image/jpeg", 1, "a" * 64), NOW)
+    stale = NOW - PROCESSING_LEASE
+    assert repo.claim(photo.id, NOW, stale)
+    later = NOW + timedelta(minutes=1)
+    assert not repo.claim(photo.id, later, later - PROCESSING_LEASE)  # a second copy of the job
+    assert repo.unfinished(later - PROCESSING_LEASE, pending=False) == []
+    dead = NOW + PROCESSING_LEASE + timedelta(seconds=1)  # its worker died
+    assert repo.unfinished(dead - PROCESSING_LEASE, pending=False) == [photo.id]
+    assert repo.claim(photo.id, dead, dead - PROCESSING_LEASE)
+    repo.set_status(photo.id, PhotoStatus.FAILED, "boom")
+    assert repo.claim(photo.id, dead, dead - PROCESSING_LEASE)  # a retry takes a failed one
+    repo.set_status(photo.id, PhotoStatus.READY)
+    assert not repo.claim(photo.id, dead + PROCESSING_LEASE * 2, dead)
+
+
+def test_two_copies_of_a_processing_job_process_the_photo_once(services: Services) -> None:
+    owner = services.users.add("alice").user.id
+    writer = services.photos.stage()
+    writer.write(make_jpeg(seed=3))
+    photo = services.photos.ingest(owner, "a.jpg", writer.finish()).photo
+    repo = SqlPhotoRepo(services.engine)
+    now = datetime.now()
+    assert repo.claim(photo.id, now, now - PROCESSING_LEASE)  # another worker has it
+    assert services.processing.process_photo(photo.id) is Outcome.SKIPPED
+    assert services.processing.recover(stale=True) == 0  # its claim is young
+    repo.set_status(photo.id, PhotoStatus.PENDING)  # as if that worker's claim never came
+    assert services.processing.process_photo(photo.id) is Outcome.DONE
+    assert services.processing.process_photo(photo.id) is Outcome.SKIPPED  # ready now
