@@ -29,7 +29,7 @@ from albumen.adapters.cache import LayeredCache, MemoryCache, RedisCache
 from albumen.adapters.clip import OnnxClip
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
-from albumen.adapters.db.engine import make_engine, migrate
+from albumen.adapters.db.engine import Pool, make_engine, migrate
 from albumen.adapters.db.monitor import QueryMonitor
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
@@ -51,7 +51,13 @@ from albumen.adapters.monitor import Sampler
 from albumen.adapters.queue import HueyJobQueue, make_huey
 from albumen.adapters.s3 import S3BlobStore
 from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, SidecarCopies
-from albumen.adapters.system import Argon2Hasher, RateLimiter, SystemClock
+from albumen.adapters.system import (
+    Argon2Hasher,
+    LocalLocks,
+    RateLimiter,
+    RedisLocks,
+    SystemClock,
+)
 from albumen.adapters.tiers import TieredBlobStore
 from albumen.adapters.vectors import DIMENSIONS, UsearchVectorIndex
 from albumen.adapters.webhook import WebhookNotifier
@@ -181,7 +187,13 @@ def search_index(engine: Engine) -> SearchIndex:
 
 def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
     """The database, its schema brought up to date (after a checked backup, when it changes)."""
-    engine = make_engine(settings.effective_database_url, queries)
+    pool = Pool(
+        settings.database_pool_max_open,
+        settings.database_pool_idle,
+        settings.database_pool_lifetime_seconds,
+        settings.database_pool_idle_timeout_seconds,
+    )
+    engine = make_engine(settings.effective_database_url, queries, pool)
     backup_before_migrating(engine, settings.data_dir / "backups")
     migrate(engine)
     return engine
@@ -294,6 +306,7 @@ def build_services(settings: Settings) -> Services:
         settings.max_upload_bytes,
         tiers,
         settings.presign_originals_seconds,
+        RedisLocks(settings.redis_url) if settings.redis_url else LocalLocks(),
     )
     albums = AlbumService(album_repo, photos, user_repo, clock)
     processing = ProcessingService(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -59,20 +60,43 @@ def _settings() -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides ALBUMEN_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Overrides ALBUMEN_PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Overrides ALBUMEN_API_WORKERS.")] = None,
 ) -> None:
-    """Start the web server (and, by default, the job workers inside it)."""
+    """Start the web server (and, by default, the job workers inside it).
+
+    With several API workers, each is a process of its own with its own connections; the
+    schema is migrated here once, before they start, and their metrics are summed
+    (prometheus_client's multiprocess mode). SIGTERM lets the requests under way finish
+    (for up to ALBUMEN_SHUTDOWN_GRACE_SECONDS) and the job workers finish their task."""
     import uvicorn  # imported here: only this command needs the web stack
 
-    from albumen.web import create_app
-
     settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    processes = workers or settings.api_workers
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
+    if processes == 1:
+        from albumen.web import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    open_database(settings).dispose()
+    _fresh_metrics_dir(settings)
+    uvicorn.run("albumen.web:app_from_environment", factory=True, workers=processes, **options)
+
+
+def _fresh_metrics_dir(settings: Settings) -> None:
+    """An empty folder for the API workers' metrics files, unless one is set already."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = settings.data_dir / "run" / f"metrics-{os.getpid()}"
+    shutil.rmtree(folder.parent, ignore_errors=True)  # what earlier runs left
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @app.command()

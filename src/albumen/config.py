@@ -23,6 +23,18 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Holds everything of the embedded default.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    database_pool_max_open: int = Field(
+        100, ge=1, description="PostgreSQL: most connections one process holds open at once."
+    )
+    database_pool_idle: int = Field(
+        25, ge=0, description="PostgreSQL: connections a process keeps open while idle."
+    )
+    database_pool_lifetime_seconds: int = Field(
+        300, gt=0, description="PostgreSQL: a connection older than this is closed and remade."
+    )
+    database_pool_idle_timeout_seconds: int = Field(
+        60, gt=0, description="PostgreSQL: a connection idle this long is remade before use."
+    )
     storage_url: str = Field("", description="Blob store URL; empty means file:// data_dir/blobs.")
     redis_url: str = Field(
         "", description="Redis URL for the job queue and the L2 cache; empty means embedded."
@@ -57,6 +69,12 @@ class Settings(BaseSettings):
         description="Expected wait for a read per tier; a cold read's Retry-After.",
     )
     host: str = Field("127.0.0.1", description="Address `albumen serve` listens on.")
+    api_workers: int = Field(
+        1, ge=1, description="API processes `albumen serve` runs (each with its own pool)."
+    )
+    shutdown_grace_seconds: float = Field(
+        30, ge=0, description="On SIGTERM, how long requests under way may take to finish."
+    )
     port: int = Field(8000, description="Port `albumen serve` listens on.")
     max_upload_bytes: int = Field(2 * 1024**3, description="Largest accepted upload (413 above).")
     max_image_pixels: int = Field(250_000_000, description="Largest decoded image, in pixels.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -494,6 +495,12 @@ class AnalysisRepo(Protocol):
     def likenesses(self, owner_id: str) -> list[Likeness]: ...
 
     def photos_of_keys(self, owner_id: str, keys: list[int]) -> dict[int, str]: ...
+
+
+class Locks(Protocol):
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        """Held by one caller at a time (in every process that shares it); others wait."""
+        ...
 
 
 class VectorIndex(Protocol):

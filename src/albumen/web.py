@@ -33,7 +33,7 @@ from albumen.api.errors import install_error_handlers
 from albumen.api.metrics import MetricsMiddleware
 from albumen.app import Services, build_services, monitoring, start_background_work
 from albumen.config import Settings
-from albumen.logs import request_id
+from albumen.logs import request_id, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,13 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+
+
+def app_from_environment() -> FastAPI:
+    """The application as each of ``albumen serve``'s API worker processes makes it."""
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -1,11 +1,18 @@
-"""Small adapters: the clock, password hashing (argon2) and rate limits (``limits``)."""
+"""Small adapters: the clock, password hashing (argon2), rate limits (``limits``) and named
+locks (threads, or Redis across processes)."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -44,3 +51,61 @@ class RateLimiter:
 
     def test(self, key: str) -> bool:
         return bool(self._limiter.test(self._item, self._namespace, key))
+
+
+class LocalLocks:
+    """Named locks among this process's threads (the embedded world: one process)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, threading.Lock] = {}
+        self._waiting: dict[str, int] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._held.setdefault(name, threading.Lock())
+            self._waiting[name] = self._waiting.get(name, 0) + 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                self._waiting[name] -= 1
+                if not self._waiting[name]:  # nobody else wants it: forget it
+                    del self._waiting[name], self._held[name]
+
+
+class RedisLocks:
+    """Named locks shared by every process through Redis (redis-py's ``Lock``: ``SET NX PX``
+    with a token, released only by its holder). A lock expires after ``timeout`` seconds, so a
+    crashed holder never blocks the name for good. When Redis cannot be reached the block runs
+    unlocked: a lock here only saves duplicate work; correctness rests on the database."""
+
+    def __init__(self, redis_url: str, timeout: float = 300, prefix: str = "albumen:lock:") -> None:
+        from redis import Redis
+
+        self._redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self._timeout = timeout
+        self._prefix = prefix
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        from redis.exceptions import LockError, RedisError
+
+        lock = self._redis.lock(
+            self._prefix + name, timeout=self._timeout, blocking_timeout=self._timeout
+        )
+        try:
+            acquired = lock.acquire()
+        except RedisError as err:
+            log.warning("lock unavailable, going on without it", extra={"error": str(err)})
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except (LockError, RedisError) as err:  # expired meanwhile, or Redis gone
+                    log.warning("lock not released", extra={"error": str(err)})

@@ -29,6 +29,7 @@ from albumen.ports import (
     Cache,
     Clock,
     JobQueue,
+    Locks,
     PhotoAccess,
     PhotoRepo,
     StagedFile,
@@ -67,6 +68,7 @@ class PhotoService:
         max_upload_bytes: int,
         tiers: TierService,
         presign_seconds: int = 0,
+        locks: Locks | None = None,
     ) -> None:
         self._photos = photos
         self._access = access
@@ -76,6 +78,7 @@ class PhotoService:
         self._cache = cache
         self._clock = clock
         self.max_upload_bytes = max_upload_bytes
+        self._locks = locks
         self._tiers = tiers
         self._presign_seconds = presign_seconds
 
@@ -87,7 +90,17 @@ class PhotoService:
         return self._blobs.stage_existing(path)
 
     def ingest(self, owner_id: str, filename: str | None, staged: StagedFile) -> IngestResult:
-        """Store staged bytes as the owner's photo, or return the photo they already are."""
+        """Store staged bytes as the owner's photo, or return the photo they already are.
+
+        Two uploads of the same bytes by one owner at once take turns (a named lock, in Redis
+        when processes share it): the second finds the first's photo and stores nothing. The
+        database's unique (owner, hash) makes one photo of them whatever happens."""
+        if self._locks is None:
+            return self._ingest(owner_id, filename, staged)
+        with self._locks.hold(f"ingest:{owner_id}:{staged.sha256}"):
+            return self._ingest(owner_id, filename, staged)
+
+    def _ingest(self, owner_id: str, filename: str | None, staged: StagedFile) -> IngestResult:
         try:
             media = sniff(staged.head, filename or "")
             existing = self._photos.find_by_hash(owner_id, staged.sha256)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -24,13 +27,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_REVISION = "0012"
 
 
-def make_engine(url: str, monitor: QueryMonitor | None = None) -> Engine:
-    """An engine; SQLite gets WAL, full fsync on commit, a busy timeout and foreign keys.
+@dataclass(frozen=True)
+class Pool:
+    """A server database's connection pool, per process (the production defaults)."""
+
+    max_open: int = 100
+    idle: int = 25  # kept open while idle; the rest are closed as they come back
+    lifetime_seconds: float = 300
+    idle_timeout_seconds: float = 60
+
+
+def make_engine(url: str, monitor: QueryMonitor | None = None, pool: Pool | None = None) -> Engine:
+    """An engine; SQLite gets WAL, full fsync on commit, a busy timeout and foreign keys;
+    PostgreSQL a pool (``Pool``) whose connections are checked before use (pre-ping).
 
     With a ``monitor``, every statement is timed and the slow ones are kept with their plan.
     """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return _server_engine(url, pool or Pool())
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +58,31 @@ def make_engine(url: str, monitor: QueryMonitor | None = None) -> Engine:
 
 
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+
+
+def _server_engine(url: str, pool: Pool) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=min(pool.idle, pool.max_open),
+        max_overflow=max(0, pool.max_open - pool.idle),
+        pool_recycle=pool.lifetime_seconds,
+        pool_pre_ping=True,
+        pool_timeout=30,
+    )
+
+    # SQLAlchemy's pool has no idle timeout: a connection that waited in the pool too long
+    # is refused at checkout (DisconnectionError), and the pool opens a fresh one instead.
+    @event.listens_for(engine, "checkin")
+    def _returned(_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since > pool.idle_timeout_seconds:
+            raise DisconnectionError("idle longer than the pool's idle timeout")
+
+    return engine
 
 
 @contextmanager
@@ -89,9 +128,39 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+    """Bring the schema to the newest revision. Processes that start together (API workers,
+    ``albumen worker`` on several machines) migrate one at a time: the first does the work,
+    the others wait for it and then find the schema current."""
     if current_revision(engine) == SCHEMA_REVISION:
         return
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    with _migration_lock(engine):
+        if current_revision(engine) != SCHEMA_REVISION:
+            command.upgrade(alembic_config(engine), "head")
+
+
+# An arbitrary constant: the key of PostgreSQL's advisory lock for migrations.
+_MIGRATION_LOCK_KEY = 0x416C62756D656E
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """A lock across processes: PostgreSQL's advisory lock, or a file lock beside SQLite's."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield

@@ -1,0 +1,69 @@
+"""Named locks (threads here, Redis across processes) and concurrent uploads of one file."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from albumen.adapters.system import LocalLocks, RedisLocks
+from albumen.app import Services
+from albumen.ports import Locks
+from tests.conftest import make_jpeg
+from tests.live import free_port
+
+
+@pytest.fixture(params=["local", "redis"])
+def locks(request: pytest.FixtureRequest) -> Locks:
+    if request.param == "local":
+        return LocalLocks()
+    return RedisLocks(request.getfixturevalue("redis_url"), timeout=10)
+
+
+def test_one_holder_at_a_time_per_name(locks: Locks) -> None:
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def work(name: str) -> None:
+        nonlocal inside, most
+        with locks.hold(name):
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.02)
+            with guard:
+                inside -= 1
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, ["same"] * 8))
+    assert most == 1
+    most = 0
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, [f"name-{n}" for n in range(8)]))
+    assert most > 1  # different names do not wait for each other
+
+
+def test_without_redis_the_block_still_runs() -> None:
+    locks = RedisLocks(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
+    ran = []
+    with locks.hold("x"):
+        ran.append(True)
+    assert ran == [True]
+
+
+def test_concurrent_uploads_of_one_file_make_one_photo(services: Services) -> None:
+    owner = services.users.add("alice").user.id
+    data = make_jpeg(seed=9)
+
+    def upload(_: int) -> tuple[str, bool]:
+        writer = services.photos.stage()
+        writer.write(data)
+        result = services.photos.ingest(owner, "same.jpg", writer.finish())
+        return result.photo.id, result.duplicate
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(upload, range(8)))
+    assert len({photo_id for photo_id, _ in results}) == 1
+    assert sorted(duplicate for _, duplicate in results) == [False] + [True] * 7
