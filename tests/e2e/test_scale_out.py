@@ -1,0 +1,183 @@
+"""The scale-out world as deployed: 2 API processes and 2 worker processes sharing PostgreSQL,
+Redis and S3 (all on 127.0.0.1), each with a data dir of its own (no shared local state).
+
+500 concurrent uploads, a fifth of them copies of the others racing their originals, end with
+one photo per distinct file, each processed exactly once, no job left, no object in the bucket
+that no row refers to; then every process stops gracefully on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from redis import Redis
+from sqlalchemy import Engine, create_engine, text
+
+from tests.conftest import make_jpeg
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.slow
+
+DISTINCT = 400
+COPIES = 100
+BUCKET = "albumen-scale-out"
+
+
+@pytest.fixture
+def environment(postgres_url: str, redis_url: str, s3_endpoint: str) -> dict[str, str]:
+    return {
+        "ALBUMEN_DATABASE_URL": postgres_url,
+        "ALBUMEN_REDIS_URL": redis_url,
+        "ALBUMEN_STORAGE_URL": f"s3://{BUCKET}?endpoint_url={s3_endpoint}&region=us-east-1",
+        "ALBUMEN_SECRET_KEY": "one-secret-for-every-process",
+        "ALBUMEN_RUN_WORKERS_IN_SERVER": "false",
+        "ALBUMEN_ANALYSIS": "false",
+        "ALBUMEN_LOG_LEVEL": "INFO",
+        "ALBUMEN_LOG_JSON": "true",
+        "ALBUMEN_DATABASE_POOL_MAX_OPEN": "20",
+    }
+
+
+@pytest.fixture
+def servers(tmp_path: Path, environment: dict[str, str]) -> Iterator[list[LiveServer]]:
+    apis = [LiveServer(tmp_path / f"api{n}", **environment) for n in (1, 2)]
+    yield apis
+    for api in apis:
+        api.kill_if_running()
+
+
+def test_two_apis_and_two_workers_take_500_concurrent_uploads(
+    tmp_path: Path, servers: list[LiveServer], environment: dict[str, str], s3_endpoint: str
+) -> None:
+    key = servers[0].cli("users", "add", "alice")
+    for api in servers:
+        api.start()
+    workers = [_worker(tmp_path / f"worker{n}", environment) for n in (1, 2)]
+    try:
+        files = [make_jpeg(64 + n % 20, 48 + n // 20, seed=n) for n in range(DISTINCT)]
+        uploads = list(range(DISTINCT)) + random.Random(5).sample(range(DISTINCT), COPIES)
+        random.Random(6).shuffle(uploads)
+        auth = {"Authorization": f"Bearer {key}"}
+
+        def send(turn: tuple[int, int]) -> tuple[int, int, str]:
+            n, file = turn
+            api = servers[n % 2]
+            response = requests.post(
+                f"{api.url}/api/v1/photos",
+                headers=auth,
+                files={"file": (f"{file}.jpg", files[file])},
+                timeout=120,
+            )
+            return file, response.status_code, response.json().get("id", response.text)
+
+        with ThreadPoolExecutor(32) as pool:
+            answers = list(pool.map(send, enumerate(uploads)))
+
+        assert {status for _, status, _ in answers} <= {200, 201}, answers[:5]
+        ids_by_file: dict[int, set[str]] = {}
+        for file, _, photo_id in answers:
+            ids_by_file.setdefault(file, set()).add(photo_id)
+        assert all(len(ids) == 1 for ids in ids_by_file.values())  # a copy got its twin's id
+        assert len({photo_id for _, _, photo_id in answers}) == DISTINCT
+
+        engine = create_engine(environment["ALBUMEN_DATABASE_URL"])
+        statuses = _wait_until_processed(engine)
+        assert statuses == {"ready": DISTINCT}
+
+        # The queue drains: a worker that started while uploads came in queued the photos
+        # it found pending again (its start-up recovery); those copies find them claimed.
+        redis = Redis.from_url(environment["ALBUMEN_REDIS_URL"])
+        deadline = time.monotonic() + 120
+        while redis.llen("huey.redis.albumen") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        queued = redis.lrange("huey.redis.albumen", 0, -1)
+        left = [pickle.loads(m) for m in queued if isinstance(m, bytes)]
+        assert Counter(m.name for m in left) == {}
+
+        processed = Counter(
+            record["photo_id"] for worker in workers for record in _log(worker) if
+            record.get("message") == "photo processed"
+        )  # fmt: skip
+        assert len(processed) == DISTINCT
+        assert set(processed.values()) == {1}  # each photo processed once, by one worker
+
+        with engine.connect() as conn:
+            referenced = set(conn.execute(text("SELECT sha256 FROM photos")).scalars())
+            referenced |= set(conn.execute(text("SELECT sha256 FROM derivatives")).scalars())
+            derivatives = conn.execute(text("SELECT count(*) FROM derivatives")).scalar()
+        engine.dispose()
+        assert derivatives == 2 * DISTINCT  # a thumbnail and a preview each
+        assert _objects(s3_endpoint) == referenced  # nothing unreferenced, nothing missing
+    finally:
+        processes = [*(api.process for api in servers), *(w.process for w in workers)]
+        for process in processes:
+            assert process is not None
+            process.send_signal(signal.SIGTERM)
+        stopped = [process.wait(timeout=60) for process in processes if process is not None]
+    # Workers exit 0; uvicorn, once shut down, raises the SIGTERM it caught again (so that its
+    # parent sees it), after its log says the application shut down cleanly.
+    assert stopped == [-signal.SIGTERM, -signal.SIGTERM, 0, 0]
+    for api in servers:
+        log = api.data_dir.parent / f"serve-{api.port}.log"
+        assert "Application shutdown complete." in log.read_text()
+
+
+class _Worker:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+
+def _worker(data_dir: Path, environment: dict[str, str]) -> _Worker:
+    data_dir.mkdir(parents=True)
+    log = data_dir / "worker.log"
+    env = {**LiveServer(data_dir)._env, **environment}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "albumen", "worker", "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return _Worker(process, log)
+
+
+def _log(worker: _Worker) -> Iterator[dict[str, object]]:
+    for line in worker.log.read_text().splitlines():
+        if line.startswith("{"):
+            yield json.loads(line)
+
+
+def _wait_until_processed(engine: Engine, seconds: float = 240) -> dict[str, int]:
+    deadline = time.monotonic() + seconds
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT status, count(*) FROM photos GROUP BY status"))
+            statuses = {status: int(count) for status, count in rows}
+        if set(statuses) == {"ready"} or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.5)
+
+
+def _objects(endpoint: str) -> set[str]:
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    found = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="blobs/"):
+        for item in page.get("Contents", []):
+            name = item["Key"].rsplit("/", 1)[-1]
+            if len(name) == 64:  # blobs/ab/cd/<sha256>; sidecars live elsewhere
+                found.add(name)
+    return found
