@@ -368,6 +368,89 @@ def backup(
     raise typer.Exit(1 if manifest.missing else 0)
 
 
+@app.command("migrate-to")
+def migrate_to(
+    database_url: Annotated[
+        str, typer.Option(help="The database to copy into, e.g. postgresql+psycopg://...")
+    ],
+    storage_url: Annotated[
+        str, typer.Option(help="The blob store to copy into: s3://BUCKET?... or file://...")
+    ],
+    threads: Annotated[int, typer.Option(help="Blobs copied at once.")] = 4,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report to this file.")
+    ] = None,
+) -> None:
+    """Copy this library (the settings' database and store) into another world, such as
+    PostgreSQL and S3: every blob copied and its hash checked there, every row copied, every
+    table counted on both sides. Stop the server first. Run again to resume a copy cut short."""
+    from albumen.adapters.db.references import SqlBlobReferences
+    from albumen.adapters.db.transfer import SqlLibraryCopy
+    from albumen.services.transfer import LibraryTransfer
+
+    settings = _settings()
+    target = settings.model_copy(
+        update={
+            "database_url": database_url,
+            "storage_url": storage_url,
+            "mirror_url": "",
+            "warm_storage_url": "",
+            "cold_storage_url": "",
+        }
+    )
+    source_engine, target_engine = open_database(settings), open_database(target)
+    try:
+        transfer = LibraryTransfer(
+            SqlLibraryCopy(source_engine, target_engine),
+            SqlBlobReferences(source_engine),
+            blob_stores(settings).blobs,
+            blob_stores(target).blobs,
+            threads,
+        )
+        with Progress(
+            TextColumn("{task.description}"), MofNCompleteColumn(), console=err_console
+        ) as bar:
+            task = bar.add_task("blobs", total=None)
+
+            def progress(what: str, done: int) -> None:
+                bar.update(task, description=what, completed=done)
+
+            report = transfer.run(progress)
+    except AlbumenError as err:
+        err_console.print(f"error: {err.message}")
+        raise typer.Exit(2) from err
+    finally:
+        source_engine.dispose()
+        target_engine.dispose()
+    if json_out is not None:
+        json_out.write_text(json.dumps(dataclasses.asdict(report) | {"ok": report.ok}, indent=2))
+    _say(
+        f"{report.blobs} blobs: {report.copied} copied ({_bytes(report.bytes_copied)}), "
+        f"{report.present} already there; all verified by their SHA-256 in the target"
+    )
+    table = Table("table", "source rows", "target rows")
+    for count in report.counts:
+        table.add_row(count.table, str(count.source), str(count.target))
+    console.print(table)
+    problems = [f"blob not copied whole: {sha}" for sha in report.bad]
+    problems += [
+        f"table {c.table}: {c.source} rows, {c.target} copied"
+        for c in report.counts
+        if c.source != c.target
+    ]
+    if not report.album_counts_agree:
+        problems.append("album photo counts differ")
+    for line in problems:
+        _say(line)
+    if problems:
+        raise typer.Exit(1)
+    if not settings.secret_key:
+        _say(
+            "set ALBUMEN_SECRET_KEY on every process of the new world to the contents of "
+            f"{settings.data_dir / 'secret.key'}, so that share links stay unlocked"
+        )
+
+
 @app.command()
 def restore(
     source: Annotated[Path, typer.Argument(help="A folder written by `albumen backup`.")],

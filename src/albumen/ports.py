@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +16,7 @@ from albumen.domain.durability import (
     BlobHolder,
     DatabaseSnapshot,
     SidecarKind,
+    TableCount,
 )
 from albumen.domain.jobs import JobName, QueueStats
 from albumen.domain.media import MediaType
@@ -143,6 +144,20 @@ class BlobStore(Protocol):
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
         """Hashes of blobs last written before ``cutoff``."""
         ...
+
+
+class LibraryCopy(Protocol):
+    """Rows of one library's database copied into another's (``albumen migrate-to``)."""
+
+    def tables(self) -> list[str]: ...
+
+    def copy_table(self, name: str, progress: Callable[[int], None] | None = None) -> int:
+        """Copy the rows the target lacks; how many were read."""
+        ...
+
+    def counts(self) -> list[TableCount]: ...
+
+    def album_counts_agree(self) -> bool: ...
 
 
 class BlobReferences(Protocol):

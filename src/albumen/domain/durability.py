@@ -103,3 +103,34 @@ class RebuildReport:
     photos: int = 0
     albums: int = 0
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class TableCount:
+    """A table's rows in the library copied from and in the one copied to."""
+
+    table: str
+    source: int
+    target: int
+
+
+@dataclass
+class TransferReport:
+    """What ``albumen migrate-to`` copied and what it checked."""
+
+    blobs: int = 0  # blobs the database refers to
+    copied: int = 0  # copied by this run
+    present: int = 0  # already in the target from an earlier run, verified again
+    bytes_copied: int = 0
+    bad: list[str] = field(default_factory=list)  # missing in the source, or failing their hash
+    rows: dict[str, int] = field(default_factory=dict)  # rows read per table
+    counts: list[TableCount] = field(default_factory=list)
+    album_counts_agree: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.bad
+            and self.album_counts_agree
+            and all(count.source == count.target for count in self.counts)
+        )
