@@ -30,7 +30,7 @@ from PIL import Image, ImageChops
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app import build_services
 from albumen.config import Settings
-from bench import analysis, durability, library, similar, tiers, webapp
+from bench import analysis, durability, library, scale, similar, tiers, webapp
 from bench.server import Server
 
 pillow_heif.register_heif_opener()
@@ -381,6 +381,7 @@ def main() -> None:
             "webapp": webapp.main(),  # first thumbnails and scrolling, in Chromium
             "durability": durability.main(),  # scrub, backup, restore, mirror, sidecars
             "tiers": tiers.main(),  # tier moves; a million photos' costs after a year
+            "scale": scale.main(),  # PostgreSQL + Redis + S3 against the embedded default
         }
     out = RESULTS / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))

@@ -5,13 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from albumen.adapters.system import LocalLocks, RedisLocks
-from albumen.app import Services
+from albumen.app import Services, build_services
+from albumen.config import Settings
 from albumen.ports import Locks
-from tests.conftest import make_jpeg
+from albumen.web import create_app
+from tests.conftest import make_jpeg, upload
 from tests.live import free_port
 
 
@@ -67,3 +71,37 @@ def test_concurrent_uploads_of_one_file_make_one_photo(services: Services) -> No
         results = list(pool.map(upload, range(8)))
     assert len({photo_id for photo_id, _ in results}) == 1
     assert sorted(duplicate for _, duplicate in results) == [False] + [True] * 7
+
+
+def test_with_redis_down_an_upload_is_kept_and_processed_once_the_queue_is_back(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """The queue's Redis unreachable: the upload is still stored and acknowledged (pending),
+    /readyz names the queue, and the recovery queues the photo once Redis answers again."""
+    down = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        run_workers_in_server=False,
+        analysis=False,
+    )
+    services = build_services(down)
+    key = services.users.add("alice").secret
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(down, services)) as client:
+        stored = upload(client, auth, make_jpeg(seed=4))
+        assert stored.status_code == 201
+        assert stored.json()["status"] == "pending"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "queue" in ready.json()["failing"]
+    services.close()
+    back = build_services(down.model_copy(update={"redis_url": redis_url}))
+    try:
+        assert back.processing.recover() == 1  # as at a start, or the hourly job on an empty queue
+        back.queue.run_pending()
+        assert (
+            back.photos.get(back.users.by_name("alice").id, stored.json()["id"]).status.value
+            == "ready"
+        )
+    finally:
+        back.close()

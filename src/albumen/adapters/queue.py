@@ -32,6 +32,15 @@ def make_huey(redis_url: str, sqlite_path: Path) -> Huey:
     return SqliteHuey("albumen", filename=str(sqlite_path), results=False, fsync=True)
 
 
+def _unreachable(err: Exception) -> bool:
+    """Whether ``err`` says the queue's server could not be reached (not a bug of ours)."""
+    if not _has_redis():
+        return False
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return isinstance(err, ConnectionError | TimeoutError)
+
+
 def _has_redis() -> bool:
     return importlib.util.find_spec("redis") is not None
 
@@ -85,7 +94,15 @@ class HueyJobQueue:
             return True
 
     def enqueue(self, job: JobName, arg: str = "") -> None:
-        self._tasks[job](arg)
+        """Queue a job. When the queue cannot be reached (Redis down) the caller goes on: what
+        the job was for is kept in the database (a pending photo), and the recovery job queues
+        it again once the queue is back; ``/readyz`` says the queue is failing meanwhile."""
+        try:
+            self._tasks[job](arg)
+        except Exception as err:  # redis-py's ConnectionError, TimeoutError, ...
+            if not _unreachable(err):
+                raise
+            log.warning("queue unreachable, job not queued", extra={"job": job.value, "arg": arg})
 
     def stats(self) -> QueueStats:
         return QueueStats(
