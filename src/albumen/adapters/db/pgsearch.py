@@ -29,7 +29,9 @@ from albumen.adapters.db.search import (
     _has_token,
     _in_order,
     _one_typo,
+    _place_names,
     _ranked,
+    named_suggestions,
 )
 from albumen.domain.photos import Page, TimelineCursor
 from albumen.domain.search import (
@@ -131,12 +133,7 @@ class PostgresSearchIndex:
             places = docs(
                 "place", "c.city, c.region, c.country", " JOIN places c ON c.id = p.place_id"
             )
-            names = [
-                next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
-                or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
-                for r in places
-            ]
-            found += _ranked("place", names, word, "place")
+            found += _ranked("place", _place_names(places, word), word, "place")
             tagged = conn.execute(
                 text(
                     "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
@@ -151,24 +148,7 @@ class PostgresSearchIndex:
                 },
             ).all()
             found += _ranked("tag", [r.tag for r in tagged], word, "tag")
-            like = {"owner": owner_id, "start": f"{_like(word)}%", "inside": f"% {_like(word)}%"}
-            albums_found = conn.execute(
-                text(
-                    "SELECT name FROM albums WHERE owner_id = :owner"
-                    " AND (name ILIKE :start OR name ILIKE :inside) ORDER BY name LIMIT 20"
-                ),
-                like,
-            ).all()
-            found += _ranked("album", [r.name for r in albums_found], word, "in")
-            people_found = conn.execute(
-                text(
-                    "SELECT name FROM people WHERE owner_id = :owner AND NOT hidden"
-                    " AND name IS NOT NULL AND (name ILIKE :start OR name ILIKE :inside)"
-                    " ORDER BY name LIMIT 20"
-                ),
-                like,
-            ).all()
-            found += _ranked("person", [r.name for r in people_found], word, "person")
+            found += named_suggestions(conn, owner_id, word, "ILIKE", _like(word))
         filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
         return (found + filters)[:limit]
 

@@ -153,12 +153,7 @@ class SqliteSearchIndex:
                 ),
                 {"owner": owner_id, "match": match.format(column="place"), "scan": SUGGEST_SCAN},
             ).all()
-            names = [
-                next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
-                or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
-                for r in places
-            ]
-            found += _ranked("place", names, word, "place")
+            found += _ranked("place", _place_names(places, word), word, "place")
             tagged = conn.execute(
                 text(
                     "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
@@ -173,24 +168,7 @@ class SqliteSearchIndex:
                 },
             ).all()
             found += _ranked("tag", [r.tag for r in tagged], word, "tag")
-            like = {"owner": owner_id, "start": f"{word}%", "inside": f"% {word}%"}
-            albums_found = conn.execute(
-                text(
-                    "SELECT name FROM albums WHERE owner_id = :owner"
-                    " AND (name LIKE :start OR name LIKE :inside) ORDER BY name LIMIT 20"
-                ),
-                like,
-            ).all()
-            found += _ranked("album", [r.name for r in albums_found], word, "in")
-            people_found = conn.execute(
-                text(
-                    "SELECT name FROM people WHERE owner_id = :owner AND NOT hidden"
-                    " AND name IS NOT NULL AND (name LIKE :start OR name LIKE :inside)"
-                    " ORDER BY name LIMIT 20"
-                ),
-                like,
-            ).all()
-            found += _ranked("person", [r.name for r in people_found], word, "person")
+            found += named_suggestions(conn, owner_id, word, "LIKE", word)
         filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
         return (found + filters)[:limit]
 
@@ -444,6 +422,40 @@ _SUGGEST_DOCS = (
     " WHERE photo_fts MATCH :match AND p.owner_id = :owner AND p.deleted_at IS NULL"
     " LIMIT :scan"
 )
+
+
+def _place_names(places: Sequence[Any], word: str) -> list[str]:
+    """Of each place row, the name (city, region or country) the word starts, or is in."""
+    return [
+        next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
+        or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
+        for r in places
+    ]
+
+
+def named_suggestions(
+    conn: Connection, owner_id: str, word: str, like: str, pattern: str
+) -> list[Suggestion]:
+    """The owner's albums and people with a word starting with ``pattern`` (``like``: the
+    dialect's case-blind operator; ``pattern``: the word, escaped for it)."""
+    params = {"owner": owner_id, "start": f"{pattern}%", "inside": f"% {pattern}%"}
+    albums_found = conn.execute(
+        text(
+            f"SELECT name FROM albums WHERE owner_id = :owner"
+            f" AND (name {like} :start OR name {like} :inside) ORDER BY name LIMIT 20"
+        ),
+        params,
+    ).all()
+    people_found = conn.execute(
+        text(
+            f"SELECT name FROM people WHERE owner_id = :owner AND NOT hidden AND name IS NOT NULL"
+            f" AND (name {like} :start OR name {like} :inside) ORDER BY name LIMIT 20"
+        ),
+        params,
+    ).all()
+    return _ranked("album", [r.name for r in albums_found], word, "in") + _ranked(
+        "person", [r.name for r in people_found], word, "person"
+    )
 
 
 def _ranked(kind: str, values: Sequence[str], word: str, key: str) -> list[Suggestion]:
