@@ -84,6 +84,17 @@ class PostgresCluster:
         wait_for_port(self.port, 30)
         self._wait_ready()
 
+    def standby(self) -> PostgresCluster:
+        """A streaming replica of this cluster (``pg_basebackup -R``), started, read-only."""
+        replica = PostgresCluster(self.bin_dir)
+        replica._run(
+            "pg_basebackup",
+            *("-D", str(replica.data), "-h", "127.0.0.1", "-p", str(self.port)),
+            *("-U", "postgres", "-R", "-X", "stream", "-c", "fast"),
+        )
+        replica.start()
+        return replica
+
     def execute(self, sql: str, database: str = "postgres") -> None:
         with psycopg.connect(self.url(database, "postgresql"), autocommit=True) as conn:
             conn.execute(sql.encode())

@@ -34,6 +34,7 @@ from albumen.adapters.db.monitor import QueryMonitor
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.references import SqlBlobReferences
+from albumen.adapters.db.replicas import MemoryMarks, ReadRouting, RedisMarks
 from albumen.adapters.db.search import SqliteSearchIndex
 from albumen.adapters.db.shares import SqlShareRepo
 from albumen.adapters.db.sidecars import SqlSidecarRepo
@@ -132,6 +133,7 @@ class Services:
     prefetch: PrefetchService
     sidecars: SidecarService
     tiers: TierService
+    reads: ReadRouting  # the primary, or a replica that has the user's own writes
 
     def unready(self) -> list[str]:
         """What the service cannot reach now: database, blob store, queue (empty: ready)."""
@@ -154,6 +156,7 @@ class Services:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self.reads.close()
         self.prefetch.close()
         if self.notifier is not None:
             self.notifier.close()
@@ -176,24 +179,36 @@ def vector_index(settings: Settings, engine: Engine, space: str, dimensions: int
     return UsearchVectorIndex(engine, settings.data_dir / "vectors", space, dimensions)
 
 
-def search_index(engine: Engine) -> SearchIndex:
+def search_index(engine: Engine, reads: ReadRouting | None = None) -> SearchIndex:
     """The search index of the engine's database: FTS5 and R*Tree, or tsvector and GiST."""
     if engine.dialect.name == "postgresql":
         from albumen.adapters.db.pgsearch import PostgresSearchIndex
 
-        return PostgresSearchIndex(engine)
+        return PostgresSearchIndex(engine, reads)
     return SqliteSearchIndex(engine)
 
 
-def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
-    """The database, its schema brought up to date (after a checked backup, when it changes)."""
-    pool = Pool(
+def read_routing(settings: Settings, engine: Engine) -> ReadRouting:
+    """Where reads go: the primary alone, or also PostgreSQL's replicas when there are some."""
+    if not settings.database_replica_urls or engine.dialect.name != "postgresql":
+        return ReadRouting(engine, [], MemoryMarks())
+    replicas = [make_engine(url, pool=pool_of(settings)) for url in settings.database_replica_urls]
+    marks = RedisMarks(settings.redis_url) if settings.redis_url else MemoryMarks()
+    return ReadRouting(engine, replicas, marks)
+
+
+def pool_of(settings: Settings) -> Pool:
+    return Pool(
         settings.database_pool_max_open,
         settings.database_pool_idle,
         settings.database_pool_lifetime_seconds,
         settings.database_pool_idle_timeout_seconds,
     )
-    engine = make_engine(settings.effective_database_url, queries, pool)
+
+
+def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
+    """The database, its schema brought up to date (after a checked backup, when it changes)."""
+    engine = make_engine(settings.effective_database_url, queries, pool_of(settings))
     backup_before_migrating(engine, settings.data_dir / "backups")
     migrate(engine)
     return engine
@@ -273,7 +288,8 @@ def build_services(settings: Settings) -> Services:
     stores = blob_stores(settings)
     blobs = stores.blobs
     parts = LocalUploadParts(stores.staging_dir)
-    photo_repo, upload_repo = SqlPhotoRepo(engine), SqlUploadRepo(engine)
+    reads = read_routing(settings, engine)
+    photo_repo, upload_repo = SqlPhotoRepo(engine, reads), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
     queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
     thumbnailer = VipsThumbnailer(settings.max_image_pixels)
@@ -402,7 +418,7 @@ def build_services(settings: Settings) -> Services:
         analysis=analysis,
         people=people,
         similar=similar,
-        search=SearchService(search_index(engine), albums),
+        search=SearchService(search_index(engine, reads), albums),
         shares=shares,
         trash=trash,
         uploads=UploadService(upload_repo, parts, photos, clock, settings.max_upload_bytes),
@@ -429,6 +445,7 @@ def build_services(settings: Settings) -> Services:
         prefetch=prefetch,
         sidecars=sidecars,
         tiers=tiers,
+        reads=reads,
         scrub=ScrubService(SqlBlobReferences(engine), stores.primary, mirror, clock, grace),
     )
 

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Holds everything of the embedded default.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    database_replica_urls: list[str] = Field(
+        [],
+        description="PostgreSQL streaming replicas (a JSON list of URLs) for timeline and"
+        " search reads; each user's reads still follow their own writes.",
+    )
     database_pool_max_open: int = Field(
         100, ge=1, description="PostgreSQL: most connections one process holds open at once."
     )

@@ -9,6 +9,7 @@ from contextlib import ExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from albumen import __version__
@@ -64,6 +65,32 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
+class ReadYourWritesMiddleware:
+    """After a request that changed something (a method other than GET, HEAD or OPTIONS,
+    answered below 400), remember the primary database's position for its user, before the
+    answer leaves: their next reads wait for a replica that has it (``ReadRouting``)."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in self.SAFE:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_marking(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                user_id = scope.get("state", {}).get("user_id")
+                services = scope["app"].state.services
+                if user_id and services is not None and services.reads.has_replicas:
+                    await run_in_threadpool(services.reads.wrote, user_id)
+            await send(message)
+
+        await self.app(scope, receive, send_after_marking)
+
+
 def app_from_environment() -> FastAPI:
     """The application as each of ``albumen serve``'s API worker processes makes it."""
     settings = Settings()
@@ -97,6 +124,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(ReadYourWritesMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: it times everything
     app.router.routes.insert(0, thumbnails.route)  # matched first: it is the hottest

@@ -87,7 +87,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def current_user(request: Request) -> User:
     """The owner of the request's ``Authorization: Bearer`` key, or of its session cookie (the
     web app). Known keys and sessions cost no I/O. A cookie alone never changes anything: a
-    state-changing request must also carry the session's CSRF token and come from this origin."""
+    state-changing request must also carry the session's CSRF token and come from this origin.
+    The user's id stays in the request's state (its reads after a change follow the change)."""
+    user = await _authenticated(request)
+    request.state.user_id = user.id
+    return user
+
+
+async def _authenticated(request: Request) -> User:
     users: UserService = request.app.state.services.users
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and key.strip():

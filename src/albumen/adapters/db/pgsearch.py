@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from albumen.adapters.db.replicas import ReadRouting
 from albumen.adapters.db.search import (
     _WORD,
     SUGGEST_SCAN,
@@ -56,8 +57,12 @@ _COLUMNS = {
 
 
 class PostgresSearchIndex:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reads: ReadRouting | None = None) -> None:
         self._engine = engine
+        self._reads = reads  # searches may come from a replica
+
+    def _reader(self, owner_id: str) -> Engine:
+        return self._engine if self._reads is None else self._reads.for_user(owner_id)
 
     def search(
         self,
@@ -71,7 +76,7 @@ class PostgresSearchIndex:
     ) -> tuple[Page, int | None]:
         """A page of results and, when ``count_cap`` is given and there is more than a page,
         how many match (counting no further than the cap)."""
-        with self._engine.connect() as conn:
+        with self._reader(owner_id).connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
             total = _count(conn, replace(query), count_cap) if count_cap else None
             _after(query, order, after)
@@ -96,7 +101,7 @@ class PostgresSearchIndex:
         """Photo counts per month (``2019-06``) or day, newest first. Without filters they
         come from the timeline's day counts, which triggers keep."""
         width = 10 if by_day else 7
-        with self._engine.connect() as conn:
+        with self._reader(owner_id).connect() as conn:
             if filters is None:
                 sql = (
                     f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
@@ -115,7 +120,7 @@ class PostgresSearchIndex:
         if not _has_token(word):
             return []
         found: list[Suggestion] = []
-        with self._engine.connect() as conn:
+        with self._reader(owner_id).connect() as conn:
             words = _lexemes(conn, [prefix])[0]
             if not words:
                 return [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)][:limit]

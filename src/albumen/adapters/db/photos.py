@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import dialect_insert, writing
+from albumen.adapters.db.replicas import ReadRouting
 from albumen.adapters.db.tables import (
     blob_tiers,
     derivatives,
@@ -107,8 +108,9 @@ def with_fresh_key(attempt: Callable[[int], T]) -> T:
 
 
 class SqlPhotoRepo:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reads: ReadRouting | None = None) -> None:
         self._engine = engine
+        self._reads = reads  # timeline pages may come from a replica
 
     def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
         photo = Photo(
@@ -179,7 +181,8 @@ class SqlPhotoRepo:
         )
         if after is not None:
             query = query.where(photos.c.doc_id < after.doc_id)
-        return keyset_page(self._engine, query, limit)
+        engine = self._engine if self._reads is None else self._reads.for_user(owner_id)
+        return keyset_page(engine, query, limit)
 
     def trash_page(self, owner_id: str, limit: int, after: TimelineCursor | None) -> Page:
         query = (
