@@ -111,7 +111,8 @@ def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
         writer = services.photos.stage()
         writer.write(path.read_bytes())
         photo = services.photos.ingest(owner, path.name, writer.finish()).photo
-        services.queue.huey.flush()
+        for huey in services.queue.hueys.values():
+            huey.flush()
 
         def pending(photo_id: str = photo.id) -> None:
             with services.engine.begin() as conn:

@@ -49,7 +49,7 @@ from albumen.adapters.metrics import AppCollector, CacheStats, HostCollector, ap
 from albumen.adapters.mirror import MirroredBlobStore
 from albumen.adapters.ml import OpenCvAnalyzer
 from albumen.adapters.monitor import Sampler
-from albumen.adapters.queue import HueyJobQueue, make_huey
+from albumen.adapters.queue import HueyJobQueue, make_hueys
 from albumen.adapters.s3 import S3BlobStore
 from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, SidecarCopies
 from albumen.adapters.system import (
@@ -291,7 +291,7 @@ def build_services(settings: Settings) -> Services:
     reads = read_routing(settings, engine)
     photo_repo, upload_repo = SqlPhotoRepo(engine, reads), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
-    queue = HueyJobQueue(make_huey(settings.redis_url, settings.queue_path))
+    queue = HueyJobQueue(make_hueys(settings.redis_url, settings.queue_path))
     thumbnailer = VipsThumbnailer(settings.max_image_pixels)
     hasher = Argon2Hasher()
     grace = timedelta(seconds=settings.sweep_grace_seconds)

@@ -21,7 +21,7 @@ from rich.table import Table
 from albumen.adapters.backup import LocalBackupArchive
 from albumen.adapters.db.engine import make_engine
 from albumen.adapters.db.monitor import SlowQuery
-from albumen.adapters.queue import run_consumer
+from albumen.adapters.queue import run_consumers
 from albumen.app import (
     Services,
     backup_service,
@@ -33,6 +33,7 @@ from albumen.app import (
 from albumen.config import Settings
 from albumen.domain.durability import Problem, ScrubReport
 from albumen.domain.errors import AlbumenError
+from albumen.domain.jobs import Queue
 from albumen.domain.search import SearchFilters, SearchOrder
 from albumen.logs import setup_logging
 from albumen.services.importer import Importer, ImportReport, Reader
@@ -101,13 +102,25 @@ def _fresh_metrics_dir(settings: Settings) -> None:
 
 @app.command()
 def worker(
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = os.cpu_count() or 1,
+    workers: Annotated[int, typer.Option(help="Worker processes per queue.")] = os.cpu_count() or 1,
+    queues: Annotated[
+        str, typer.Option(help="The queues to work on, by name, comma-separated.")
+    ] = ",".join(Queue),
 ) -> None:
-    """Run job workers in the foreground (set ALBUMEN_RUN_WORKERS_IN_SERVER=false on serve)."""
+    """Run job workers in the foreground (set ALBUMEN_RUN_WORKERS_IN_SERVER=false on serve).
+
+    Queues: media (metadata and thumbnails), analysis (the models), upkeep (sweeps, sidecars,
+    tier moves, recovery). Give the models machines of their own with ``--queues analysis``."""
+    try:
+        chosen = [Queue(name.strip()) for name in queues.split(",") if name.strip()]
+    except ValueError as err:
+        err_console.print(f"error: {err}; the queues are {', '.join(Queue)}")
+        raise typer.Exit(2) from err
     services = build_services(_settings())
     start_background_work(services)
     services.engine.dispose()  # forked workers must open their own database connections
-    run_consumer(services.queue.huey, workers, "process")
+    hueys = [services.queue.hueys[queue] for queue in dict.fromkeys(chosen)]
+    raise typer.Exit(run_consumers(hueys, workers, "process"))
 
 
 @app.command("import")

@@ -110,8 +110,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 start_background_work(app.state.services)
                 stack.enter_context(monitoring(app.state.services))
                 if settings.run_workers_in_server:
-                    huey = app.state.services.queue.huey
-                    stack.enter_context(running_workers(huey, settings.job_workers))
+                    hueys = app.state.services.queue.hueys
+                    stack.enter_context(running_workers(hueys, settings.job_workers))
             yield
 
     app = FastAPI(

@@ -26,6 +26,7 @@ import requests
 from redis import Redis
 from sqlalchemy import Engine, create_engine, text
 
+from albumen.adapters.queue import HUEY_NAMES
 from tests.conftest import make_jpeg
 from tests.live import LiveServer
 
@@ -100,10 +101,11 @@ def test_two_apis_and_two_workers_take_500_concurrent_uploads(
         # The queue drains: a worker that started while uploads came in queued the photos
         # it found pending again (its start-up recovery); those copies find them claimed.
         redis = Redis.from_url(environment["ALBUMEN_REDIS_URL"])
+        lists = [f"huey.redis.{name}" for name in HUEY_NAMES.values()]
         deadline = time.monotonic() + 120
-        while redis.llen("huey.redis.albumen") and time.monotonic() < deadline:
+        while sum(redis.llen(name) for name in lists) and time.monotonic() < deadline:
             time.sleep(0.5)
-        queued = redis.lrange("huey.redis.albumen", 0, -1)
+        queued = [m for name in lists for m in redis.lrange(name, 0, -1)]
         left = [pickle.loads(m) for m in queued if isinstance(m, bytes)]
         assert Counter(m.name for m in left) == {}
 
@@ -147,7 +149,7 @@ def _worker(data_dir: Path, environment: dict[str, str]) -> _Worker:
     env = {**LiveServer(data_dir)._env, **environment}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "albumen", "worker", "--workers", "2"],
+            [sys.executable, "-m", "albumen", "worker", "--workers", "1"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

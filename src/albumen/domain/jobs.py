@@ -21,6 +21,31 @@ class JobName(StrEnum):
     RECOVER_PHOTOS = "recover_photos"  # queue again photos whose processing job was lost
 
 
+class Queue(StrEnum):
+    """Jobs go to one of three queues, so that workers can be given to each apart
+    (``albumen worker --queues media``): a photo's thumbnails never wait behind the models."""
+
+    MEDIA = "media"  # a photo's metadata and thumbnails; originals back from cold storage
+    ANALYSIS = "analysis"  # the models: faces, tags, likeness; faces grouped into people
+    UPKEEP = "upkeep"  # sweeps, expiry, sidecars, tier moves, recovery
+
+
+QUEUE_OF = {
+    JobName.PROCESS_PHOTO: Queue.MEDIA,
+    JobName.RESTORE_ORIGINAL: Queue.MEDIA,
+    JobName.LOCATE_PHOTOS: Queue.MEDIA,
+    JobName.ANALYZE_PHOTO: Queue.ANALYSIS,
+    JobName.GROUP_FACES: Queue.ANALYSIS,
+    JobName.REGROUP_FACES: Queue.ANALYSIS,
+    JobName.SWEEP_BLOBS: Queue.UPKEEP,
+    JobName.EXPIRE_UPLOADS: Queue.UPKEEP,
+    JobName.EXPIRE_TRASH: Queue.UPKEEP,
+    JobName.WRITE_SIDECARS: Queue.UPKEEP,
+    JobName.MOVE_TIERS: Queue.UPKEEP,
+    JobName.RECOVER_PHOTOS: Queue.UPKEEP,
+}
+
+
 class Outcome(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"

@@ -3,11 +3,12 @@
 After a request that changed something, the primary's WAL position is remembered for the
 user who made it (in Redis when processes share it, else in this process), for
 ``MARK_SECONDS``. It is the insert position (``pg_current_wal_insert_lsn()``): the write
-position would miss a commit not yet flushed under ``synchronous_commit=off``. A read for that user goes to a replica only once the replica
-has replayed past that position (``pg_last_wal_replay_lsn()``, asked at most every
-``CHECK_SECONDS`` per replica), else to the primary: a user's own fresh upload is always in
-their timeline, while everyone else's reads leave the primary. A replica that cannot be asked
-is left alone for ``DOWN_SECONDS``. Replicas take turns.
+position would miss a commit not yet flushed under ``synchronous_commit=off``. A read for that
+user goes to a replica only once the replica has replayed past that position
+(``pg_last_wal_replay_lsn()``, asked at most every ``CHECK_SECONDS`` per replica), else to the
+primary: a user's own fresh upload is always in their timeline, while everyone else's reads
+leave the primary. A replica that cannot be asked is left alone for ``DOWN_SECONDS``.
+Replicas take turns.
 """
 
 from __future__ import annotations
