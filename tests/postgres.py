@@ -135,8 +135,8 @@ def _server_user(bin_dir: Path, folder: Path) -> str | None:
     except KeyError:
         subprocess.run(["useradd", "--system", _SERVER_USER], check=True, capture_output=True)
         entry = pwd.getpwnam(_SERVER_USER)
-    for parent in bin_dir.parents:  # others may pass through to the binaries
-        parent.chmod(parent.stat().st_mode | 0o055)
+    for parent in bin_dir.parents:  # others may pass through (not list) on the way there
+        parent.chmod(parent.stat().st_mode | 0o011)
     for path in bin_dir.parent.rglob("*"):  # and read the install (its libraries, share/)
         path.chmod(path.stat().st_mode | 0o055)
     folder.chmod(0o755)

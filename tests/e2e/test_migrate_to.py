@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -72,7 +73,7 @@ def test_an_embedded_library_moves_to_postgresql_and_s3_and_a_cut_copy_resumes(
     done = subprocess.run(
         [sys.executable, "-m", "albumen", "migrate-to", "--database-url", postgres_url,
          "--storage-url", storage, "--json", str(tmp_path / "report.json")],
-        env={**_environ(), **env}, capture_output=True, timeout=300, check=False,
+        env={**os.environ, **env}, capture_output=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())
@@ -169,9 +170,3 @@ def _check_the_same_library(url: str, library: dict[str, object]) -> None:
     assert [p["id"] for p in trash] == [ids[4]]
     similar = requests.get(f"{url}/api/v1/photos/{ids[0]}/similar", headers=auth, timeout=30)
     assert similar.status_code == 200, similar.text
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
