@@ -308,6 +308,17 @@ def main() -> dict[str, object]:
     return result
 
 
+def warm(settings: Settings, mix: list[tuple[str, str]]) -> None:
+    """Each search once, untimed: the engine's cache as a running service has it."""
+    services = build_services(settings)
+    owner = services.users.by_name("bench")
+    for _shape, q in mix:
+        services.search.search(
+            owner.id, services.search.filters(q, SearchFilters()), NEWEST, 100, None
+        )
+    services.close()
+
+
 def in_process(
     settings: Settings, mix: list[tuple[str, str]], plans_file: str = "library-plans.md"
 ) -> dict[str, object]:

@@ -41,7 +41,7 @@ class PostgresCluster:
 
     def __init__(self, bin_dir: Path, folder: Path | None = None) -> None:
         self.bin_dir = bin_dir
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="albumen-pg-"))
+        self.folder = (folder or Path(tempfile.mkdtemp(prefix="albumen-pg-"))).resolve()
         self.data = self.folder / "data"
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None

@@ -144,5 +144,6 @@ POSTGRES_ONLY_INDEXES = {
     "ix_albums_name_trigrams",
     "ix_people_name_trigrams",
     "ix_photo_search_document",
+    "ix_photo_search_recent",
     "ix_photo_embeddings_likeness_hnsw",
 }

@@ -12,8 +12,9 @@ haversine distance as SQLite.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -34,7 +35,7 @@ from albumen.adapters.db.search import (
     _ranked,
     named_suggestions,
 )
-from albumen.domain.photos import Page, TimelineCursor
+from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
     EARTH_RADIUS_KM,
     FILTER_SUGGESTIONS,
@@ -80,9 +81,14 @@ class PostgresSearchIndex:
             query = self._query(conn, owner_id, filters, album_ids, order)
             total = _count(conn, replace(query), count_cap) if count_cap else None
             _after(query, order, after)
-            score = f", {query.score} AS score" if query.score else ""
-            sql = query.select(f"p.id{score}") + f" ORDER BY {query.order} LIMIT :limit"
-            rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
+            rows = None
+            window = _window(filters, order, after)
+            for recent in RECENT if query.score is None else ():
+                rows = _from_recent(conn, query, window, recent, limit + 1)
+                if rows is not None:
+                    break
+            if rows is None:
+                rows = _from_indexes(conn, query, limit + 1)
             found = _in_order(conn, [row.id for row in rows])
         more = len(found) > limit
         found = found[:limit]
@@ -201,6 +207,69 @@ class PostgresSearchIndex:
         _flag_filters(query, filters)
         _geo_filters(query, filters)
         return query
+
+
+# How many of the owner's newest rows (in the search's range) are checked first: a page of
+# matches among them is the answer. Only when they hold fewer are the indexes of the search's
+# words, places or flags asked for every match, and those sorted. (A second, wider look, of
+# 40,000 rows, cost more than it saved: p50 36 -> 84 ms on the million-photo benchmark.)
+RECENT = (5_000,)
+
+
+@dataclass(frozen=True)
+class _Window:
+    descending: bool
+    low: int | None  # doc_id >= low
+    high: int | None  # doc_id < high
+
+
+def _window(filters: SearchFilters, order: SearchOrder, after: TimelineCursor | None) -> _Window:
+    low, high = sort_key_bounds(filters.after, filters.before)
+    descending = order is not SearchOrder.OLDEST
+    if after is not None and descending:
+        high = after.doc_id if high is None else min(high, after.doc_id)
+    elif after is not None:
+        low = after.doc_id + 1 if low is None else max(low, after.doc_id + 1)
+    return _Window(descending, low, high)
+
+
+def _from_recent(
+    conn: Connection, query: Query, window: _Window, recent: int, wanted: int
+) -> list[Any] | None:
+    """The first ``wanted`` matches among the owner's ``recent`` newest rows (oldest, for that
+    order) in the range, read in order through the owner's (owner, doc_id) index; ``None``
+    when those rows hold fewer. This is what makes a common word fast: PostgreSQL would
+    otherwise either sort every match or walk the whole table in date order hoping for them."""
+    text_search = query.source.startswith("photo_search")
+    table, alias = ("photo_search", "s") if text_search else ("photos", "p")
+    where = ["owner_id = :owner"] + ([] if text_search else ["deleted_at IS NULL"])
+    params = dict(query.params)
+    if window.low is not None:
+        where.append("doc_id >= :window_low")
+        params["window_low"] = window.low
+    if window.high is not None:
+        where.append("doc_id < :window_high")
+        params["window_high"] = window.high
+    direction = "DESC" if window.descending else ""
+    newest = (
+        f"WITH recent AS MATERIALIZED (SELECT * FROM {table} WHERE {' AND '.join(where)}"
+        f" ORDER BY doc_id {direction} LIMIT :recent) "
+    )
+    source = query.source.replace(f"{table} {alias}", f"recent {alias}", 1)
+    sql = newest + replace(query, source=source).select("p.id")
+    sql += f" ORDER BY {query.order} LIMIT :wanted"
+    rows = list(conn.execute(text(sql), params | {"recent": recent, "wanted": wanted}).all())
+    return rows if len(rows) >= wanted else None
+
+
+def _from_indexes(conn: Connection, query: Query, wanted: int) -> list[Any]:
+    """Every match, found through the indexes of the words, places or flags, then sorted
+    (``doc_id + 0``: not the walk in date order, which the planner picks for a LIMIT when it
+    wrongly takes the matches to be spread evenly over the years)."""
+    score = f", {query.score} AS score" if query.score else ""
+    order = re.sub(r"\b([sp])\.doc_id\b", r"(\1.doc_id + 0)", query.order)
+    sql = query.select(f"p.id{score}") + f" ORDER BY {order} LIMIT :wanted"
+    return list(conn.execute(text(sql), query.params | {"wanted": wanted}).all())
 
 
 def _tsquery(

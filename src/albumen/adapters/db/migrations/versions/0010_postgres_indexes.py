@@ -1,9 +1,11 @@
-"""PostgreSQL's own indexes: places (GiST), album and people names (trigrams)
+"""PostgreSQL's own indexes: places (GiST), recent text, album and people names (trigrams)
 
-The hot paths that SQLite serves with an R*Tree and its case-blind ``LIKE`` get their
-PostgreSQL indexes here, built ``CONCURRENTLY`` so that a live library keeps taking uploads
-while they build: a GiST index on each photo's ``point(lon, lat)`` for place searches, and
-pg_trgm GIN indexes on album and people names for the suggestions' ``ILIKE '% word%'``.
+The hot paths that SQLite serves with an R*Tree, FTS5's row order and its case-blind ``LIKE``
+get their PostgreSQL indexes here, built ``CONCURRENTLY`` so that a live library keeps taking
+uploads while they build: a GiST index on each photo's ``point(lon, lat)`` for place
+searches, an owner's search documents in date order (a common word's newest matches are read
+from there), and pg_trgm GIN indexes on album and people names for the suggestions'
+``ILIKE '% word%'``.
 Nothing changes on SQLite.
 
 Revision ID: 0010
@@ -21,6 +23,7 @@ depends_on = None
 
 INDEXES = {
     "ix_photos_place": "photos USING gist (point(lon, lat)) WHERE lat IS NOT NULL",
+    "ix_photo_search_recent": "photo_search (owner_id, doc_id)",
     "ix_albums_name_trigrams": "albums USING gin (name gin_trgm_ops)",
     "ix_people_name_trigrams": "people USING gin (name gin_trgm_ops)",
 }
