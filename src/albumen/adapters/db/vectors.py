@@ -5,7 +5,8 @@ nothing to load, save or catch up, unlike the embedded usearch files. The query 
 cosine distance on ``embedding::vector(N)``, the expression of migration 0011's partial HNSW
 index (``WHERE space = 'likeness'``), with the space written into the SQL so that the planner
 can prove the index applies. The owner is a filter on what the index yields: pgvector's
-iterative scan keeps reading the graph until ``k`` rows of this owner are found.
+iterative scan keeps reading the graph until ``k`` rows of this owner are found; an owner the
+index cannot serve so (too few rows among many) is compared exactly.
 """
 
 from __future__ import annotations
@@ -23,19 +24,29 @@ class PgVectorIndex:
             raise ValueError(f"not a space name: {space!r}")
         self._engine = engine
         distance = f"embedding::vector({dimensions}) <=> CAST(:query AS vector({dimensions}))"
-        self._sql = text(
+        rows = (
             f"SELECT key, 1 - ({distance}) AS score FROM photo_embeddings"
             f" WHERE space = '{space}' AND owner_id = :owner"
-            f" ORDER BY {distance} LIMIT :k"
         )
+        self._sql = text(f"{rows} ORDER BY {distance} LIMIT :k")
+        # ``+ 0``: an expression the index cannot order by, so every row of the owner is read
+        self._exact = text(f"{rows} ORDER BY ({distance}) + 0 LIMIT :k")
 
     def nearest(self, owner_id: str, vector: tuple[float, ...], k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest keys of the owner's photos, with cosine similarity, best first."""
+        """The ``k`` nearest keys of the owner's photos, with cosine similarity, best first.
+
+        The HNSW index is asked first (a sort of every row of the owner is priced out, as the
+        planner's guess between the two proved unsteady). When it yields fewer than ``k``
+        (an owner with few photos among many owners': the iterative scan gives up after
+        ``hnsw.max_scan_tuples``), the owner's rows are compared exactly: there are few."""
+        params = {"query": text_vector(vector), "owner": owner_id, "k": k}
         with self._engine.begin() as conn:
             conn.execute(text(f"SET LOCAL hnsw.ef_search = {max(SEARCH_BREADTH, k)}"))
             conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-            rows = conn.execute(
-                self._sql, {"query": text_vector(vector), "owner": owner_id, "k": k}
-            ).all()
+            conn.execute(text("SET LOCAL enable_sort = off"))
+            rows = conn.execute(self._sql, params).all()
+            if len(rows) < k:
+                conn.execute(text("SET LOCAL enable_sort = on"))
+                rows = conn.execute(self._exact, params).all()
         # relaxed_order may hand back near-equal neighbours a little out of order
         return sorted(((int(key), float(score)) for key, score in rows), key=lambda r: -r[1])
