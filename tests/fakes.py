@@ -229,7 +229,9 @@ class FakePhotoRepo:
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._change(photo_id, status=status, error=error)
 
-    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
+    def claim(
+        self, photo_id: str, now: datetime, stale_before: datetime, claimer: str = ""
+    ) -> bool:
         photo = self.photos.get(photo_id)
         if photo is None or photo.status is PhotoStatus.READY:
             return False
@@ -312,6 +314,12 @@ class FakePhotoRepo:
         used = {p.sha256 for p in self.photos.values()}
         used |= {d.sha256 for d in self.derivatives.values()}
         return used & set(hashes)
+
+    def claimers(self) -> set[str]:
+        return set()
+
+    def release(self, claimers: Sequence[str]) -> int:
+        return 0
 
     def unfinished(self, before: datetime | None = None, pending: bool = True) -> list[str]:
         waiting = (PhotoStatus.PENDING, PhotoStatus.PROCESSING) if pending else ()

@@ -58,6 +58,7 @@ from albumen.adapters.system import (
     RateLimiter,
     RedisLocks,
     SystemClock,
+    SystemProcesses,
 )
 from albumen.adapters.tiers import TieredBlobStore
 from albumen.adapters.vectors import DIMENSIONS, UsearchVectorIndex
@@ -334,6 +335,7 @@ def build_services(settings: Settings) -> Services:
         queue,
         clock,
         analyse=settings.analysis,
+        processes=SystemProcesses(),
     )
     analysis_repo = SqlAnalysisRepo(engine)
     clip = OnnxClip(settings.clip_model_dir) if settings.clip_model_dir else None

@@ -42,6 +42,16 @@ from albumen.domain.tiers import Retrieval, Tier, TierUsage
 from albumen.domain.users import User, WebSession
 
 
+class Processes(Protocol):
+    def me(self) -> str:
+        """This process, as a claim names it (host, process id, start time)."""
+        ...
+
+    def gone(self, claimer: str) -> bool:
+        """Whether the process a claim names is known to have ended (on this host)."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time in UTC, naive."""
@@ -312,10 +322,20 @@ class PhotoRepo(Protocol):
 
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None: ...
 
-    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
+    def claim(
+        self, photo_id: str, now: datetime, stale_before: datetime, claimer: str = ""
+    ) -> bool:
         """Move a pending or failed photo, or one whose processing claim is older than
-        ``stale_before``, to processing, claimed ``now``; ``False`` if it is ready, gone, or
-        being processed under a live claim."""
+        ``stale_before``, to processing, claimed ``now`` by ``claimer``; ``False`` if it is
+        ready, gone, or being processed under a live claim."""
+        ...
+
+    def claimers(self) -> set[str]:
+        """The workers that hold claims on photos being processed."""
+        ...
+
+    def release(self, claimers: Sequence[str]) -> int:
+        """Put the photos these (gone) workers were processing back to pending."""
         ...
 
     def save_metadata(

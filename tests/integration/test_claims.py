@@ -3,9 +3,11 @@ recovery job finds what a dead worker or an emptied queue left behind."""
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta
 
 from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.adapters.system import SystemProcesses
 from albumen.app import Services
 from albumen.domain.jobs import Outcome
 from albumen.domain.photos import NewPhoto, PhotoStatus
@@ -48,3 +50,26 @@ def test_two_copies_of_a_processing_job_process_the_photo_once(services: Service
     repo.set_status(photo.id, PhotoStatus.PENDING)  # as if that worker's claim never came
     assert services.processing.process_photo(photo.id) is Outcome.DONE
     assert services.processing.process_photo(photo.id) is Outcome.SKIPPED  # ready now
+
+
+def test_a_photo_claimed_by_a_worker_of_this_host_that_died_is_processed_at_restart(
+    services: Services,
+) -> None:
+    owner = services.users.add("alice").user.id
+    writer = services.photos.stage()
+    writer.write(make_jpeg(seed=5))
+    photo = services.photos.ingest(owner, "a.jpg", writer.finish()).photo
+    services.queue.run_pending()  # ready; now make it look half-done by a dead process
+    repo = SqlPhotoRepo(services.engine)
+    repo.set_status(photo.id, PhotoStatus.PENDING)
+    now = datetime.now()
+    dead = f"{socket.gethostname()}:{2**22 + 7}:1"  # no such process on this host
+    elsewhere = "another-host:1:1"  # another machine's worker: only its lease tells
+    assert repo.claim(photo.id, now, now - PROCESSING_LEASE, dead)
+    assert repo.claimers() == {dead}
+    assert SystemProcesses().gone(dead)
+    assert not SystemProcesses().gone(elsewhere)
+    assert not SystemProcesses().gone(SystemProcesses().me())
+    assert services.processing.recover() == 1  # released, then queued again
+    services.queue.run_pending()
+    assert services.photos.get(owner, photo.id).status is PhotoStatus.READY

@@ -142,7 +142,8 @@ class HueyJobQueue:
         while True:
             before = ran
             for huey in self.hueys.values():
-                while (task := huey.dequeue()) is not None:
+                # asked first: on Redis an empty queue's dequeue blocks for a second
+                while huey.pending_count() and (task := huey.dequeue()) is not None:
                     huey.execute(task)
                     ran += 1
             if ran == before:

@@ -4,11 +4,14 @@ locks (threads, or Redis across processes)."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import psutil
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -109,3 +112,24 @@ class RedisLocks:
                     lock.release()
                 except (LockError, RedisError) as err:  # expired meanwhile, or Redis gone
                     log.warning("lock not released", extra={"error": str(err)})
+
+
+class SystemProcesses:
+    """Processes of this host, named ``host:pid:start`` (the start time tells a pid reused)."""
+
+    def me(self) -> str:
+        return _name(os.getpid())
+
+    def gone(self, claimer: str) -> bool:
+        host, _, rest = claimer.partition(":")
+        pid, _, _start = rest.partition(":")
+        if host != socket.gethostname() or not pid.isdigit():
+            return False  # another machine's: only its lease tells
+        try:
+            return _name(int(pid)) != claimer
+        except psutil.NoSuchProcess:
+            return True
+
+
+def _name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{psutil.Process(pid).create_time():.0f}"

@@ -23,6 +23,7 @@ from albumen.ports import (
     JobQueue,
     MetadataReader,
     PhotoRepo,
+    Processes,
     Thumbnailer,
     UploadParts,
     UploadRepo,
@@ -46,7 +47,9 @@ class ProcessingService:
         queue: JobQueue,
         clock: Clock,
         analyse: bool = False,
+        processes: Processes | None = None,
     ) -> None:
+        self._processes = processes
         self._photos = photos
         self._blobs = blobs
         self._reader = reader
@@ -59,7 +62,8 @@ class ProcessingService:
     def process_photo(self, photo_id: str) -> Outcome:
         """Metadata, then thumbnails. Bad media fails the photo; anything else is retried."""
         now = self._clock.now()
-        if not self._photos.claim(photo_id, now, now - PROCESSING_LEASE):
+        me = self._processes.me() if self._processes is not None else ""
+        if not self._photos.claim(photo_id, now, now - PROCESSING_LEASE, me):
             return Outcome.SKIPPED  # ready, gone, or another worker has it
         photo = self._photos.get(photo_id)
         if photo is None:
@@ -124,6 +128,10 @@ class ProcessingService:
         not finished within the lease (it died), or, when the queue is empty (it lost its
         contents: Redis restarted without its data), still pending a lease after their
         upload. A copy of a job that was not lost is skipped by its claim."""
+        if self._processes is not None:  # a worker of this host that died: its photos again
+            gone = [c for c in self._photos.claimers() if self._processes.gone(c)]
+            if gone:
+                self._photos.release(gone)
         if stale:
             idle = self._queue.stats().pending == 0
             before = self._clock.now() - PROCESSING_LEASE

@@ -198,7 +198,9 @@ class SqlPhotoRepo:
     def set_status(self, photo_id: str, status: PhotoStatus, error: str | None = None) -> None:
         self._update(photo_id, status=status.value, error=error)
 
-    def claim(self, photo_id: str, now: datetime, stale_before: datetime) -> bool:
+    def claim(
+        self, photo_id: str, now: datetime, stale_before: datetime, claimer: str = ""
+    ) -> bool:
         free = or_(
             photos.c.status.in_([PhotoStatus.PENDING.value, PhotoStatus.FAILED.value]),
             and_(
@@ -210,9 +212,36 @@ class SqlPhotoRepo:
             result = conn.execute(
                 update(photos)
                 .where(photos.c.id == photo_id, free)
-                .values(status=PhotoStatus.PROCESSING.value, error=None, claimed_at=now)
+                .values(
+                    status=PhotoStatus.PROCESSING.value,
+                    error=None,
+                    claimed_at=now,
+                    claimed_by=claimer or None,
+                )
             )
         return result.rowcount == 1
+
+    def claimers(self) -> set[str]:
+        query = (
+            select(photos.c.claimed_by)
+            .distinct()
+            .where(
+                photos.c.status == PhotoStatus.PROCESSING.value, photos.c.claimed_by.is_not(None)
+            )
+        )
+        with self._engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+    def release(self, claimers: Sequence[str]) -> int:
+        with writing(self._engine) as conn:
+            return conn.execute(
+                update(photos)
+                .where(
+                    photos.c.status == PhotoStatus.PROCESSING.value,
+                    photos.c.claimed_by.in_(list(claimers)),
+                )
+                .values(status=PhotoStatus.PENDING.value, claimed_at=None, claimed_by=None)
+            ).rowcount
 
     def save_metadata(
         self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime, place: Place | None

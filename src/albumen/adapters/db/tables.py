@@ -117,6 +117,7 @@ photos = Table(
     Column("analysis_version", String(120)),
     Column("analysis_error", Text),
     Column("claimed_at", DateTime),  # when a worker took it for processing (its lease)
+    Column("claimed_by", String(120)),  # which worker: host:pid:start
     UniqueConstraint("owner_id", "sha256", name="uq_photos_owner_sha256"),
     UniqueConstraint("doc_id", name="uq_photos_doc_id"),
     Index(
