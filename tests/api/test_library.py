@@ -361,6 +361,10 @@ def test_search_by_text_tags_typos_and_filters(
     assert ids(q="tag:sunset") == [beach]
     assert ids(q="paris -dog") == [beach]
     assert ids(q="has:location type:jpeg", tag="dog") == [dog]
+    assert ids(q="paris is:favorite") == [dog]  # words and flags (PostgreSQL: in its index)
+    client.patch(f"/api/v1/photos/{dog}", headers=auth, json={"favorite": False})
+    assert ids(q="paris is:favorite") == []
+    client.patch(f"/api/v1/photos/{dog}", headers=auth, json={"favorite": True})
     assert ids(q="paris", order="oldest") == [beach, dog]
     album = client.post("/api/v1/albums", headers=auth, json={"name": "Summer trip"}).json()
     sub = client.post(

@@ -292,10 +292,26 @@ def _tsquery(
     parts = [f"({part})" for part in parts if part]
     if not parts:
         return None
+    parts += _flag_terms(filters)  # with words, the flags too are intersected in the index
     match = " & ".join(parts)
     if filters.excluded:
         match = f"({match}) & !({_any_of(list(lexemes))})"
     return match
+
+
+def _flag_terms(filters: SearchFilters) -> list[str]:
+    """The photo's own filters as the document's labelled terms (migration 0004's view)."""
+    terms = []
+    for label, wanted in (
+        ("~is~favorite", filters.favorite),
+        ("~is~archived", filters.archived),
+        ("~has~location", filters.has_location),
+    ):
+        if wanted is not None:
+            terms.append(_term(label) if wanted else f"!{_term(label)}")
+    if filters.mimes:
+        terms.append("(" + " | ".join(_term(f"~type~{mime}") for mime in filters.mimes) + ")")
+    return terms
 
 
 def _word(conn: Connection, words: list[str]) -> str:

@@ -11,9 +11,11 @@ write path keeps them right, inside its own transaction.
 On PostgreSQL the same text is a ``tsvector`` in ``photo_search`` (GIN over owner and document,
 with btree_gin), folded by an ``albumen`` text search configuration (simple + unaccent). Each
 column's words are also there labelled (``~camera~canon``), so that ``camera:canon`` matches
-that column only, and a photo's albums are ``~album~<id>``. ``search_terms`` keeps every word
-seen, for the words a typo away. The same triggers, in PL/pgSQL, keep both and the day counts
-in step.
+that column only, and a photo's albums are ``~album~<id>``, its type ``~type~<mime>``, and
+its flags ``~is~favorite``, ``~is~archived``, ``~has~location``: a search that has words
+intersects them in the index rather than checking every match's row. ``search_terms`` keeps
+every word seen, for the words a typo away. The same triggers, in PL/pgSQL, keep both and the
+day counts in step.
 """
 
 from __future__ import annotations
@@ -229,6 +231,10 @@ POSTGRES_INDEX = [
         coalesce((SELECT string_agg(a.name, ' ') FROM album_photos ap
                   JOIN albums a ON a.id = ap.album_id WHERE ap.photo_id = p.id), '') AS albums,
         ARRAY(SELECT '~album~' || ap.album_id FROM album_photos ap WHERE ap.photo_id = p.id)
+            || ARRAY['~type~' || p.mime]
+            || CASE WHEN p.favorite THEN ARRAY['~is~favorite'] ELSE ARRAY[]::text[] END
+            || CASE WHEN p.archived THEN ARRAY['~is~archived'] ELSE ARRAY[]::text[] END
+            || CASE WHEN p.lat IS NOT NULL THEN ARRAY['~has~location'] ELSE ARRAY[]::text[] END
             AS album_ids,
         coalesce((SELECT string_agg(DISTINCT h.name, ' ') FROM faces f
                   JOIN people h ON h.id = f.person_id
@@ -266,7 +272,8 @@ POSTGRES_INDEX = [
     ),
     *_pg_trigger(
         "photos_au_text",
-        "AFTER UPDATE OF filename, description, make, model, lens, place_id, doc_id",
+        "AFTER UPDATE OF filename, description, make, model, lens, place_id, doc_id,"
+        " mime, favorite, archived, lat",
         "photos",
         "DELETE FROM photo_search WHERE doc_id = OLD.doc_id; PERFORM photo_reindex(NEW.id);",
     ),
