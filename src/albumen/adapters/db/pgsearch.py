@@ -34,10 +34,10 @@ from albumen.adapters.db.search import (
     _place_names,
     _ranked,
     named_suggestions,
+    within_circle,
 )
 from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
-    EARTH_RADIUS_KM,
     FILTER_SUGGESTIONS,
     Box,
     SearchFilters,
@@ -374,16 +374,8 @@ def _geo_filters(query: Query, filters: SearchFilters) -> None:
     if filters.within is not None:
         _in_box(query, filters.within, "w")
     if filters.near is not None:
-        near = filters.near
-        _in_box(query, near.box(), "n")
-        query.where(
-            f"2 * {EARTH_RADIUS_KM} * asin(least(1, sqrt("
-            "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
-            "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
-            nlat=near.lat,
-            nlon=near.lon,
-            nradius=near.radius_km,
-        )
+        _in_box(query, filters.near.box(), "n")
+        within_circle(query, filters.near, "least")
 
 
 def _in_box(query: Query, box: Box, name: str) -> None:

@@ -24,6 +24,7 @@ from albumen.domain.search import (
     EARTH_RADIUS_KM,
     FILTER_SUGGESTIONS,
     Box,
+    Circle,
     SearchFilters,
     SearchOrder,
     Suggestion,
@@ -353,16 +354,21 @@ def _row_filters(query: Query, filters: SearchFilters) -> None:
     if filters.within is not None:
         _in_box(query, filters.within, "w")
     if filters.near is not None:
-        near = filters.near
-        _in_box(query, near.box(), "n")
-        query.where(
-            f"2 * {EARTH_RADIUS_KM} * asin(min(1, sqrt("
-            "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
-            "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
-            nlat=near.lat,
-            nlon=near.lon,
-            nradius=near.radius_km,
-        )
+        _in_box(query, filters.near.box(), "n")
+        within_circle(query, filters.near, "min")
+
+
+def within_circle(query: Query, near: Circle, least: str) -> None:
+    """The photos within the circle, by the haversine distance (``least``: the dialect's
+    smaller-of-two function, ``min`` in SQLite and ``least`` in PostgreSQL)."""
+    query.where(
+        f"2 * {EARTH_RADIUS_KM} * asin({least}(1, sqrt("
+        "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
+        "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
+        nlat=near.lat,
+        nlon=near.lon,
+        nradius=near.radius_km,
+    )
 
 
 def _in_box(query: Query, box: Box, name: str) -> None:
