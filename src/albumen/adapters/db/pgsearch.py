@@ -33,7 +33,9 @@ from albumen.adapters.db.search import (
     _one_typo,
     _place_names,
     _ranked,
+    day_counts,
     named_suggestions,
+    paged,
     within_circle,
 )
 from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
@@ -90,12 +92,7 @@ class PostgresSearchIndex:
             if rows is None:
                 rows = _from_indexes(conn, query, limit + 1)
             found = _in_order(conn, [row.id for row in rows])
-        more = len(found) > limit
-        found = found[:limit]
-        if not more:
-            return Page(found, None), total
-        rank = rows[limit - 1].score if query.score else None
-        return Page(found, TimelineCursor(found[-1].doc_id, rank)), total
+        return paged(found, limit, [row.score for row in rows] if query.score else None), total
 
     def buckets(
         self,
@@ -109,11 +106,7 @@ class PostgresSearchIndex:
         width = 10 if by_day else 7
         with self._reader(owner_id).connect() as conn:
             if filters is None:
-                sql = (
-                    f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
-                    "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
-                )
-                return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
+                return day_counts(conn, owner_id, width)
             query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
             day = f"substr(timeline_day(p.taken_local, p.sort_at), 1, {width})"
             sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"

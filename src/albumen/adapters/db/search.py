@@ -99,12 +99,7 @@ class SqliteSearchIndex:
                 ids = [row.id for row in rows]
                 ranks = [row.score for row in rows] if query.score else None
             found = _in_order(conn, ids)
-        more = len(found) > limit
-        found = found[:limit]
-        if not more:
-            return Page(found, None), total
-        rank = ranks[limit - 1] if ranks else None
-        return Page(found, TimelineCursor(found[-1].doc_id, rank)), total
+        return paged(found, limit, ranks), total
 
     def buckets(
         self,
@@ -118,11 +113,7 @@ class SqliteSearchIndex:
         width = 10 if by_day else 7
         with self._engine.connect() as conn:
             if filters is None:
-                sql = (
-                    f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
-                    "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
-                )
-                return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
+                return day_counts(conn, owner_id, width)
             query = _in_area(self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST))
             day = f"substr(date(coalesce(p.taken_local, p.sort_at)), 1, {width})"
             sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
@@ -335,6 +326,26 @@ def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> No
         query.where(f"{column} > :cursor", cursor=after.doc_id)
     else:
         query.where(f"{column} < :cursor", cursor=after.doc_id)
+
+
+def paged(found: list[Photo], limit: int, ranks: list[float] | None) -> Page:
+    """A page of what a search found (``limit + 1`` asked: the extra one says there is more),
+    its cursor the last photo's timeline key, and its rank when ordered by relevance."""
+    if len(found) <= limit:
+        return Page(found, None)
+    found = found[:limit]
+    rank = ranks[limit - 1] if ranks else None
+    return Page(found, TimelineCursor(found[-1].doc_id, rank))
+
+
+def day_counts(conn: Connection, owner_id: str, width: int) -> list[tuple[str, int]]:
+    """The timeline's photos per day (``width`` 10) or month (7), newest first, from the day
+    counts the triggers keep."""
+    sql = (
+        f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
+        "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
+    )
+    return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
 
 
 def _flag_filters(query: Query, filters: SearchFilters) -> None:
