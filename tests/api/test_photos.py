@@ -314,7 +314,7 @@ def test_the_viewer_walk_gets_the_next_preview_warmed_ahead(
     services.thumbnail_cache.clear()
 
     def in_l1(photo_id: str) -> bool:
-        services.prefetch._pool.submit(lambda: None).result(timeout=5)  # warming done
+        assert services.prefetch.wait_idle(timeout=10)  # warming done
         return services.thumbnail_cache.has(f"thumb:{photo_id}:preview:webp")
 
     for photo_id in listing[:5]:  # she opens photos one after another: a habit is learnt

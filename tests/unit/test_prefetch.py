@@ -29,8 +29,7 @@ class Clock:
 
 def _settle(prefetch: PrefetchService) -> None:
     """Wait for the warming pool to finish what it was given."""
-    prefetch._pool.submit(lambda: None).result(timeout=5)
-    prefetch._pool.submit(lambda: None).result(timeout=5)
+    assert prefetch.wait_idle(timeout=10)
 
 
 def _walk(prefetch: PrefetchService, user: str, photos: list[str], clock: Clock) -> None:

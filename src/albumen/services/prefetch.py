@@ -88,6 +88,8 @@ class PrefetchService:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="prefetch")
         self._busy = threading.BoundedSemaphore(workers * 32)
+        self._running = 0  # warmings submitted and not finished
+        self._idle = threading.Condition(threading.Lock())
 
     # what users are shown and open
 
@@ -120,8 +122,8 @@ class PrefetchService:
         pages = [item for item in todo if item[0][0].startswith(PAGE_PREFIX)]
         self._start(user_id, [item for item in todo if item not in pages], fmt)
         for key, prediction in pages:
-            if next_page is not None and self._busy.acquire(blocking=False):
-                self._pool.submit(self._warm_page, user_id, key, prediction, next_page, fmt)
+            if next_page is not None:
+                self._submit(self._warm_page, user_id, key, prediction, next_page, fmt)
 
     def viewed(self, user_id: str, photo_id: str, size: ThumbSize, fmt: ThumbFormat) -> None:
         """The user read a thumbnail or preview."""
@@ -153,6 +155,11 @@ class PrefetchService:
             for user in self._users.values():
                 self._expire(user, now)
             return PrefetchStats(dict(self._predictions), dict(self._outcomes), dict(self._bytes))
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every warming started so far has finished; False if ``timeout`` ran out."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -229,9 +236,28 @@ class PrefetchService:
 
     def _start(self, user_id: str, todo: list[tuple[Key, _Prediction]], fmt: ThumbFormat) -> None:
         for key, prediction in todo:
-            if not self._busy.acquire(blocking=False):
-                return  # the pool is busy: these would arrive too late to matter
-            self._pool.submit(self._warm_one, user_id, key, prediction, fmt)
+            if not self._submit(self._warm_one, user_id, key, prediction, fmt):
+                return
+
+    def _submit(self, task: Callable[..., None], *args: object) -> bool:
+        """Run ``task`` on the pool, unless it is busy: then the warming would arrive too late
+        to matter, and it is dropped (False)."""
+        if not self._busy.acquire(blocking=False):
+            return False
+        with self._idle:
+            self._running += 1
+
+        def run() -> None:
+            try:
+                task(*args)
+            finally:
+                self._busy.release()
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        self._pool.submit(run)
+        return True
 
     def _warm_page(
         self,
@@ -254,8 +280,6 @@ class PrefetchService:
         except Exception:
             log.exception("prefetch of the next page failed")
             warmed = 0
-        finally:
-            self._busy.release()
         self._warmed(prediction, warmed)
 
     def _warm_one(self, user_id: str, key: Key, prediction: _Prediction, fmt: ThumbFormat) -> None:
@@ -267,8 +291,6 @@ class PrefetchService:
         except Exception:
             log.exception("prefetch failed", extra={"photo_id": photo_id})
             warmed = None
-        finally:
-            self._busy.release()
         self._warmed(prediction, warmed)
 
     def _warmed(self, prediction: _Prediction, warmed: int | None) -> None:
