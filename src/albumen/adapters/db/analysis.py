@@ -155,8 +155,10 @@ _SET_EMBEDDING = text(
 
 
 def text_vector(vector: tuple[float, ...] | np.ndarray) -> str:
-    """A vector in pgvector's text form, ``[0.1,0.2]`` (float32 values, exactly)."""
-    return "[" + ",".join(repr(float(v)) for v in np.asarray(vector, np.float32)) + "]"
+    """A vector in pgvector's text form, ``[0.1,0.2]`` (float32 values, exactly: nine
+    significant digits tell every float32 apart)."""
+    values = np.asarray(vector, np.float32).tolist()
+    return "[" + ",".join(["%.9g"] * len(values)) % tuple(values) + "]"
 
 
 def _blob(vector: tuple[float, ...]) -> bytes:
