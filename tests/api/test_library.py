@@ -367,6 +367,11 @@ def test_search_by_text_tags_typos_and_filters(
     assert ids(q="paris is:favorite") == []
     client.patch(f"/api/v1/photos/{dog}", headers=auth, json={"favorite": True})
     assert ids(q="paris", order="oldest") == [beach, dog]
+    client.post("/api/v1/photos/trash", headers=auth, json={"ids": [beach]})
+    assert ids(q="paris") == [dog]  # the trash is never found (PostgreSQL: in its index)
+    assert ids(q="paris near:48.8566,2.3522,5km") == [dog]
+    client.post("/api/v1/photos/restore", headers=auth, json={"ids": [beach]})
+    assert ids(q="paris") == [dog, beach]
     album = client.post("/api/v1/albums", headers=auth, json={"name": "Summer trip"}).json()
     sub = client.post(
         "/api/v1/albums", headers=auth, json={"name": "Day 1", "parent_id": album["id"]}

@@ -2,12 +2,13 @@
 
 Text is a ``tsvector`` per photo in ``photo_search`` (migration 0004), GIN-indexed over owner
 and document (btree_gin), so a text search reads only the owner's matching photos and sorts
-them by ``doc_id``, the timeline order. The words of a query are folded by PostgreSQL itself
-(the ``albumen`` configuration: simple and unaccent), exactly as the documents were, and the
-query is built from those words as a ``tsquery``. A column filter (``camera:canon``) matches
-that column's labelled words (``~camera~canon``); an album filter the photo's
-``~album~<id>``. Places use the GiST index on ``point(lon, lat)`` (migration 0010) and the same
-haversine distance as SQLite.
+them by ``doc_id``, the timeline order. The document also holds the photo's flags (trashed
+too), so a text search reads no photo's row but those of the page it returns. The words of a
+query are folded by PostgreSQL itself (the ``albumen`` configuration: simple and unaccent),
+exactly as the documents were, and the query is built from those words as a ``tsquery``. A
+column filter (``camera:canon``) matches that column's labelled words (``~camera~canon``); an
+album filter the photo's ``~album~<id>``. Places use the GiST index on ``point(lon, lat)``
+(migration 0010) and the same haversine distance as SQLite.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from albumen.adapters.db.photos import photo_query, photo_rows
 from albumen.adapters.db.replicas import ReadRouting
 from albumen.adapters.db.search import (
     _WORD,
@@ -29,7 +31,6 @@ from albumen.adapters.db.search import (
     _flag_filters,
     _fold,
     _has_token,
-    _in_order,
     _one_typo,
     _place_names,
     _ranked,
@@ -38,7 +39,8 @@ from albumen.adapters.db.search import (
     paged,
     within_circle,
 )
-from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
+from albumen.adapters.db.tables import photos
+from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
     FILTER_SUGGESTIONS,
     Box,
@@ -50,6 +52,7 @@ from albumen.domain.search import (
 # The columns' say in relevance is in the document's weights (A, B, C, D); ts_rank's own.
 _RANK = "ts_rank(s.document, CAST(:match AS tsquery))"
 _NOTHING = "'~nothing~'"  # a tsquery term no document holds
+_NOT_TRASHED = "!'~is~trashed'"
 _COLUMNS = {
     "cameras": "camera",
     "tags": "tags",
@@ -91,7 +94,7 @@ class PostgresSearchIndex:
                     break
             if rows is None:
                 rows = _from_indexes(conn, query, limit + 1)
-            found = _in_order(conn, [row.id for row in rows])
+            found = _in_doc_order(conn, [row.doc_id for row in rows])
         return paged(found, limit, [row.score for row in rows] if query.score else None), total
 
     def buckets(
@@ -107,7 +110,7 @@ class PostgresSearchIndex:
         with self._reader(owner_id).connect() as conn:
             if filters is None:
                 return day_counts(conn, owner_id, width)
-            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
+            query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST, rows=True)
             day = f"substr(timeline_day(p.taken_local, p.sort_at), 1, {width})"
             sql = f"{query.select(f'{day} AS k, count(*)')} GROUP BY k ORDER BY k DESC"
             return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
@@ -162,7 +165,7 @@ class PostgresSearchIndex:
         """PostgreSQL's plan for a search (for the benchmark's record of index use)."""
         with self._engine.connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST)
-            sql = f"EXPLAIN {query.select('p.id')} ORDER BY {query.order} LIMIT 101"
+            sql = f"EXPLAIN {query.select(query.key)} ORDER BY {query.order} LIMIT 101"
             return [row[0] for row in conn.execute(text(sql), query.params)]
 
     def _query(
@@ -172,32 +175,38 @@ class PostgresSearchIndex:
         filters: SearchFilters,
         album_ids: Sequence[str] | None,
         order: SearchOrder,
+        rows: bool = False,
     ) -> Query:
+        """The search's SQL. With words it reads ``photo_search`` alone (the photo's flags and
+        trash are terms of its document) unless a place or ``rows`` (the photo's columns)
+        needs the photo's row too."""
         match = _tsquery(conn, filters, album_ids)
         if match is not None:
-            query = Query("photo_search s JOIN photos p ON p.doc_id = s.doc_id")
+            joined = rows or filters.within is not None or filters.near is not None
+            join = " JOIN photos p ON p.doc_id = s.doc_id" if joined else ""
+            query = Query(f"photo_search s{join}")
             query.where(
-                "s.owner_id = :owner AND s.document @@ CAST(:match AS tsquery)", match=match
+                "s.owner_id = :owner AND s.document @@ CAST(:match AS tsquery)",
+                owner=owner_id,
+                match=match,
             )
             if order is SearchOrder.RELEVANCE:
                 query.score, query.order = _RANK, f"{_RANK} DESC, s.doc_id DESC"
             else:
                 query.order = "s.doc_id DESC" if order is SearchOrder.NEWEST else "s.doc_id"
-            key = "s.doc_id"
         else:
             query = Query("photos p")
             if order is SearchOrder.OLDEST:
                 query.order = "p.doc_id"
-            key = "p.doc_id"
             if filters.excluded:
                 query.where(
                     "p.doc_id NOT IN (SELECT doc_id FROM photo_search WHERE owner_id = :owner"
                     " AND document @@ CAST(:excluded AS tsquery))",
                     excluded=_any_of(_lexemes(conn, filters.excluded)),
                 )
-        _doc_range(query, filters, key)
-        query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
-        _flag_filters(query, filters)
+            query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
+            _flag_filters(query, filters)
+        _doc_range(query, filters, query.key)
         _geo_filters(query, filters)
         return query
 
@@ -231,8 +240,10 @@ def _from_recent(
 ) -> list[Any] | None:
     """The first ``wanted`` matches among the owner's ``recent`` newest rows (oldest, for that
     order) in the range, read in order through the owner's (owner, doc_id) index; ``None``
-    when those rows hold fewer. This is what makes a common word fast: PostgreSQL would
-    otherwise either sort every match or walk the whole table in date order hoping for them."""
+    when those rows hold fewer. The walk stops at the last match it needs, so a common word
+    reads a few hundred rows; a rare one reads ``recent`` and goes to the indexes. (PostgreSQL
+    itself would either sort every match or walk the whole table in date order hoping to
+    meet them soon: which it picks depends on a guess that fails both ways.)"""
     text_search = query.source.startswith("photo_search")
     table, alias = ("photo_search", "s") if text_search else ("photos", "p")
     where = ["owner_id = :owner"] + ([] if text_search else ["deleted_at IS NULL"])
@@ -245,11 +256,11 @@ def _from_recent(
         params["window_high"] = window.high
     direction = "DESC" if window.descending else ""
     newest = (
-        f"WITH recent AS MATERIALIZED (SELECT * FROM {table} WHERE {' AND '.join(where)}"
-        f" ORDER BY doc_id {direction} LIMIT :recent) "
+        f"(SELECT * FROM {table} WHERE {' AND '.join(where)}"
+        f" ORDER BY doc_id {direction} LIMIT :recent) {alias}"
     )
-    source = query.source.replace(f"{table} {alias}", f"recent {alias}", 1)
-    sql = newest + replace(query, source=source).select("p.id")
+    source = query.source.replace(f"{table} {alias}", newest, 1)
+    sql = replace(query, source=source).select(f"{query.key} AS doc_id")
     sql += f" ORDER BY {query.order} LIMIT :wanted"
     rows = list(conn.execute(text(sql), params | {"recent": recent, "wanted": wanted}).all())
     return rows if len(rows) >= wanted else None
@@ -261,8 +272,17 @@ def _from_indexes(conn: Connection, query: Query, wanted: int) -> list[Any]:
     wrongly takes the matches to be spread evenly over the years)."""
     score = f", {query.score} AS score" if query.score else ""
     order = re.sub(r"\b([sp])\.doc_id\b", r"(\1.doc_id + 0)", query.order)
-    sql = query.select(f"p.id{score}") + f" ORDER BY {order} LIMIT :wanted"
+    sql = query.select(f"{query.key} AS doc_id{score}") + f" ORDER BY {order} LIMIT :wanted"
     return list(conn.execute(text(sql), query.params | {"wanted": wanted}).all())
+
+
+def _in_doc_order(conn: Connection, doc_ids: list[int]) -> list[Photo]:
+    """The photos of the page, in the order found."""
+    if not doc_ids:
+        return []
+    found = photo_rows(conn, photo_query().where(photos.c.doc_id.in_(doc_ids)))
+    by_doc = {photo.doc_id: photo for photo in found}
+    return [by_doc[doc_id] for doc_id in doc_ids if doc_id in by_doc]
 
 
 def _tsquery(
@@ -285,7 +305,8 @@ def _tsquery(
     parts = [f"({part})" for part in parts if part]
     if not parts:
         return None
-    parts += _flag_terms(filters)  # with words, the flags too are intersected in the index
+    # with words, the flags too are intersected in the index, and the trash left out there
+    parts += [_NOT_TRASHED, *_flag_terms(filters)]
     match = " & ".join(parts)
     if filters.excluded:
         match = f"({match}) & !({_any_of(list(lexemes))})"

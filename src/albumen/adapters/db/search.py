@@ -56,7 +56,9 @@ class Query:
     @property
     def key(self) -> str:
         """The column that orders results by date (and that cursors compare)."""
-        return "f.rowid" if self.source.startswith("photo_fts") else "p.doc_id"
+        if self.source.startswith("photo_fts"):
+            return "f.rowid"
+        return "s.doc_id" if self.source.startswith("photo_search") else "p.doc_id"
 
     def __post_init__(self) -> None:
         self.conditions, self.params = list(self.conditions), dict(self.params)

@@ -12,8 +12,9 @@ On PostgreSQL the same text is a ``tsvector`` in ``photo_search`` (GIN over owne
 with btree_gin), folded by an ``albumen`` text search configuration (simple + unaccent). Each
 column's words are also there labelled (``~camera~canon``), so that ``camera:canon`` matches
 that column only, and a photo's albums are ``~album~<id>``, its type ``~type~<mime>``, and
-its flags ``~is~favorite``, ``~is~archived``, ``~has~location``: a search that has words
-intersects them in the index rather than checking every match's row. ``search_terms`` keeps
+its flags ``~is~favorite``, ``~is~archived``, ``~is~trashed``, ``~has~location``: a search
+that has words intersects them in the index, and sorts its matches without reading a photo's
+row. ``search_terms`` keeps
 every word seen, for the words a typo away. The same triggers, in PL/pgSQL, keep both and the
 day counts in step.
 """
@@ -234,6 +235,7 @@ POSTGRES_INDEX = [
             || ARRAY['~type~' || p.mime]
             || CASE WHEN p.favorite THEN ARRAY['~is~favorite'] ELSE ARRAY[]::text[] END
             || CASE WHEN p.archived THEN ARRAY['~is~archived'] ELSE ARRAY[]::text[] END
+            || CASE WHEN p.deleted_at IS NOT NULL THEN ARRAY['~is~trashed'] ELSE ARRAY[]::text[] END
             || CASE WHEN p.lat IS NOT NULL THEN ARRAY['~has~location'] ELSE ARRAY[]::text[] END
             AS album_ids,
         coalesce((SELECT string_agg(DISTINCT h.name, ' ') FROM faces f
@@ -273,7 +275,7 @@ POSTGRES_INDEX = [
     *_pg_trigger(
         "photos_au_text",
         "AFTER UPDATE OF filename, description, make, model, lens, place_id, doc_id,"
-        " mime, favorite, archived, lat",
+        " mime, favorite, archived, deleted_at, lat",
         "photos",
         "DELETE FROM photo_search WHERE doc_id = OLD.doc_id; PERFORM photo_reindex(NEW.id);",
     ),
