@@ -7,7 +7,6 @@ serve HTTP do not pay for importing the web framework.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 import time
@@ -30,6 +29,7 @@ from albumen.adapters.clip import OnnxClip
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.engine import Pool, make_engine, migrate
+from albumen.adapters.db.instance import SqlInstanceSecrets
 from albumen.adapters.db.monitor import QueryMonitor
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
@@ -71,6 +71,7 @@ from albumen.jobs import register_jobs
 from albumen.ports import (
     BlobStore,
     Cache,
+    Clock,
     SearchIndex,
     SidecarStore,
     TunableCache,
@@ -374,7 +375,7 @@ def build_services(settings: Settings) -> Services:
         hasher,
         RateLimiter(settings.share_password_attempts, settings.redis_url, "share"),
         clock,
-        secret_key(settings),
+        secret_key(settings, engine, clock),
     )
     people = PeopleService(SqlPeopleRepo(engine), clock)
     mirror = stores.mirror
@@ -452,22 +453,18 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def secret_key(settings: Settings) -> bytes:
-    """The configured secret, or one made once and kept (0600) in the data dir."""
+def secret_key(settings: Settings, engine: Engine, clock: Clock) -> bytes:
+    """The configured secret, or the deployment's own, made once and kept in its database
+    (every API process signs alike). A key an older version kept in the data dir is the one
+    taken in."""
     if settings.secret_key:
         return settings.secret_key.encode()
-    path = settings.data_dir / "secret.key"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_hex(32).encode())
-            out.flush()
-            os.fsync(out.fileno())
-    return path.read_bytes()
+    legacy = settings.data_dir / "secret.key"
+
+    def make() -> str:
+        return legacy.read_text().strip() if legacy.exists() else secrets.token_hex(32)
+
+    return SqlInstanceSecrets(engine, clock).get_or_make("share_signing", make).encode()
 
 
 def start_background_work(services: Services) -> None:

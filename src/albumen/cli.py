@@ -22,12 +22,14 @@ from albumen.adapters.backup import LocalBackupArchive
 from albumen.adapters.db.engine import make_engine
 from albumen.adapters.db.monitor import SlowQuery
 from albumen.adapters.queue import run_consumers
+from albumen.adapters.system import SystemClock
 from albumen.app import (
     Services,
     backup_service,
     blob_stores,
     build_services,
     open_database,
+    secret_key,
     start_background_work,
 )
 from albumen.config import Settings
@@ -412,6 +414,7 @@ def migrate_to(
         }
     )
     source_engine, target_engine = open_database(settings), open_database(target)
+    secret_key(settings, source_engine, SystemClock())  # an older version's key file, taken in
     try:
         transfer = LibraryTransfer(
             SqlLibraryCopy(source_engine, target_engine),
@@ -457,11 +460,6 @@ def migrate_to(
         _say(line)
     if problems:
         raise typer.Exit(1)
-    if not settings.secret_key:
-        _say(
-            "set ALBUMEN_SECRET_KEY on every process of the new world to the contents of "
-            f"{settings.data_dir / 'secret.key'}, so that share links stay unlocked"
-        )
 
 
 @app.command()

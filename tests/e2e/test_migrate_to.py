@@ -85,12 +85,10 @@ def test_an_embedded_library_moves_to_postgresql_and_s3_and_a_cut_copy_resumes(
     assert counts["timeline_days"][0] == counts["timeline_days"][1] > 0  # rebuilt by triggers
     assert counts["photo_tags"] == (2, 2)
 
-    secret = (source.data_dir / "secret.key").read_text()
     server = LiveServer(
         tmp_path / "moved",
         ALBUMEN_DATABASE_URL=postgres_url,
         ALBUMEN_STORAGE_URL=storage,
-        ALBUMEN_SECRET_KEY=secret,
         ALBUMEN_RUN_WORKERS_IN_SERVER="false",
         ALBUMEN_ANALYSIS="false",
     )
@@ -120,6 +118,10 @@ def _make_library(settings: Settings) -> dict[str, object]:
         client.put(f"/api/v1/albums/{trip['id']}/photos", headers=auth, json={"ids": ids[:3]})
         client.put(f"/api/v1/albums/{day['id']}/photos", headers=auth, json={"ids": ids[1:2]})
         client.delete(f"/api/v1/photos/{ids[4]}", headers=auth)  # one in the trash
+        share = client.post(
+            "/api/v1/shares", headers=auth, json={"photo_id": ids[0], "password": "sesame"}
+        ).json()
+        unlock = client.post(f"/s/{share['token']}/unlock", json={"password": "sesame"}).json()
         timeline = [p["id"] for p in client.get("/api/v1/photos", headers=auth).json()["items"]]
     rng = np.random.default_rng(3)
     with services.engine.begin() as conn:
@@ -139,6 +141,7 @@ def _make_library(settings: Settings) -> dict[str, object]:
         "timeline": timeline,
         "trip": trip["id"],
         "day": day["id"],
+        "share": (share["token"], unlock["unlock"]),
     }
 
 
@@ -168,5 +171,10 @@ def _check_the_same_library(url: str, library: dict[str, object]) -> None:
     assert day["parent_id"] == library["trip"]
     trash = requests.get(f"{url}/api/v1/trash", headers=auth, timeout=30).json()["items"]
     assert [p["id"] for p in trash] == [ids[4]]
+    share = library["share"]
+    assert isinstance(share, tuple)
+    token, unlock = share
+    opened = requests.get(f"{url}/s/{token}", headers={"X-Share-Unlock": unlock}, timeout=30)
+    assert opened.status_code == 200  # the signing secret moved with the library
     similar = requests.get(f"{url}/api/v1/photos/{ids[0]}/similar", headers=auth, timeout=30)
     assert similar.status_code == 200, similar.text

@@ -43,7 +43,6 @@ def environment(postgres_url: str, redis_url: str, s3_endpoint: str) -> dict[str
         "ALBUMEN_DATABASE_URL": postgres_url,
         "ALBUMEN_REDIS_URL": redis_url,
         "ALBUMEN_STORAGE_URL": f"s3://{BUCKET}?endpoint_url={s3_endpoint}&region=us-east-1",
-        "ALBUMEN_SECRET_KEY": "one-secret-for-every-process",
         "ALBUMEN_RUN_WORKERS_IN_SERVER": "false",
         "ALBUMEN_ANALYSIS": "false",
         "ALBUMEN_LOG_LEVEL": "INFO",
@@ -123,6 +122,21 @@ def test_two_apis_and_two_workers_take_500_concurrent_uploads(
         engine.dispose()
         assert derivatives == 2 * DISTINCT  # a thumbnail and a preview each
         assert _objects(s3_endpoint) == referenced  # nothing unreferenced, nothing missing
+
+        # No process keeps a state of its own: a share unlocked at one API opens at the other.
+        share = requests.post(
+            f"{servers[0].url}/api/v1/shares",
+            headers=auth,
+            json={"photo_id": answers[0][2], "password": "sesame"},
+            timeout=30,
+        ).json()
+        unlock = requests.post(
+            f"{servers[0].url}/s/{share['token']}/unlock", json={"password": "sesame"}, timeout=30
+        ).json()["unlock"]
+        opened = requests.get(
+            f"{servers[1].url}/s/{share['token']}", headers={"X-Share-Unlock": unlock}, timeout=30
+        )
+        assert opened.status_code == 200, opened.text
     finally:
         processes = [*(api.process for api in servers), *(w.process for w in workers)]
         for process in processes:

@@ -362,3 +362,12 @@ tier_retrievals = Table(
     Column("reads", Integer, nullable=False),
     Column("bytes", BigInteger, nullable=False),
 )
+
+# The instance's own secrets (0013), made once and shared by every process of a deployment.
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
