@@ -44,7 +44,10 @@ def make_engine(url: str, monitor: QueryMonitor | None = None, pool: Pool | None
     With a ``monitor``, every statement is timed and the slow ones are kept with their plan.
     """
     if not url.startswith("sqlite"):
-        return _server_engine(url, pool or Pool())
+        server = _server_engine(url, pool or Pool())
+        if monitor is not None:
+            monitor.watch(server)
+        return server
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,13 @@ SQLAlchemy's ``after_cursor_execute`` event would time only the first row. A sta
 is timed from ``execute()`` until its cursor is exhausted or closed, by a ``sqlite3`` cursor
 class given to every connection of the engine (``sqlite3.connect(factory=...)``).
 
+PostgreSQL does a statement's work in ``execute()``, and psycopg has every row by its end, so
+there the engine's own events time it (``QueryMonitor.watch``), and a slow one's plan is
+PostgreSQL's ``EXPLAIN``, asked inside a savepoint so that no failure touches the caller's
+transaction.
+
 The statement text is kept and logged; its parameters are not (they hold key hashes and
-user data), though the plan is asked with them, so that it is the plan SQLite really chose.
+user data), though the plan is asked with them, so that it is the plan the engine really chose.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
 
 from albumen.adapters import metrics
 
@@ -32,7 +37,8 @@ KEPT = 200  # slow statements remembered for /api/v1/admin/slow-queries
 _EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE")
 _INDEX = re.compile(
     r"USING (?:COVERING )?INDEX (\w+)|USING (INTEGER PRIMARY KEY|ROWID SEARCH)"
-    r"|(?:SCAN|SEARCH) (\w+) VIRTUAL TABLE"
+    r"|(?:SCAN|SEARCH) (\w+) VIRTUAL TABLE"  # SQLite's
+    r"|Index (?:Only )?Scan (?:Backward )?using (\w+)|Bitmap Index Scan on (\w+)"  # PostgreSQL's
 )
 
 
@@ -64,8 +70,13 @@ def indexes_used(plan: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def full_scans(plan: tuple[str, ...] | list[str]) -> list[str]:
-    """Steps that read a whole table (``SCAN t`` without an index)."""
-    return [step for step in plan if step.startswith("SCAN ") and " INDEX " not in step]
+    """Steps that read a whole table (SQLite's ``SCAN t`` without an index, PostgreSQL's
+    ``Seq Scan``)."""
+    return [
+        step
+        for step in plan
+        if (step.startswith("SCAN ") and " INDEX " not in step) or "Seq Scan on " in step
+    ]
 
 
 class QueryMonitor:
@@ -124,10 +135,37 @@ class QueryMonitor:
         """The plan of a statement given as SQL text (not run)."""
         with engine.connect() as conn:
             raw = conn.connection.dbapi_connection
-            if not isinstance(raw, sqlite3.Connection):
-                raise RuntimeError("plans are explained on SQLite only, for now")
-            plan = explain(raw, statement)
+            if isinstance(raw, sqlite3.Connection):
+                plan = explain(raw, statement)
+            else:
+                plan = explain_server(raw, statement, None)
         return SlowQuery(datetime.now(UTC), 0.0, 0, " ".join(statement.split()), tuple(plan))
+
+    def watch(self, engine: Engine) -> None:
+        """Time every statement of a PostgreSQL engine (see the module's notes)."""
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _started(*args: Any) -> None:
+            context = args[4]  # (conn, cursor, statement, parameters, context, executemany)
+            context.albumen_started = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _finished(
+            _conn: Connection,
+            cursor: Any,
+            statement: str,
+            params: Any,
+            context: Any,
+            executemany: bool,
+        ) -> None:
+            seconds = time.perf_counter() - context.albumen_started
+            raw = cursor.connection
+            self.record(
+                statement,
+                seconds,
+                max(cursor.rowcount, 0),
+                tuple if executemany else lambda: explain_server(raw, statement, params),
+            )
 
     def connection_factory(self) -> type[sqlite3.Connection]:
         monitor = self
@@ -221,6 +259,19 @@ def explain(connection: sqlite3.Connection, statement: str, params: Any = ()) ->
         depth[node] = depth.get(parent, -1) + 1
         lines.append("  " * depth[node] + detail)
     return lines
+
+
+def explain_server(connection: Any, statement: str, params: Any) -> list[str]:
+    """PostgreSQL's ``EXPLAIN`` of a statement (with its parameters), one line a step, asked
+    on the statement's own psycopg connection in a savepoint of its transaction."""
+    if not statement.lstrip().upper().startswith(_EXPLAINABLE):
+        return []
+    try:
+        with connection.transaction(), connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {statement}", params)
+            return [row[0] for row in cursor.fetchall()]
+    except Exception as err:  # a plan is a courtesy: never the caller's failure
+        return [f"(no plan: {type(err).__name__}: {err})"]
 
 
 def _operation(statement: str) -> str:
