@@ -121,3 +121,30 @@ def test_a_missing_bucket_is_made_in_its_region(s3_endpoint: str, tmp_path: Path
     store = s3_store(f"s3://{name}?endpoint_url={s3_endpoint}&region=eu-west-1", tmp_path)
     assert store.client.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
     assert store.read(store.put_bytes(b"here")) == b"here"
+
+
+def test_the_jobs_cache_keeps_the_recently_used_within_its_budget(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    url = f"s3://albumen-{uuid.uuid4().hex[:12]}?endpoint_url={s3_endpoint}&cache_mb=1"
+    store = s3_store(url, tmp_path)
+    blobs = [store.put_bytes(os.urandom(400 * 1024)) for _ in range(3)]
+    first, second = store.local_path(blobs[0]), store.local_path(blobs[1])
+    an_hour_ago = time.time() - 3600
+    for path in (first, second):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert store.local_path(blobs[1]) == second  # used again: now the newest of the two
+    third = store.local_path(blobs[2])  # 1.2 MB cached: over the budget of 1 MiB
+    assert not first.exists()  # the least recently used went
+    assert second.exists()
+    assert third.exists()
+    assert hashlib.sha256(store.local_path(blobs[0]).read_bytes()).hexdigest() == blobs[0]
+
+
+def test_the_jobs_cache_never_drops_a_file_just_handed_out(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    url = f"s3://albumen-{uuid.uuid4().hex[:12]}?endpoint_url={s3_endpoint}&cache_mb=1"
+    store = s3_store(url, tmp_path)
+    paths = [store.local_path(store.put_bytes(os.urandom(400 * 1024))) for _ in range(4)]
+    assert all(path.exists() for path in paths)  # over budget, but each may be being read

@@ -8,10 +8,11 @@ multipart upload (boto3's transfer manager, 16 MiB parts, several at once). S3 c
 and refuses what does not match, and the object's size is checked after the upload.
 
 Reads use ``Range`` requests. ``local_path`` (for the jobs that decode an original) fetches
-the object into a local cache, hash-checked. Calls are retried with backoff by botocore (its
-``standard`` mode); when S3 keeps failing, a circuit breaker answers at once with
-``Unavailable`` (503 ``storage_unavailable``) for a few seconds instead of every request
-waiting for its timeouts.
+the object into a local cache, hash-checked, which keeps the most recently used within a
+budget (``cache_mb`` in the URL, 2 GiB), so a worker's disk does not fill with every original.
+Calls are retried with backoff by botocore (its ``standard`` mode); when S3 keeps failing, a
+circuit breaker answers at once with ``Unavailable`` (503 ``storage_unavailable``) for a few
+seconds instead of every request waiting for its timeouts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
@@ -39,6 +40,8 @@ T = TypeVar("T")
 PREFIX = "blobs/"
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # read only after a restore
 PART_BYTES = 16 * 1024 * 1024
+CACHE_BYTES = 2 * 1024**3  # originals fetched for the jobs, kept on local disk
+CACHE_HOLD_SECONDS = 600  # a file handed out is kept this long: its reader may not have opened it
 
 
 class CircuitBreaker:
@@ -83,6 +86,7 @@ class S3BlobStore:
         storage_class: str = "STANDARD",
         breaker: CircuitBreaker | None = None,
         prefix: str = "",
+        cache_bytes: int = CACHE_BYTES,
     ) -> None:
         self._s3 = client
         self.client = client
@@ -92,6 +96,9 @@ class S3BlobStore:
         self._staging = local / ".staging"
         self._staging.mkdir(parents=True, exist_ok=True)
         self._cache = LocalBlobStore(local / "cache", verify_writes=False)
+        self._cache_bytes = cache_bytes
+        self._cached: int | None = None  # bytes in the cache (None: not counted yet)
+        self._trimming = threading.Lock()
         self._breaker = breaker or CircuitBreaker()
 
     @property
@@ -226,18 +233,39 @@ class S3BlobStore:
         return iter(found["Body"].iter_chunks(CHUNK))  # opened now: a missing blob fails early
 
     def local_path(self, sha256: str) -> Path:
-        """The object fetched into a local cache (hash-checked), for code that needs a file."""
+        """The object fetched into a local cache (hash-checked), for code that needs a file.
+        The cache keeps the most recently used files within its budget (``cache_bytes``)."""
         if self._cache.exists(sha256):
-            return self._cache.local_path(sha256)
+            path = self._cache.local_path(sha256)
+            path.touch()  # used now: the last to go
+            return path
         temp = self._staging / f"{sha256}.fetch"
         try:
             with temp.open("wb") as out:
                 for chunk in self._get(sha256, 0, None):
                     out.write(chunk)
-            self._cache.put_file(temp, sha256)
+            size = self._cache.put_file(temp, sha256)
         finally:
             temp.unlink(missing_ok=True)
+        with self._trimming:
+            if self._cached is not None:
+                self._cached += size
+            if self._cached is None or self._cached > self._cache_bytes:
+                self._trim_cache()
         return self._cache.local_path(sha256)
+
+    def _trim_cache(self) -> None:
+        """Remove the least recently used files until the cache holds 80% of its budget, but
+        none used in the last ``CACHE_HOLD_SECONDS`` (its reader may not have opened it yet)."""
+        kept = sorted(self._cache.scan(), key=lambda blob: blob.modified)
+        total = sum(blob.size for blob in kept)
+        held = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=CACHE_HOLD_SECONDS)
+        for blob in kept:
+            if total <= self._cache_bytes * 0.8:
+                break
+            if self._cache.delete(blob.sha256, older_than=held):
+                total -= blob.size
+        self._cached = total
 
     def verify(self, sha256: str) -> bool:
         return self.hash_of(sha256) == sha256
@@ -333,8 +361,8 @@ class S3BlobStore:
 
 
 def s3_store(url: str, local: Path) -> S3BlobStore:
-    """``s3://BUCKET[/PREFIX]?endpoint_url=...&region=...&storage_class=...`` (credentials:
-    the standard ``AWS_*`` variables). A prefix lets tiers share a bucket."""
+    """``s3://BUCKET[/PREFIX]?endpoint_url=...&region=...&storage_class=...&cache_mb=...``
+    (credentials: the standard ``AWS_*`` variables). A prefix lets tiers share a bucket."""
     try:
         import boto3
         from botocore.config import Config
@@ -362,6 +390,7 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
         local,
         query.get("storage_class", "STANDARD"),
         prefix=parts.path,
+        cache_bytes=int(query.get("cache_mb", CACHE_BYTES // 1024**2)) * 1024**2,
     )
     store.ensure_bucket(region)
     return store
