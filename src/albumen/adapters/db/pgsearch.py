@@ -80,20 +80,26 @@ class PostgresSearchIndex:
         after: TimelineCursor | None,
         count_cap: int = 0,
     ) -> tuple[Page, int | None]:
-        """A page of results and, when ``count_cap`` is given and there is more than a page,
-        how many match (counting no further than the cap)."""
+        """A page of results and, when ``count_cap`` is given, how many match (counting no
+        further than the cap). When every match was read to sort them, the count comes with
+        the page; otherwise it is one more query."""
         with self._reader(owner_id).connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
-            total = _count(conn, replace(query), count_cap) if count_cap else None
+            whole = replace(query)  # what the count counts: from the start, not the cursor
             _after(query, order, after)
-            rows = None
+            rows, total = None, None
             window = _window(filters, order, after)
             for recent in RECENT if query.score is None else ():
                 rows = _from_recent(conn, query, window, recent, limit + 1)
                 if rows is not None:
                     break
             if rows is None:
-                rows = _from_indexes(conn, query, limit + 1)
+                counted = bool(count_cap) and after is None
+                rows = _from_indexes(conn, query, limit + 1, counted)
+                if counted:
+                    total = min(rows[0].total if rows else 0, count_cap)
+            if count_cap and total is None:
+                total = _count(conn, whole, count_cap)
             found = _in_doc_order(conn, [row.doc_id for row in rows])
         return paged(found, limit, [row.score for row in rows] if query.score else None), total
 
@@ -266,13 +272,16 @@ def _from_recent(
     return rows if len(rows) >= wanted else None
 
 
-def _from_indexes(conn: Connection, query: Query, wanted: int) -> list[Any]:
+def _from_indexes(conn: Connection, query: Query, wanted: int, counted: bool) -> list[Any]:
     """Every match, found through the indexes of the words, places or flags, then sorted
     (``doc_id + 0``: not the walk in date order, which the planner picks for a LIMIT when it
-    wrongly takes the matches to be spread evenly over the years)."""
+    wrongly takes the matches to be spread evenly over the years). ``counted``: each row also
+    says how many matched (``total``), which costs a full sort instead of a top-N one."""
     score = f", {query.score} AS score" if query.score else ""
+    total = ", count(*) OVER () AS total" if counted else ""
     order = re.sub(r"\b([sp])\.doc_id\b", r"(\1.doc_id + 0)", query.order)
-    sql = query.select(f"{query.key} AS doc_id{score}") + f" ORDER BY {order} LIMIT :wanted"
+    columns = f"{query.key} AS doc_id{score}{total}"
+    sql = query.select(columns) + f" ORDER BY {order} LIMIT :wanted"
     return list(conn.execute(text(sql), query.params | {"wanted": wanted}).all())
 
 
