@@ -31,7 +31,7 @@ from albumen.domain.photos import (
 )
 from albumen.domain.places import Place
 from albumen.domain.tiers import Retrieval, Tier, TierUsage
-from albumen.ports import StagedFile, StoredBlob
+from albumen.ports import BlobStore, StagedFile, StoredBlob
 
 
 class FakeClock:
@@ -150,6 +150,9 @@ class FakeBlobStore:
     def thaw(self, sha256: str) -> bool:
         self._get(sha256)
         return True
+
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        return False
 
     def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
         return None

@@ -140,6 +140,12 @@ class BlobStore(Protocol):
         """Whether the blob can be read now; an archived one (S3 Glacier) is asked back."""
         ...
 
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        """Copy a blob from ``source`` without its bytes passing through this process (S3's
+        server-side copy, between buckets of one endpoint); ``False`` where this store cannot,
+        and the caller copies it the usual way."""
+        ...
+
     def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
         """A URL that reads the blob without Albumen for ``seconds``; ``None`` where the store
         has no such thing (a folder)."""

@@ -385,7 +385,7 @@ def test_search_by_text_tags_typos_and_filters(
     assert rest == [beach]
     ranked = client.get("/api/v1/search", headers=auth, params={"q": "beach", "order": "relevance"})
     assert [p["id"] for p in ranked.json()["items"]] == [beach]
-    params = {"q": "paris", "order": "relevance", "limit": 1}  # every match read, and counted
+    params: dict[str, str | int] = {"q": "paris", "order": "relevance", "limit": 1}  # all counted
     first = client.get("/api/v1/search", headers=auth, params=params).json()
     assert (len(first["items"]), first["total"], first["total_is_exact"]) == (1, 2, True)
 

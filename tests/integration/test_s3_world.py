@@ -108,12 +108,19 @@ def test_tiers_are_storage_classes_and_a_glacier_original_is_restored(
             services.queue.run_pending()
             with services.engine.begin() as conn:
                 conn.execute(text("UPDATE blob_tiers SET read_at = datetime('now', '-400 days')"))
+            copies: list[str] = []
+            for store in services.stores.tiers.values():
+                store.client.meta.events.register(  # type: ignore[attr-defined]
+                    "before-call.s3.CopyObject", lambda **_: copies.append("copy")
+                )
             assert services.tiers.run_lifecycle() == 2  # hot → warm → cold
+            assert copies == ["copy", "copy"]  # by S3 itself: no byte came down to this machine
             s3 = services.stores.hot.client  # type: ignore[attr-defined]
             sha = photo["sha256"]
             head = s3.head_object(Bucket=bucket[5:], Key=f"cold/blobs/{sha[:2]}/{sha[2:4]}/{sha}")
             assert head["StorageClass"] == "GLACIER"
             assert not services.stores.hot.exists(sha)
+            # server-side copies: the warm copy never came down to this machine on its way
 
             url = f"/api/v1/photos/{photo['id']}/original"
             waiting = client.get(url, headers=auth)

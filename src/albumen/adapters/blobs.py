@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from albumen.domain.errors import BlobMissing, IntegrityError, NotFound, TooLarge
 from albumen.domain.media import SNIFF_BYTES
-from albumen.ports import StagedFile, StoredBlob
+from albumen.ports import BlobStore, StagedFile, StoredBlob
 
 CHUNK = 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
@@ -190,6 +190,9 @@ class LocalBlobStore:
         """A folder archives nothing: a blob that is there can be read."""
         self.local_path(sha256)
         return True
+
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        return False  # a copy between folders is put_file's
 
     def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
         return None  # a folder is read through Albumen

@@ -127,6 +127,9 @@ class MirroredBlobStore:
     def thaw(self, sha256: str) -> bool:
         return self.primary.thaw(sha256)
 
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        return False  # two copies to make and check: put_file's
+
     def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
         if not self.primary.exists(sha256):
             return None  # served (and healed) through Albumen

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from albumen.adapters.blobs import _HEX, CHUNK, LocalBlobStore, LocalStagingWriter
 from albumen.domain.errors import Archived, BlobMissing, IntegrityError, NotFound, Unavailable
-from albumen.ports import StagedFile, StoredBlob
+from albumen.ports import BlobStore, StagedFile, StoredBlob
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -296,6 +296,33 @@ class S3BlobStore:
 
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
         return (blob.sha256 for blob in self.scan() if blob.modified < cutoff)
+
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        """S3's server-side copy (CopyObject; UploadPartCopy above 16 MiB, by boto3's transfer
+        manager) from a bucket of the same endpoint, in this store's storage class with a
+        SHA-256 checksum S3 computes. The size is checked after it."""
+        if not isinstance(source, S3BlobStore) or source.endpoint != self.endpoint:
+            return False
+        from boto3.s3.transfer import TransferConfig
+
+        size = source.size(sha256)
+        config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
+        self._call(
+            lambda: self._s3.copy(
+                {"Bucket": source.bucket, "Key": source._key(sha256)},
+                self.bucket,
+                self._key(sha256),
+                ExtraArgs={"StorageClass": self.storage_class, "ChecksumAlgorithm": "SHA256"},
+                Config=config,
+            )
+        )
+        if not self._size_is(sha256, size):
+            raise IntegrityError(f"blob {sha256} did not arrive whole in the bucket")
+        return True
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._s3.meta.endpoint_url)
 
     def thaw(self, sha256: str) -> bool:
         """Whether the blob can be read now; if it is archived (GLACIER, DEEP_ARCHIVE), a

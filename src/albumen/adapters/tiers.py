@@ -89,6 +89,9 @@ class TieredBlobStore:
     def thaw(self, sha256: str) -> bool:
         return self.holder(sha256).thaw(sha256)
 
+    def copy_from(self, source: BlobStore, sha256: str) -> bool:
+        return self.tiers[Tier.HOT].copy_from(source, sha256)  # new blobs land hot
+
     def presigned_url(self, sha256: str, filename: str, mime: str, seconds: int) -> str | None:
         return self.holder(sha256).presigned_url(sha256, filename, mime, seconds)
 

@@ -148,7 +148,8 @@ class TierService:
                 log.info("waiting for an archive restore", extra={"sha256": sha256})
                 continue
             try:
-                target.put_file(source.local_path(sha256), sha256, replace=True)
+                if not target.copy_from(source, sha256):  # S3 to S3: a server-side copy
+                    target.put_file(source.local_path(sha256), sha256, replace=True)
             except (BlobMissing, IntegrityError) as err:  # that copy is bad: try another
                 log.warning(
                     "bad copy", extra={"sha256": sha256, "tier": tier.value, "error": str(err)}
