@@ -2,9 +2,10 @@
 
 Every API process asks the same index, which is as current as the last committed analysis:
 nothing to load, save or catch up, unlike the embedded usearch files. The query orders by
-cosine distance on ``embedding::vector(N)``, the expression of migration 0011's partial HNSW
+cosine distance on ``embedding::halfvec(N)``, the expression of migration 0011's partial HNSW
 index (``WHERE space = 'likeness'``), with the space written into the SQL so that the planner
-can prove the index applies. The owner is a filter on what the index yields: pgvector's
+can prove the index applies; the scores are the float32 vectors' exact cosines, and the
+answer is in their order. The owner is a filter on what the index yields: pgvector's
 iterative scan keeps reading the graph until ``k`` rows of this owner are found; an owner the
 index cannot serve so (too few rows among many) is compared exactly.
 """
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from albumen.adapters.db.analysis import text_vector
 
-SEARCH_BREADTH = 200  # hnsw.ef_search: candidates kept while walking the graph
+SEARCH_BREADTH = 100  # hnsw.ef_search: candidates kept while walking the graph
 
 
 class PgVectorIndex:
@@ -24,11 +25,12 @@ class PgVectorIndex:
             raise ValueError(f"not a space name: {space!r}")
         self._engine = engine
         distance = f"embedding::vector({dimensions}) <=> CAST(:query AS vector({dimensions}))"
+        indexed = f"embedding::halfvec({dimensions}) <=> CAST(:query AS halfvec({dimensions}))"
         rows = (
             f"SELECT key, 1 - ({distance}) AS score FROM photo_embeddings"
             f" WHERE space = '{space}' AND owner_id = :owner"
         )
-        self._sql = text(f"{rows} ORDER BY {distance} LIMIT :k")
+        self._sql = text(f"{rows} ORDER BY {indexed} LIMIT :k")
         # ``+ 0``: an expression the index cannot order by, so every row of the owner is read
         self._exact = text(f"{rows} ORDER BY ({distance}) + 0 LIMIT :k")
 
@@ -48,5 +50,5 @@ class PgVectorIndex:
             if len(rows) < k:
                 conn.execute(text("SET LOCAL enable_sort = on"))
                 rows = conn.execute(self._exact, params).all()
-        # relaxed_order may hand back near-equal neighbours a little out of order
+        # half precision and relaxed_order may order near-equal neighbours a little apart
         return sorted(((int(key), float(score)) for key, score in rows), key=lambda r: -r[1])

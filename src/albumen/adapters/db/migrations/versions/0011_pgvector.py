@@ -2,8 +2,11 @@
 
 On PostgreSQL the similar-photo search is pgvector's: ``photo_embeddings.embedding`` holds the
 same float32 vector as ``vector`` (the bytes every database keeps), and a partial HNSW index on
-``embedding::vector(1280)`` with cosine distance covers the likeness space. It is built
-``CONCURRENTLY``. Existing rows are converted here. SQLite keeps its usearch files.
+``embedding::halfvec(1280)`` (half precision: half the memory read per step of a search) with
+cosine distance covers the likeness space, built with a search breadth of 128 for a graph good
+enough at a million vectors (the benchmark: recall@10 0.98 at search breadth 100, against 0.77
+for a float32 graph built at 64). It is built ``CONCURRENTLY``. Existing rows are converted
+here. SQLite keeps its usearch files.
 
 Revision ID: 0011
 Revises: 0010
@@ -35,8 +38,8 @@ def upgrade() -> None:
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
         op.execute(
             f"CREATE INDEX CONCURRENTLY {INDEX} ON photo_embeddings USING hnsw"
-            f" ((embedding::vector({LIKENESS_DIMENSIONS})) vector_cosine_ops)"
-            " WITH (m = 16, ef_construction = 64) WHERE space = 'likeness'"
+            f" ((embedding::halfvec({LIKENESS_DIMENSIONS})) halfvec_cosine_ops)"
+            " WITH (m = 16, ef_construction = 128) WHERE space = 'likeness'"
         )
 
 
