@@ -91,8 +91,13 @@ def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
     rebuilt = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
     found = rebuilt.nearest(owner, query, 10)
     # A rebuilt HNSW graph is built again on several threads, so it is not the same graph:
-    # the nearest agree, the tail of an approximate top 10 may swap a near tie (seen in CI).
-    assert found[:5] == expected[:5]
+    # the nearest agree up to near ties, which may swap or stand in for each other (seen in
+    # CI, anywhere in the top 10): the same scores, place by place, and mostly the same keys.
+    assert all(
+        abs(score - want) < 1e-3
+        for (_, score), (_, want) in zip(found[:5], expected[:5], strict=True)
+    )
+    assert found[0][0] == expected[0][0]  # the photo itself
     assert len({key for key, _ in found} & {key for key, _ in expected}) >= 8
     assert str(rebuilt._owners[owner].index.dtype).lower().endswith(DTYPE)
 

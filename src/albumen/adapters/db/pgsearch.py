@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from albumen.adapters.db.photos import photo_query, photo_rows
 from albumen.adapters.db.replicas import ReadRouting
 from albumen.adapters.db.search import (
     _WORD,
@@ -31,6 +30,7 @@ from albumen.adapters.db.search import (
     _flag_filters,
     _fold,
     _has_token,
+    _in_order,
     _one_typo,
     _place_names,
     _ranked,
@@ -39,8 +39,7 @@ from albumen.adapters.db.search import (
     paged,
     within_circle,
 )
-from albumen.adapters.db.tables import photos
-from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
+from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
     FILTER_SUGGESTIONS,
     Box,
@@ -100,7 +99,7 @@ class PostgresSearchIndex:
                     total = min(rows[0].total if rows else 0, count_cap)
             if count_cap and total is None:
                 total = _count(conn, whole, count_cap)
-            found = _in_doc_order(conn, [row.doc_id for row in rows])
+            found = _in_order(conn, [row.doc_id for row in rows], by="doc_id")
         return paged(found, limit, [row.score for row in rows] if query.score else None), total
 
     def buckets(
@@ -283,15 +282,6 @@ def _from_indexes(conn: Connection, query: Query, wanted: int, counted: bool) ->
     columns = f"{query.key} AS doc_id{score}{total}"
     sql = query.select(columns) + f" ORDER BY {order} LIMIT :wanted"
     return list(conn.execute(text(sql), query.params | {"wanted": wanted}).all())
-
-
-def _in_doc_order(conn: Connection, doc_ids: list[int]) -> list[Photo]:
-    """The photos of the page, in the order found."""
-    if not doc_ids:
-        return []
-    found = photo_rows(conn, photo_query().where(photos.c.doc_id.in_(doc_ids)))
-    by_doc = {photo.doc_id: photo for photo in found}
-    return [by_doc[doc_id] for doc_id in doc_ids if doc_id in by_doc]
 
 
 def _tsquery(

@@ -426,12 +426,13 @@ def _few_in(conn: Connection, area: Box) -> bool:
     return int(conn.execute(text(sql), params).scalar() or 0) < GEO_DRIVE_LIMIT
 
 
-def _in_order(conn: Connection, ids: list[str]) -> list[Photo]:
-    if not ids:
+def _in_order(conn: Connection, keys: Sequence[str | int], by: str = "id") -> list[Photo]:
+    """The photos whose ``by`` (``id``, or ``doc_id``) is one of ``keys``, in their order."""
+    if not keys:
         return []
-    found = photo_rows(conn, photo_query().where(photos.c.id.in_(ids)))
-    by_id = {photo.id: photo for photo in found}
-    return [by_id[photo_id] for photo_id in ids if photo_id in by_id]
+    found = photo_rows(conn, photo_query().where(photos.c[by].in_(keys)))
+    by_key = {getattr(photo, by): photo for photo in found}
+    return [by_key[key] for key in keys if key in by_key]
 
 
 SUGGEST_SCAN = 300
