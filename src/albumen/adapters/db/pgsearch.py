@@ -87,11 +87,8 @@ class PostgresSearchIndex:
             whole = replace(query)  # what the count counts: from the start, not the cursor
             _after(query, order, after)
             rows, total = None, None
-            window = _window(filters, order, after)
-            for recent in RECENT if query.score is None else ():
-                rows = _from_recent(conn, query, window, recent, limit + 1)
-                if rows is not None:
-                    break
+            if query.score is None:  # by date: the newest rows first
+                rows = _from_recent(conn, query, _window(filters, order, after), limit + 1)
             if rows is None:
                 counted = bool(count_cap) and after is None
                 rows = _from_indexes(conn, query, limit + 1, counted)
@@ -220,7 +217,7 @@ class PostgresSearchIndex:
 # matches among them is the answer. Only when they hold fewer are the indexes of the search's
 # words, places or flags asked for every match, and those sorted. (A second, wider look, of
 # 40,000 rows, cost more than it saved: p50 36 -> 84 ms on the million-photo benchmark.)
-RECENT = (5_000,)
+RECENT = 5_000
 
 
 @dataclass(frozen=True)
@@ -240,13 +237,11 @@ def _window(filters: SearchFilters, order: SearchOrder, after: TimelineCursor | 
     return _Window(descending, low, high)
 
 
-def _from_recent(
-    conn: Connection, query: Query, window: _Window, recent: int, wanted: int
-) -> list[Any] | None:
-    """The first ``wanted`` matches among the owner's ``recent`` newest rows (oldest, for that
+def _from_recent(conn: Connection, query: Query, window: _Window, wanted: int) -> list[Any] | None:
+    """The first ``wanted`` matches among the owner's ``RECENT`` newest rows (oldest, for that
     order) in the range, read in order through the owner's (owner, doc_id) index; ``None``
     when those rows hold fewer. The walk stops at the last match it needs, so a common word
-    reads a few hundred rows; a rare one reads ``recent`` and goes to the indexes. (PostgreSQL
+    reads a few hundred rows; a rare one reads ``RECENT`` and goes to the indexes. (PostgreSQL
     itself would either sort every match or walk the whole table in date order hoping to
     meet them soon: which it picks depends on a guess that fails both ways.)"""
     text_search = query.source.startswith("photo_search")
@@ -267,7 +262,7 @@ def _from_recent(
     source = query.source.replace(f"{table} {alias}", newest, 1)
     sql = replace(query, source=source).select(f"{query.key} AS doc_id")
     sql += f" ORDER BY {query.order} LIMIT :wanted"
-    rows = list(conn.execute(text(sql), params | {"recent": recent, "wanted": wanted}).all())
+    rows = list(conn.execute(text(sql), params | {"recent": RECENT, "wanted": wanted}).all())
     return rows if len(rows) >= wanted else None
 
 
