@@ -2,138 +2,37 @@
 
 from __future__ import annotations
 
-import csv
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from albumen.adapters.exif import PillowMetadataReader
 from albumen.adapters.geo import OfflineGeocoder
 from albumen.adapters.media import VipsThumbnailer
 from albumen.domain.errors import AlbumenError
-from albumen.domain.media import MediaType, sniff
-from albumen.domain.metadata import PhotoMetadata, zone_offset_minutes
+from albumen.domain.media import sniff
+from albumen.domain.metadata import zone_offset_minutes
 from albumen.domain.photos import ThumbFormat, ThumbSize
-
-MIN_AGREEMENT = 0.98
-
-
-def _rows(photos_dir: Path) -> list[dict[str, str]]:
-    with (photos_dir / "truth.csv").open(newline="") as file:
-        return list(csv.DictReader(file))
-
-
-def _media(path: Path) -> MediaType | None:
-    try:
-        return sniff(path.read_bytes()[:64], path.name)
-    except AlbumenError:
-        return None
-
-
-def _read(path: Path) -> PhotoMetadata | None:
-    media = _media(path)
-    if media is None:
-        return None
-    try:
-        return PillowMetadataReader(250_000_000).read(path, media)
-    except AlbumenError:
-        return None
-
-
-Meta = PhotoMetadata | None
-
-
-def _date(row: dict[str, str], meta: Meta) -> bool | None:
-    if not row["date_taken"]:
-        return None
-    got = meta.taken_at.isoformat() if meta and meta.taken_at else ""
-    return got[:19] == row["date_taken_iso"][:19]
-
-
-def _offset(row: dict[str, str], meta: Meta) -> bool | None:
-    if not row["offset"]:
-        return None
-    want = "+00:00" if row["offset"] == "Z" else row["offset"]
-    aware = meta.taken_at.aware if meta and meta.taken_at else None
-    return aware is not None and aware.isoformat().endswith(want)
-
-
-def _gps(row: dict[str, str], meta: Meta) -> bool | None:
-    if not row["gps_lat"]:
-        return None
-    lat, lon = float(row["gps_lat"]), float(row["gps_lon"])
-    where = meta.location if meta else None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return where is None  # impossible values are rejected
-    return where is not None and abs(where.lat - lat) < 1e-5 and abs(where.lon - lon) < 1e-5
-
-
-def _camera(column: str) -> Callable[[dict[str, str], Meta], bool | None]:
-    def check(row: dict[str, str], meta: Meta) -> bool | None:
-        if not row[column]:
-            return None
-        return meta is not None and getattr(meta.camera, column) == row[column].strip()
-
-    return check
-
-
-def _orientation(row: dict[str, str], meta: Meta) -> bool | None:
-    if not row["orientation"]:
-        return None
-    stored = int(row["orientation"]) or None  # 0: an invalid value is in the file
-    return meta is not None and meta.orientation == stored
-
-
-def _size(row: dict[str, str], meta: Meta) -> bool | None:
-    if not row["width"] or row["kind"] == "corrupt":
-        return None
-    want = (int(row["width"]), int(row["height"]))
-    return meta is not None and (meta.width, meta.height) == want
-
-
-CHECKS: dict[str, Callable[[dict[str, str], Meta], bool | None]] = {
-    "date_taken": _date,
-    "offset": _offset,
-    "gps": _gps,
-    "make": _camera("make"),
-    "model": _camera("model"),
-    "orientation": _orientation,
-    "size": _size,
-}
+from tests.truth import MIN_AGREEMENT, agreement, media_of, read, rows
 
 
 @pytest.mark.photos
 def test_metadata_agrees_with_exiftool(photos_dir: Path) -> None:
-    agree: Counter[str] = Counter()
-    carried: Counter[str] = Counter()
-    misses: list[str] = []
-    for row in _rows(photos_dir):
-        meta = _read(photos_dir / row["filename"])
-        for field, check in CHECKS.items():
-            verdict = check(row, meta)
-            if verdict is None:
-                continue
-            carried[field] += 1
-            agree[field] += verdict
-            if not verdict:
-                misses.append(f"{field}: {row['filename']}")
+    readings = [(row, read(photos_dir / row["filename"])) for row in rows(photos_dir)]
+    shares, carried, misses = agreement(readings)
     assert carried["date_taken"] >= 50  # the set did not shrink
     assert carried["gps"] >= 10
-    for field in CHECKS:
-        share = agree[field] / carried[field]
+    for field, share in shares.items():
         assert share >= MIN_AGREEMENT, f"{field} agrees on {share:.1%}: {misses}"
 
 
 @pytest.mark.photos
 def test_every_decodable_file_gets_upright_thumbnails(photos_dir: Path) -> None:
     thumbnailer = VipsThumbnailer(250_000_000)
-    for row in _rows(photos_dir):
+    for row in rows(photos_dir):
         if row["decodes"] == "no" or row["kind"] == "corrupt" or not row["width"]:
             continue
         path = photos_dir / row["filename"]
-        media = _media(path)
+        media = media_of(path)
         assert media is not None, row["filename"]
         renditions = thumbnailer.render(
             path, media, [ThumbSize.THUMB, ThumbSize.PREVIEW], ThumbFormat.WEBP
@@ -159,7 +58,7 @@ def test_every_decodable_file_gets_upright_thumbnails(photos_dir: Path) -> None:
 )
 def test_broken_files_give_a_clear_error(photos_dir: Path, name: str) -> None:
     path = photos_dir / name
-    media = _media(path)
+    media = media_of(path)
     assert media is not None
     with pytest.raises(AlbumenError) as caught:
         VipsThumbnailer(250_000_000).render(path, media, [ThumbSize.THUMB], ThumbFormat.WEBP)
@@ -181,8 +80,8 @@ def test_non_images_are_refused_by_sniffing(photos_dir: Path, name: str, code: s
 @pytest.mark.photos
 def test_sniffed_mime_matches_exiftool(photos_dir: Path) -> None:
     wrong = []
-    for row in _rows(photos_dir):
-        media = _media(photos_dir / row["filename"])
+    for row in rows(photos_dir):
+        media = media_of(photos_dir / row["filename"])
         if media is None or row["mime"] in ("", "text/plain"):
             continue
         expected = {"image/x-canon-cr2": "image/x-canon-cr2", "image/heif": "image/heic"}.get(
@@ -202,8 +101,8 @@ def test_positions_get_place_names_and_their_time_zones_agree_with_the_files(
     which is why it is most, not all)."""
     geocoder = OfflineGeocoder()
     located = agree = both = 0
-    for row in _rows(photos_dir):
-        meta = _read(photos_dir / row["filename"])
+    for row in rows(photos_dir):
+        meta = read(photos_dir / row["filename"])
         if meta is None or meta.location is None:
             continue
         located += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from albumen.domain.errors import InvalidInput, UnsupportedMedia
+from albumen.domain.limits import FILENAME_BYTES
 
 SNIFF_BYTES = 64
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -126,6 +127,6 @@ def safe_filename(name: str | None) -> str:
     """
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
-    while len(base.encode()) > 255:
+    while len(base.encode()) > FILENAME_BYTES:
         base = base[:-1]
     return base or "upload"

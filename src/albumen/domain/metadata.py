@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from albumen.domain.limits import CAMERA_TEXT, DATE_SOURCE, clip
+
 _DATE_RE = re.compile(
     r"^\s*(?P<y>\d{4})[:\-](?P<mo>\d{2})[:\-](?P<d>\d{2})"
     r"(?:[ T](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?:[.,](?P<frac>\d+))?)?"
@@ -166,13 +168,20 @@ def checked_exposure(iso: object, f_number: object, time: object, focal: object)
     )
 
 
-def clean_text(raw: object) -> str | None:
-    """A tag's text with padding, NULs and control characters removed; ``None`` if blank."""
+def clean_text(raw: object, limit: int = CAMERA_TEXT) -> str | None:
+    """A tag's text with padding, NULs and control characters removed, at most ``limit``
+    characters (a file can say anything: one seen had a 60,000-character make); ``None`` if
+    blank."""
     text = _text(raw)
     if text is None:
         return None
-    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    text = clip("".join(ch for ch in text if ch.isprintable()).strip(), limit)
     return text or None
+
+
+def zone_source(source: str, zone: str) -> str:
+    """The words that say a date's offset came from the time zone at its GPS position."""
+    return clip(f"{source}; offset of {zone} at the GPS position", DATE_SOURCE)
 
 
 def _text(raw: object) -> str | None:

@@ -6,13 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from albumen.domain import limits
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from albumen.domain.photos import Page, TimelineCursor
 from albumen.ports import AlbumRepo, Clock, UserRepo
 from albumen.services.photos import PhotoService, check_limit
-
-MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +164,6 @@ class AlbumService:
 
 def _name(name: str) -> str:
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidInput(f"an album name has 1 to {MAX_NAME} characters", code="invalid_name")
+    if not cleaned or len(cleaned) > limits.NAME:
+        raise InvalidInput(f"an album name has 1 to {limits.NAME} characters", code="invalid_name")
     return cleaned

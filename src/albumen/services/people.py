@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from albumen.domain import limits
 from albumen.domain.errors import InvalidInput, NotFound
 from albumen.domain.people import SAME_PERSON, Face, Person
 from albumen.domain.photos import Page, Photo, TimelineCursor
 from albumen.ports import Clock, PeopleRepo
 from albumen.services.photos import check_limit
-
-MAX_NAME = 200
 
 
 class PeopleService:
@@ -91,8 +90,8 @@ class PeopleService:
 
     def edit(self, owner_id: str, person_id: str, name: str | None, hidden: bool | None) -> Person:
         self.person(owner_id, person_id)
-        if name is not None and len(name) > MAX_NAME:
-            raise InvalidInput(f"a name has at most {MAX_NAME} characters", code="invalid_name")
+        if name is not None and len(name) > limits.NAME:
+            raise InvalidInput(f"a name has at most {limits.NAME} characters", code="invalid_name")
         self._people.edit(owner_id, person_id, name, hidden)
         return self.person(owner_id, person_id)
 

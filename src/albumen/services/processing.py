@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from albumen.domain.errors import AlbumenError
 from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.media import media_type
-from albumen.domain.metadata import PhotoMetadata, TakenAt, zone_offset_minutes
+from albumen.domain.metadata import PhotoMetadata, TakenAt, zone_offset_minutes, zone_source
 from albumen.domain.photos import Photo, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.domain.places import Place
 from albumen.ports import (
@@ -104,10 +104,10 @@ class ProcessingService:
             return metadata, place
         zone = self._geocoder.timezone(where.lat, where.lon)
         offset = None if zone is None else zone_offset_minutes(zone, taken.local)
-        if offset is None:
+        if zone is None or offset is None:
             return metadata, place
-        source = f"{taken.source}; offset of {zone} at the GPS position"
-        return replace(metadata, taken_at=TakenAt(taken.local, offset, source)), place
+        taken = TakenAt(taken.local, offset, zone_source(taken.source, zone))
+        return replace(metadata, taken_at=taken), place
 
     def locate_missing(self, batch: int = 500) -> int:
         """Name the places of photos located before place names were looked up."""

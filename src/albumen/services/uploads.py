@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from albumen.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
+from albumen.domain.media import safe_filename
 from albumen.domain.photos import IngestResult
 from albumen.ports import Clock, Upload, UploadParts, UploadRepo
 from albumen.services.photos import PhotoService
@@ -45,7 +46,9 @@ class UploadService:
             raise InvalidInput("Upload-Length must not be negative", code="invalid_length")
         if length > self.max_bytes:
             raise TooLarge(f"the upload is larger than the limit of {self.max_bytes} bytes")
-        upload = Upload(str(uuid.uuid4()), owner_id, length, 0, filename, self._clock.now())
+        upload = Upload(
+            str(uuid.uuid4()), owner_id, length, 0, safe_filename(filename), self._clock.now()
+        )
         self._parts.create(upload.id)
         self._uploads.add(upload)
         return upload

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from albumen.domain import limits
 from albumen.domain.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from albumen.domain.users import NewApiKey, NewWebSession, User, WebSession
 from albumen.ports import Clock, PasswordHasher, RateLimiter, UserRepo
@@ -63,14 +64,14 @@ class UserService:
     def add(self, name: str, admin: bool = False) -> NewApiKey:
         """A new user and their first key. The first user of an instance is its admin."""
         name = name.strip()
-        if not name or len(name) > 200:
-            raise InvalidInput("a user name is 1 to 200 characters", code="invalid_name")
+        if not name or len(name) > limits.NAME:
+            raise InvalidInput(f"a user name is 1 to {limits.NAME} characters", code="invalid_name")
         user = self._users.add(name, self._clock.now(), admin)
         return NewApiKey(user, self._new_key(user, "created with the user"))
 
     def add_key(self, name: str, label: str) -> NewApiKey:
         user = self.by_name(name)
-        return NewApiKey(user, self._new_key(user, label))
+        return NewApiKey(user, self._new_key(user, limits.clip(label.strip(), limits.NAME)))
 
     def set_admin(self, name: str, admin: bool) -> User:
         user = self.by_name(name)

@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from albumen.domain import limits
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -33,7 +35,7 @@ users = Table(
     "users",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    Column("name", String(limits.NAME), nullable=False, unique=True),
     Column("password_hash", Text),
     Column("created_at", DateTime, nullable=False),
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
@@ -44,7 +46,7 @@ api_keys = Table(
     metadata,
     Column("key_hash", String(64), primary_key=True),
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("label", String(200), nullable=False),
+    Column("label", String(limits.NAME), nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
 
@@ -68,9 +70,9 @@ places = Table(
     "places",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("city", String(200), nullable=False),
-    Column("region", String(200), nullable=False),
-    Column("country", String(200), nullable=False),
+    Column("city", String(limits.NAME), nullable=False),
+    Column("region", String(limits.NAME), nullable=False),
+    Column("country", String(limits.NAME), nullable=False),
     Column("country_code", String(2), nullable=False),
     UniqueConstraint("country_code", "region", "city", name="uq_places_name"),
 )
@@ -80,7 +82,7 @@ photos = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("filename", String(255), nullable=False),
+    Column("filename", String(limits.FILENAME_BYTES), nullable=False),
     Column("mime", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -98,13 +100,13 @@ photos = Table(
     Column("taken_local", DateTime),
     Column("taken_offset_min", Integer),
     Column("taken_utc", DateTime),
-    Column("taken_source", String(64)),
+    Column("taken_source", String(limits.DATE_SOURCE)),
     Column("lat", Float),
     Column("lon", Float),
     Column("alt", Float),
-    Column("make", String(200)),
-    Column("model", String(200)),
-    Column("lens", String(200)),
+    Column("make", String(limits.CAMERA_TEXT)),
+    Column("model", String(limits.CAMERA_TEXT)),
+    Column("lens", String(limits.CAMERA_TEXT)),
     Column("iso", Integer),
     Column("f_number", Float),
     Column("exposure_time", Float),
@@ -114,10 +116,10 @@ photos = Table(
     Column("doc_id", BigInteger, nullable=False),
     Column("archived", Boolean, nullable=False, server_default=text("false")),
     Column("place_id", Integer, ForeignKey("places.id")),
-    Column("analysis_version", String(120)),
+    Column("analysis_version", String(limits.WORKER)),
     Column("analysis_error", Text),
     Column("claimed_at", DateTime),  # when a worker took it for processing (its lease)
-    Column("claimed_by", String(120)),  # which worker: host:pid:start
+    Column("claimed_by", String(limits.WORKER)),  # which worker: host:pid:start
     UniqueConstraint("owner_id", "sha256", name="uq_photos_owner_sha256"),
     UniqueConstraint("doc_id", name="uq_photos_doc_id"),
     Index(
@@ -193,7 +195,7 @@ uploads = Table(
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("length", BigInteger, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("filename", String(255), nullable=False),
+    Column("filename", String(limits.FILENAME_BYTES), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("photo_id", String(36)),
     Index("ix_uploads_created_at", "created_at"),
@@ -203,7 +205,7 @@ photo_tags = Table(
     "photo_tags",
     metadata,
     Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag", String(100), primary_key=True),
+    Column("tag", String(limits.TAG), primary_key=True),
     Column("source", String(64), nullable=False),  # "user", or the model that saw it
     Column("confidence", Float),
     Index("ix_photo_tags_tag", "tag"),
@@ -215,7 +217,7 @@ albums = Table(
     Column("id", String(36), primary_key=True),
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", String(36), ForeignKey("albums.id", ondelete="CASCADE")),
-    Column("name", String(200), nullable=False),
+    Column("name", String(limits.NAME), nullable=False),
     Column("description", Text),
     Column("cover_photo_id", String(36), ForeignKey("photos.id", ondelete="SET NULL")),
     Column("sort_order", String(16), nullable=False),
@@ -278,7 +280,7 @@ people = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(200)),
+    Column("name", String(limits.NAME)),
     Column("cover_face_id", String(36)),
     Column("hidden", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime, nullable=False),
