@@ -4,14 +4,18 @@ critical accessibility finding (axe-core) on any of them."""
 
 from __future__ import annotations
 
+import io
+import random
 import re
 import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
 from tests.browser.conftest import PASSWORD, Library, axe_violations, dated_jpeg, screenshot
@@ -425,3 +429,94 @@ def test_people_are_named_merged_and_found(page: Page, library: Library) -> None
     expect(cards).to_have_count(len(people) - 1)
     merged = library.get(f"/api/v1/people/{first['id']}")
     assert merged["photo_count"] >= first["photo_count"]
+
+
+def sharp_jpeg(seed: int, size: tuple[int, int] = (960, 640)) -> bytes:
+    """Blocks of random colours: nothing like its own blurred placeholder, even downscaled."""
+    rng = random.Random(seed)
+    blocks = Image.new("RGB", (12, 8))
+    blocks.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(12 * 8)])
+    out = io.BytesIO()
+    blocks.resize(size, Image.Resampling.NEAREST).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+# Where the photo is drawn inside the viewer's <img> (object-fit: contain), in CSS pixels.
+SHOWN_RECT = """() => {
+  const img = document.querySelector('.viewer-image');
+  const box = img.getBoundingClientRect();
+  const scale = Math.min(box.width / img.naturalWidth, box.height / img.naturalHeight);
+  const width = img.naturalWidth * scale, height = img.naturalHeight * scale;
+  return {x: box.left + (box.width - width) / 2, y: box.top + (box.height - height) / 2,
+          width, height};
+}"""
+SETTLED = """() => { const img = document.querySelector('.viewer-image');
+  return img && img.complete && img.naturalWidth > 0 && getComputedStyle(img).opacity === '1'; }"""
+
+
+def assert_the_viewer_shows(page: Page, original: bytes) -> None:
+    """What a person sees: the photo itself is on top at the centre of the screen, and the
+    screen's pixels there are the photo's (downscaled, so a blur over it cannot pass)."""
+    page.wait_for_function(SETTLED)
+    rect = page.evaluate(SHOWN_RECT)
+    x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
+    on_top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className", [x, y])
+    assert on_top.split() == ["viewer-image", "loaded"], f"{on_top} is over the photo"
+    shot = Image.open(io.BytesIO(page.screenshot(clip=rect))).convert("RGB")
+    small = (24, 16)
+    seen = np.asarray(shot.resize(small, Image.Resampling.BOX), dtype=float)
+    photo = Image.open(io.BytesIO(original)).convert("RGB")
+    wanted = np.asarray(photo.resize(small, Image.Resampling.BOX), dtype=float)
+    mean = float(np.abs(seen - wanted).mean())
+    assert mean < 12, f"the screen differs from the photo by {mean:.1f} levels on average"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_viewer_shows_the_photo_not_its_placeholder(
+    browser: Browser, library: Library, width: int, height: int
+) -> None:
+    original = sharp_jpeg(seed=width)
+    photo = library.upload(f"blocks-{width}.jpg", original)
+    library.wait_ready()
+    context = browser.new_context(base_url=library.url, viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{library.url}/")
+    page.locator(f'.tile[data-id="{photo["id"]}"]').click()
+    assert_the_viewer_shows(page, original)
+    screenshot(page, f"viewer-{width}")
+    context.close()
+
+
+def test_a_share_visitor_sees_the_photo_in_the_viewer(browser: Browser, library: Library) -> None:
+    original = sharp_jpeg(seed=7)
+    photo = library.upload("blocks-shared.jpg", original)
+    library.wait_ready()
+    album = requests.post(
+        f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Blocks"}
+    ).json()
+    requests.put(
+        f"{library.url}/api/v1/albums/{album['id']}/photos",
+        headers=library.headers,
+        json={"ids": [photo["id"]]},
+    ).raise_for_status()
+    share = requests.post(
+        f"{library.url}/api/v1/shares", headers=library.headers, json={"album_id": album["id"]}
+    ).json()
+    stranger = browser.new_context(viewport={"width": 1440, "height": 900})
+    visitor = stranger.new_page()
+    refused: list[str] = []
+    visitor.on("response", lambda r: refused.append(r.url) if r.status in (401, 403) else None)
+    visitor.goto(f"{library.url}{share['url']}")
+    visitor.locator(".tile").first.click()
+    assert_the_viewer_shows(visitor, original)
+    screenshot(visitor, "viewer-share")
+    # no panel of the owner's details, and nothing asked of the owner's API
+    shown = visitor.locator("dialog.viewer").inner_text()
+    assert "sign in" not in shown.lower()
+    expect(visitor.get_by_role("complementary", name="Photo details")).to_be_hidden()
+    assert refused == []
+    stranger.close()

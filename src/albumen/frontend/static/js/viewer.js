@@ -24,7 +24,8 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   const img = h("img", { class: "viewer-image", alt: "" });
   const placeholder = h("div", { class: "viewer-placeholder" });
   const stage = h("div", { class: "viewer-stage" }, placeholder, img);
-  const panel = h("aside", { class: "viewer-info", "aria-label": "Photo details", hidden: window.innerWidth < 900 });
+  // A share's visitor has no account: the details (and their edits) are the owner's alone.
+  const panel = h("aside", { class: "viewer-info", "aria-label": "Photo details", hidden: Boolean(share) || window.innerWidth < 900 });
   const title = h("h2", { class: "viewer-title", id: "viewer-title" });
   const favorite = h("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": "Favorite", onclick: () => toggleFavorite() }, "♡");
   const shareButton = h("button", { type: "button", class: "text", onclick: () => shareDialog({ photo_id: current.id }, current.filename) }, "Share");
@@ -50,9 +51,13 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     current = target;
     title.textContent = target.filename;
     img.classList.remove("loaded");
+    placeholder.hidden = false;
     img.alt = target.description || target.filename;
     img.src = thumbUrl(target, "preview", share);
-    img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
+    img.addEventListener("load", () => {
+      img.classList.add("loaded");
+      placeholder.hidden = true;
+    }, { once: true });
     const hash = context && context.el && context.el.querySelector(`[data-id="${target.id}"]`);
     placeholder.style.backgroundImage = hash ? hash.style.backgroundImage : "";
     placeholder.style.backgroundColor = hash ? hash.style.backgroundColor : "";
