@@ -15,7 +15,7 @@ setup: $(STAMP) $(NODE_STAMP)
 $(STAMP): pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Debian: apt-get install python3 python3-venv)"; exit 1; }
 	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.5'; }
-	$(UV) sync --frozen --python $(VENV)/bin/python
+	$(UV) sync --frozen --compile-bytecode --python $(VENV)/bin/python
 	@touch $(STAMP)
 
 # The web app's two browser packages (and axe-core for its tests), from the npm registry.

@@ -135,7 +135,7 @@ def _run(work: Path) -> dict[str, object]:
     for extra in ("albumen.db-wal", "albumen.db-shm"):
         (restored / extra).unlink(missing_ok=True)
     settings = _settings(restored)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url.reveal())
     restorer = backup_service(settings, engine, blob_stores(settings).blobs)
     restore = restorer.restore(archive, None, None)[1]
     engine.dispose()

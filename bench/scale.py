@@ -58,7 +58,7 @@ from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.transfer import SqlLibraryCopy
 from albumen.adapters.db.vectors import SEARCH_BREADTH, PgVectorIndex
 from albumen.app import open_database
-from albumen.config import Settings
+from albumen.config import Secret, Settings
 from albumen.domain.analysis import LIKENESS
 from bench import library
 from bench.library import percentiles
@@ -197,7 +197,7 @@ def bench_search(world: World) -> dict[str, object]:
     engine, load = _loaded(world, source_dir)
     mix = library.queries(source_dir / "albumen.db", random.Random(7))
     local = Settings(data_dir=world.work / "pg-search", run_workers_in_server=False)
-    postgres = local.model_copy(update={"database_url": str(engine.url.render_as_string(False))})
+    postgres = local.model_copy(update={"database_url": Secret(engine.url.render_as_string(False))})
     embedded = Settings(data_dir=source_dir, run_workers_in_server=False)
     engine.dispose()
     for settings in (postgres, embedded):  # both engines' caches warm, as in service

@@ -194,8 +194,10 @@ def read_routing(settings: Settings, engine: Engine) -> ReadRouting:
     """Where reads go: the primary alone, or also PostgreSQL's replicas when there are some."""
     if not settings.database_replica_urls or engine.dialect.name != "postgresql":
         return ReadRouting(engine, [], MemoryMarks())
-    replicas = [make_engine(url, pool=pool_of(settings)) for url in settings.database_replica_urls]
-    marks = RedisMarks(settings.redis_url) if settings.redis_url else MemoryMarks()
+    replicas = [
+        make_engine(url.reveal(), pool=pool_of(settings)) for url in settings.database_replica_urls
+    ]
+    marks = RedisMarks(settings.redis_url.reveal()) if settings.redis_url else MemoryMarks()
     return ReadRouting(engine, replicas, marks)
 
 
@@ -210,7 +212,7 @@ def pool_of(settings: Settings) -> Pool:
 
 def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
     """The database, its schema brought up to date (after a checked backup, when it changes)."""
-    engine = make_engine(settings.effective_database_url, queries, pool_of(settings))
+    engine = make_engine(settings.effective_database_url.reveal(), queries, pool_of(settings))
     backup_before_migrating(engine, settings.data_dir / "backups")
     migrate(engine)
     return engine
@@ -230,19 +232,23 @@ class Stores:
 
 
 def blob_stores(settings: Settings) -> Stores:
-    hot, hot_sidecars = _store(settings.effective_storage_url, settings.data_dir / "s3-local")
+    hot, hot_sidecars = _store(
+        settings.effective_storage_url.reveal(), settings.data_dir / "s3-local"
+    )
     tiers: dict[Tier, BlobStore] = {Tier.HOT: hot}
     for tier, url in (
         (Tier.WARM, settings.warm_storage_url),
         (Tier.COLD, settings.cold_storage_url),
     ):
         if url:
-            tiers[tier] = _store(url, settings.data_dir / f"s3-{tier.value}")[0]
+            tiers[tier] = _store(url.reveal(), settings.data_dir / f"s3-{tier.value}")[0]
     primary: BlobStore = hot if len(tiers) == 1 else TieredBlobStore(tiers)
     sidecars: list[SidecarStore] = [hot_sidecars]
     mirror: LocalBlobStore | S3BlobStore | None = None
     if settings.mirror_url:
-        mirror, mirror_sidecars = _store(settings.mirror_url, settings.data_dir / "s3-mirror")
+        mirror, mirror_sidecars = _store(
+            settings.mirror_url.reveal(), settings.data_dir / "s3-mirror"
+        )
         sidecars.append(mirror_sidecars)
     blobs = primary if mirror is None else MirroredBlobStore(primary, mirror)
     return Stores(hot, hot.staging_dir, tiers, primary, mirror, blobs, SidecarCopies(sidecars))
@@ -262,7 +268,9 @@ def _store(url: str, local: Path) -> tuple[LocalBlobStore | S3BlobStore, Sidecar
 def redis_client(settings: Settings) -> Redis:
     from redis import Redis  # imported only where Redis is configured (a quarter second)
 
-    return Redis.from_url(settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    return Redis.from_url(
+        settings.redis_url.reveal(), socket_timeout=1.0, socket_connect_timeout=1.0
+    )
 
 
 def tier_prices(settings: Settings) -> dict[Tier, TierPrice]:
@@ -283,6 +291,23 @@ def backup_service(settings: Settings, engine: Engine, blobs: BlobStore) -> Back
     return BackupService(SqliteSnapshots(engine), blobs, SystemClock(), secret)
 
 
+def user_service(settings: Settings) -> tuple[UserService, Callable[[], None]]:
+    """The users' use cases alone, on the database alone (the ``users`` commands), and what
+    closes them."""
+    engine = open_database(settings)
+    return _users(settings, engine), engine.dispose
+
+
+def _users(settings: Settings, engine: Engine) -> UserService:
+    return UserService(
+        SqlUserRepo(engine),
+        Argon2Hasher(),
+        SystemClock(),
+        RateLimiter(settings.sign_in_attempts, settings.redis_url.reveal(), "sign_in"),
+        timedelta(days=settings.session_days),
+    )
+
+
 def build_services(settings: Settings) -> Services:
     queries = QueryMonitor(settings.slow_query_ms)
     engine = open_database(settings, queries)
@@ -293,7 +318,7 @@ def build_services(settings: Settings) -> Services:
     reads = read_routing(settings, engine)
     photo_repo, upload_repo = SqlPhotoRepo(engine, reads), SqlUploadRepo(engine)
     album_repo, user_repo = SqlAlbumRepo(engine), SqlUserRepo(engine)
-    queue = HueyJobQueue(make_hueys(settings.redis_url, settings.queue_path))
+    queue = HueyJobQueue(make_hueys(settings.redis_url.reveal(), settings.queue_path))
     thumbnailer = VipsThumbnailer(settings.max_image_pixels)
     hasher = Argon2Hasher()
     grace = timedelta(seconds=settings.sweep_grace_seconds)
@@ -324,7 +349,7 @@ def build_services(settings: Settings) -> Services:
         settings.max_upload_bytes,
         tiers,
         settings.presign_originals_seconds,
-        RedisLocks(settings.redis_url) if settings.redis_url else LocalLocks(),
+        RedisLocks(settings.redis_url.reveal()) if settings.redis_url else LocalLocks(),
     )
     albums = AlbumService(album_repo, photos, user_repo, clock)
     processing = ProcessingService(
@@ -373,7 +398,7 @@ def build_services(settings: Settings) -> Services:
         album_repo,
         photos,
         hasher,
-        RateLimiter(settings.share_password_attempts, settings.redis_url, "share"),
+        RateLimiter(settings.share_password_attempts, settings.redis_url.reveal(), "share"),
         clock,
         secret_key(settings, engine, clock),
     )
@@ -411,7 +436,8 @@ def build_services(settings: Settings) -> Services:
         ceilings,
         settings.cache_optimizer_apply,
     )
-    notifier = WebhookNotifier(settings.alert_webhook_url) if settings.alert_webhook_url else None
+    webhook = settings.alert_webhook_url
+    notifier = WebhookNotifier(webhook.reveal()) if webhook else None
     return Services(
         settings=settings,
         engine=engine,
@@ -425,13 +451,7 @@ def build_services(settings: Settings) -> Services:
         shares=shares,
         trash=trash,
         uploads=UploadService(upload_repo, parts, photos, clock, settings.max_upload_bytes),
-        users=UserService(
-            user_repo,
-            hasher,
-            clock,
-            RateLimiter(settings.sign_in_attempts, settings.redis_url, "sign_in"),
-            timedelta(days=settings.session_days),
-        ),
+        users=_users(settings, engine),
         processing=processing,
         sweep=sweep,
         jobs=JobService(queue, photo_repo),
@@ -458,7 +478,7 @@ def secret_key(settings: Settings, engine: Engine, clock: Clock) -> bytes:
     (every API process signs alike). A key an older version kept in the data dir is the one
     taken in."""
     if settings.secret_key:
-        return settings.secret_key.encode()
+        return settings.secret_key.reveal().encode()
     legacy = settings.data_dir / "secret.key"
 
     def make() -> str:

@@ -1,29 +1,120 @@
-"""Settings: one frozen object read from ``ALBUMEN_*`` variables and an optional TOML file."""
+"""Settings: one frozen object read from ``ALBUMEN_*`` variables and an optional TOML file.
+
+Settings that can hold a credential are ``Secret``s: the code reads them with ``reveal()``, and
+everything else (``config show``, logs, reprs, error messages) sees them masked.
+
+The variables and the file are read here rather than by pydantic-settings, which costs every
+command a quarter of a second at start (asyncio, dotenv and cloud secret stores, unused here).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, get_origin
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, computed_field
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
+
+PREFIX = "ALBUMEN_"
+MASK = "***"
+# Query parameters of a URL whose values are credentials (S3, webhooks, Redis, PostgreSQL).
+_SECRET_WORDS = (
+    "password", "passwd", "pwd", "secret", "token", "key", "signature", "sig", "credential",
+    "auth", "session",
+)  # fmt: skip
 
 
-class Settings(BaseSettings):
-    """Every option Albumen reads. Documented field by field in ``docs/configuration.md``."""
+class Secret:
+    """A setting that can hold a credential: whole for ``reveal()``, masked everywhere else.
 
-    model_config = SettingsConfigDict(env_prefix="ALBUMEN_", frozen=True, extra="forbid")
+    A URL keeps what is not secret when shown (scheme, user, host, path), so that ``config
+    show`` still tells which server is meant; its password and the values of credential-like
+    query parameters become ``***``. Any other non-empty value is shown as ``***``.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        if not self._value:
+            return ""
+        return mask_url(self._value) if "://" in self._value else MASK
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked!r})"
+
+    __str__ = __repr__
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from_text = core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
+        return core_schema.json_or_python_schema(
+            json_schema=from_text,
+            python_schema=core_schema.union_schema(
+                [core_schema.is_instance_schema(cls), from_text]
+            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda s: s.masked),
+        )
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password and the values of credential-like query parameters (``token``,
+    ``key``, ``signature``, ``password``, ...) replaced by ``***``."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret_query = any(_secret_name(name) for name, _ in pairs)
+    if parts.password is None and not secret_query:
+        return url  # as it was: re-assembling can change a URL (sqlite:////abs/path)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
+    query = parts.query
+    if secret_query:
+        query = urlencode([(k, MASK if _secret_name(k) else v) for k, v in pairs], safe="*:/")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+class Settings(BaseModel):
+    """Every option Albumen reads. Documented field by field in ``docs/configuration.md``.
+
+    ``Settings(...)`` takes its values as given; ``Settings.from_environment()`` reads them
+    from ``ALBUMEN_*`` variables over ``albumen.toml`` (or ``ALBUMEN_CONFIG_FILE``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     data_dir: Path = Field(Path("data"), description="Holds everything of the embedded default.")
-    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
-    database_replica_urls: list[str] = Field(
+    database_url: Secret = Field(
+        Secret(""), description="SQLAlchemy URL; empty means SQLite in data_dir."
+    )
+    database_replica_urls: list[Secret] = Field(
         [],
         description="PostgreSQL streaming replicas (a JSON list of URLs) for timeline and"
         " search reads; each user's reads still follow their own writes.",
@@ -40,9 +131,12 @@ class Settings(BaseSettings):
     database_pool_idle_timeout_seconds: int = Field(
         60, gt=0, description="PostgreSQL: a connection idle this long is remade before use."
     )
-    storage_url: str = Field("", description="Blob store URL; empty means file:// data_dir/blobs.")
-    redis_url: str = Field(
-        "", description="Redis URL for the job queue and the L2 cache; empty means embedded."
+    storage_url: Secret = Field(
+        Secret(""), description="Blob store URL; empty means file:// data_dir/blobs."
+    )
+    redis_url: Secret = Field(
+        Secret(""),
+        description="Redis URL for the job queue and the L2 cache; empty means embedded.",
     )
     presign_originals_seconds: int = Field(
         0,
@@ -50,14 +144,15 @@ class Settings(BaseSettings):
         description="With S3: answer an original's download with a redirect to a URL signed"
         " for this many seconds (0: serve the bytes through Albumen).",
     )
-    mirror_url: str = Field(
-        "", description="A second blob store written on every upload (file://); empty: none."
+    mirror_url: Secret = Field(
+        Secret(""),
+        description="A second blob store written on every upload (file://); empty: none.",
     )
-    warm_storage_url: str = Field(
-        "", description="Store for originals unread a while (file://); empty: all stay hot."
+    warm_storage_url: Secret = Field(
+        Secret(""), description="Store for originals unread a while (file://); empty: all stay hot."
     )
-    cold_storage_url: str = Field(
-        "", description="Store for originals unread long (file://); empty: none go cold."
+    cold_storage_url: Secret = Field(
+        Secret(""), description="Store for originals unread long (file://); empty: none go cold."
     )
     warm_after_days: float = Field(30, gt=0, description="Unread this long: hot to warm.")
     cold_after_days: float = Field(180, gt=0, description="Unread this long: warm to cold.")
@@ -115,8 +210,9 @@ class Settings(BaseSettings):
         None, description="A CLIP model exported to ONNX, for search by words (docs/api.md)."
     )
     trash_days: int = Field(30, description="Days a trashed photo is kept before it is deleted.")
-    secret_key: str = Field(
-        "", description="Signs share-link unlocks; empty means one kept in data_dir/secret.key."
+    secret_key: Secret = Field(
+        Secret(""),
+        description="Signs share-link unlocks; empty means one kept in data_dir/secret.key.",
     )
     share_password_attempts: str = Field(
         "5/minute", description="Share-link password tries allowed per link and client."
@@ -130,8 +226,9 @@ class Settings(BaseSettings):
     slow_query_ms: float = Field(
         100, description="Database statements slower than this are logged with their plan."
     )
-    alert_webhook_url: str = Field(
-        "", description="Where firing and resolved alerts are posted (Alertmanager's format)."
+    alert_webhook_url: Secret = Field(
+        Secret(""),
+        description="Where firing and resolved alerts are posted (Alertmanager's format).",
     )
     alert_interval_seconds: float = Field(
         60, description="How often the built-in evaluator checks the alert rules."
@@ -140,47 +237,42 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="Write logs as JSON lines.")
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get("ALBUMEN_CONFIG_FILE", "albumen.toml")
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
-        return (init_settings, env_settings, toml)
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
+        """The settings in force: ``given`` over the ``ALBUMEN_*`` variables over the TOML
+        file. A variable of a list or a mapping is JSON (``'["postgresql://..."]'``)."""
+        environ = os.environ if environ is None else environ
+        values = _toml(Path(environ.get(f"{PREFIX}CONFIG_FILE", "albumen.toml")))
+        for name, field in cls.model_fields.items():
+            raw = environ.get(f"{PREFIX}{name.upper()}")
+            if raw is not None:
+                structured = get_origin(field.annotation) in (list, dict)
+                values[name] = json.loads(raw) if structured else raw
+        return cls.model_validate(values | given)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
-    def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'albumen.db').resolve()}"
+    def effective_database_url(self) -> Secret:
+        url = self.database_url.reveal()
+        return Secret(url or f"sqlite:///{(self.data_dir / 'albumen.db').resolve()}")
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
-    def effective_storage_url(self) -> str:
-        return self.storage_url or (self.data_dir / "blobs").resolve().as_uri()
+    def effective_storage_url(self) -> Secret:
+        url = self.storage_url.reveal()
+        return Secret(url or (self.data_dir / "blobs").resolve().as_uri())
 
     @property
     def queue_path(self) -> Path:
         return self.data_dir / "queue.db"
 
     def masked(self) -> dict[str, Any]:
-        """The settings as a dict, with passwords in URLs replaced by ``***``."""
+        """The settings as shown to a person (``config show``): every ``Secret`` masked."""
         shown = self.model_dump(mode="json")
-        for key, value in shown.items():
-            if key.endswith("_url") and isinstance(value, str):
-                shown[key] = mask_url(value)
-        if shown["secret_key"]:
-            shown["secret_key"] = "***"
+        shown["effective_database_url"] = self.effective_database_url.masked
+        shown["effective_storage_url"] = self.effective_storage_url.masked
         return shown
 
 
-def mask_url(url: str) -> str:
-    """Replace the password of a URL (and secrets in its query) with ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+def _toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        return tomllib.load(file)

@@ -93,7 +93,7 @@ class ReadYourWritesMiddleware:
 
 def app_from_environment() -> FastAPI:
     """The application as each of ``albumen serve``'s API worker processes makes it."""
-    settings = Settings()
+    settings = Settings.from_environment()
     setup_logging(settings.log_level, settings.log_json)
     return create_app(settings)
 

@@ -92,3 +92,44 @@ def test_worker_processes_do_the_queued_work(tmp_path: Path) -> None:
 def _statuses(data_dir: Path) -> dict[str, int]:
     with sqlite3.connect(data_dir / "albumen.db") as db:
         return dict(db.execute("SELECT status, count(*) FROM photos GROUP BY status").fetchall())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("users", "key", "nobody"),
+        ("users", "admin", "nobody"),
+        ("users", "passwd", "nobody", "--password", "long enough"),
+        ("users", "add", ""),
+        ("import", ".", "--user", "nobody"),
+    ],
+)
+def test_a_users_mistake_is_one_line_and_exit_2_never_a_traceback(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    done = _albumen(tmp_path / "data", *args, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: "), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_show_prints_no_credential(tmp_path: Path) -> None:
+    from tests.unit.test_config import MARKED, MARKER
+
+    environ = {
+        f"ALBUMEN_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in MARKED.items()
+    }
+    env = {**os.environ, **environ, "ALBUMEN_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "albumen", "config", "show"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    shown = json.loads(done.stdout)
+    assert MARKER not in done.stdout + done.stderr
+    assert shown["database_replica_urls"] == ["postgresql+psycopg://app:***@replica/albumen"]

@@ -26,7 +26,7 @@ from albumen.adapters.db.references import SqlBlobReferences
 from albumen.adapters.db.tables import photo_embeddings
 from albumen.adapters.db.transfer import SqlLibraryCopy
 from albumen.app import blob_stores, build_services, open_database
-from albumen.config import Settings
+from albumen.config import Secret, Settings
 from albumen.domain.analysis import LIKENESS
 from albumen.services.transfer import LibraryTransfer
 from albumen.web import create_app
@@ -55,7 +55,9 @@ def test_an_embedded_library_moves_to_postgresql_and_s3_and_a_cut_copy_resumes(
     source = Settings(data_dir=tmp_path / "data", run_workers_in_server=False, analysis=False)
     library = _make_library(source)
     storage = f"s3://albumen-moved?endpoint_url={s3_endpoint}&region=us-east-1"
-    target = source.model_copy(update={"database_url": postgres_url, "storage_url": storage})
+    target = source.model_copy(
+        update={"database_url": Secret(postgres_url), "storage_url": Secret(storage)}
+    )
 
     source_engine, target_engine = open_database(source), open_database(target)
     cut = LibraryTransfer(

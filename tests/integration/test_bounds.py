@@ -42,7 +42,7 @@ LONGEST_DATE_TAG = "XMP-photoshop:DateCreated"
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    built = make_engine(settings.effective_database_url)
+    built = make_engine(settings.effective_database_url.reveal())
     migrate(built)
     yield built
     built.dispose()

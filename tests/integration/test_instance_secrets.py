@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from albumen.adapters.system import SystemClock
 from albumen.app import Services, build_services, secret_key
-from albumen.config import Settings
+from albumen.config import Secret, Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 
@@ -44,7 +44,7 @@ def test_the_key_of_an_older_version_is_taken_in(tmp_path: Path, settings: Setti
         assert secret_key(settings, services.engine, SystemClock()) == ("a1" * 32).encode()
         (settings.data_dir / "secret.key").unlink()  # kept in the database from now on
         assert secret_key(settings, services.engine, SystemClock()) == ("a1" * 32).encode()
-        configured = settings.model_copy(update={"secret_key": "set-by-the-operator"})
+        configured = settings.model_copy(update={"secret_key": Secret("set-by-the-operator")})
         assert secret_key(configured, services.engine, SystemClock()) == b"set-by-the-operator"
     finally:
         services.close()

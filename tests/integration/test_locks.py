@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from albumen.adapters.system import LocalLocks, RedisLocks
 from albumen.app import Services, build_services
-from albumen.config import Settings
+from albumen.config import Secret, Settings
 from albumen.ports import Locks
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
@@ -95,7 +95,7 @@ def test_with_redis_down_an_upload_is_kept_and_processed_once_the_queue_is_back(
         assert ready.status_code == 503
         assert "queue" in ready.json()["failing"]
     services.close()
-    back = build_services(down.model_copy(update={"redis_url": redis_url}))
+    back = build_services(down.model_copy(update={"redis_url": Secret(redis_url)}))
     try:
         assert back.processing.recover() == 1  # as at a start, or the hourly job on an empty queue
         back.queue.run_pending()

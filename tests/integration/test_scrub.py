@@ -70,7 +70,7 @@ def test_an_upload_is_in_both_stores_verified(
     client: TestClient, auth: dict[str, str], services: Services, settings: Settings
 ) -> None:
     photo = _stored_photo(client, auth, services, 1)
-    mirror_root = Path(settings.mirror_url.removeprefix("file://"))
+    mirror_root = Path(settings.mirror_url.reveal().removeprefix("file://"))
     original = _blob(mirror_root, photo["sha256"])
     assert hashlib.sha256(original.read_bytes()).hexdigest() == photo["sha256"]
     assert len(list(mirror_root.glob("??/??/*"))) == 3  # the original, its thumb and preview
@@ -103,7 +103,7 @@ def test_a_corrupt_mirror_copy_is_repaired_from_the_primary(
     client: TestClient, auth: dict[str, str], services: Services, settings: Settings
 ) -> None:
     photo = _stored_photo(client, auth, services, 4)
-    copy = _blob(Path(settings.mirror_url.removeprefix("file://")), photo["sha256"])
+    copy = _blob(Path(settings.mirror_url.reveal().removeprefix("file://")), photo["sha256"])
     copy.unlink()
     found = services.scrub.scrub(repair=True)
     assert [(f.store, f.problem, f.repair) for f in found.findings] == [
@@ -137,7 +137,7 @@ def test_reads_fall_back_to_the_mirror_and_heal_the_primary(
 def test_an_upload_fails_cleanly_when_the_mirror_cannot_be_written(
     client: TestClient, auth: dict[str, str], services: Services, settings: Settings
 ) -> None:
-    staging = Path(settings.mirror_url.removeprefix("file://")) / ".staging"
+    staging = Path(settings.mirror_url.reveal().removeprefix("file://")) / ".staging"
     shutil.rmtree(staging)
     staging.write_text("not a folder")  # the mirror can take no write
     try:
@@ -206,7 +206,7 @@ def test_old_unreferenced_blobs_are_reported_and_removed_from_both_stores(
 ) -> None:
     orphan = services.blobs.put_bytes(b"left behind by a crash")
     young = services.blobs.put_bytes(b"an upload in flight")
-    mirror_root = Path(settings.mirror_url.removeprefix("file://"))
+    mirror_root = Path(settings.mirror_url.reveal().removeprefix("file://"))
     for root in (settings.data_dir / "blobs", mirror_root):
         _age(_blob(root, orphan), 2 * HOUR)
 

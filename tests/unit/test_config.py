@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -32,7 +33,58 @@ def test_environment_overrides_defaults(monkeypatch: object, tmp_path: Path) -> 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     monkeypatch.setenv("ALBUMEN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ALBUMEN_JOB_WORKERS", "5")
-    settings = Settings()
+    settings = Settings.from_environment()
     assert settings.data_dir == tmp_path
     assert settings.job_workers == 5
-    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'albumen.db'}"
+    assert settings.effective_database_url.reveal() == f"sqlite:///{tmp_path / 'albumen.db'}"
+
+
+MARKER = "m4rk3r"
+# A credential in every place a URL-like setting can carry one.
+MARKED = {
+    "database_url": f"postgresql+psycopg://app:{MARKER}@db:5432/albumen?password={MARKER}",
+    "database_replica_urls": [f"postgresql+psycopg://app:{MARKER}@replica/albumen"],
+    "storage_url": f"s3://photos?endpoint_url=http://s3:9000&aws_secret_access_key={MARKER}",
+    "redis_url": f"redis://:{MARKER}@cache:6379/0",
+    "mirror_url": f"s3://mirror?token={MARKER}",
+    "warm_storage_url": f"https://user:{MARKER}@warm.example/bucket",
+    "cold_storage_url": f"s3://cold?signature={MARKER}&key={MARKER}",
+    "alert_webhook_url": f"https://hooks.example/alert?token={MARKER}&team=ops",
+    "secret_key": MARKER,
+}
+
+
+def test_every_setting_that_can_hold_a_credential_is_a_secret() -> None:
+    """A new URL, key or password setting that is a plain ``str`` fails here."""
+    credential_like = {
+        name
+        for name in Settings.model_fields
+        if any(word in name for word in ("url", "secret", "key", "password", "token"))
+        and name != "share_password_attempts"  # a rate ("5/minute"), not a password
+    }
+    assert credential_like == set(MARKED)
+    for name in credential_like:
+        annotation = str(Settings.model_fields[name].annotation)
+        assert "Secret" in annotation, f"{name} is {annotation}"
+
+
+def test_no_secret_is_shown_by_config_show_repr_or_json() -> None:
+    settings = Settings(**MARKED)
+    shown = [json.dumps(settings.masked()), repr(settings), str(settings)]
+    shown += [settings.model_dump_json(), str(settings.model_dump())]
+    for text in shown:
+        assert MARKER not in text
+    masked = settings.masked()
+    assert masked["redis_url"] == "redis://:***@cache:6379/0"  # the server is still named
+    assert masked["alert_webhook_url"] == "https://hooks.example/alert?token=***&team=ops"
+    assert masked["secret_key"] == "***"
+    assert settings.redis_url.reveal() == MARKED["redis_url"]  # the code gets it whole
+
+
+def test_environment_fills_lists_and_secrets() -> None:
+    environ = {"ALBUMEN_DATABASE_REPLICA_URLS": json.dumps(MARKED["database_replica_urls"])}
+    settings = Settings.from_environment(environ | {"ALBUMEN_SECRET_KEY": MARKER})
+    assert [url.reveal() for url in settings.database_replica_urls] == (
+        MARKED["database_replica_urls"]
+    )
+    assert settings.secret_key.reveal() == MARKER

@@ -19,14 +19,14 @@ import json
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
-import onnxruntime
-from tokenizers import Tokenizer
 
 from albumen.domain.errors import CorruptMedia, InvalidInput
+
+if TYPE_CHECKING:  # OpenCV, onnxruntime and tokenizers are loaded with the model
+    from tokenizers import Tokenizer
 
 
 class OnnxClip:
@@ -44,6 +44,8 @@ class OnnxClip:
         self.dimensions = int(config["dimensions"])
 
     def embed_image(self, image: bytes) -> tuple[float, ...]:
+        import cv2
+
         decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
         if decoded is None:
             raise CorruptMedia("the preview could not be decoded for CLIP")
@@ -74,9 +76,13 @@ class OnnxClip:
 
     @cached_property
     def _tokenizer(self) -> Tokenizer:
+        from tokenizers import Tokenizer
+
         return Tokenizer.from_file(str(self._folder / "tokenizer.json"))
 
     def _session(self, name: str) -> Any:
+        import onnxruntime
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self._threads
         return onnxruntime.InferenceSession(
@@ -86,6 +92,8 @@ class OnnxClip:
 
 def _square(image: Any, size: int) -> Any:
     """Shortest side to ``size``, then the centre square, as CLIP's preprocessing does."""
+    import cv2
+
     height, width = image.shape[:2]
     scale = size / min(height, width)
     resized = cv2.resize(

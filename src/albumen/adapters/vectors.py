@@ -20,18 +20,16 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-# onnxruntime must be loaded before usearch: the other order crashes the process with a
-# segmentation fault inside onnxruntime's import (usearch 2.26, onnxruntime 1.32; a test
-# checks both orders in a fresh interpreter).
-import onnxruntime  # noqa: F401
 from sqlalchemy import Engine, func, select
-from usearch.index import Index
 
 from albumen.adapters.db.tables import photo_embeddings
 from albumen.domain.analysis import LIKENESS
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 DIMENSIONS = 1280
 _SAVE_EVERY = 1000  # vectors added before the file is written again
@@ -126,7 +124,7 @@ class UsearchVectorIndex:
 
     def _load(self, owner_id: str) -> _Owned:
         path, meta = self._paths(owner_id)
-        restored = Index.restore(str(path)) if path.exists() and meta.exists() else None
+        restored = _usearch().restore(str(path)) if path.exists() and meta.exists() else None
         if restored is None or not _current(restored, self._dimensions):
             return _Owned(self._new_index(), 0)  # nothing saved, another model's or layout's
         restored.expansion_search = BREADTH  # type: ignore[misc]  # not in the file: came back 64
@@ -150,8 +148,18 @@ class UsearchVectorIndex:
         return new_index(self._dimensions)
 
 
+def _usearch() -> type[Index]:
+    """usearch's ``Index``, loaded on first use. onnxruntime must be loaded before usearch: the
+    other order crashes the process with a segmentation fault inside onnxruntime's import
+    (usearch 2.26, onnxruntime 1.32; a test checks both orders in a fresh interpreter)."""
+    import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
 def new_index(dimensions: int = DIMENSIONS) -> Index:
-    return Index(
+    return _usearch()(
         ndim=dimensions,
         metric="cos",
         dtype=DTYPE,
