@@ -25,10 +25,10 @@ from pathlib import Path
 import pillow_heif
 import pyvips
 import requests
+from albumen.app.root import build
 from PIL import Image, ImageChops
 
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
-from albumen.app import build_services
 from albumen.config import Settings
 from bench import analysis, durability, library, scale, similar, tiers, webapp
 from bench.server import Server
@@ -104,21 +104,23 @@ def bare_pyvips(path: Path) -> None:
 
 def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
     settings = Settings(data_dir=work / "thumbs", run_workers_in_server=False)
-    services = build_services(settings)
-    owner = services.users.add("bench").user.id
+    built = build(settings)
+    owner = built.services.users.add("bench").user.id
     results: dict[str, object] = {}
     for name, path in samples.items():
-        writer = services.photos.stage()
+        writer = built.services.photos.stage()
         writer.write(path.read_bytes())
-        photo = services.photos.ingest(owner, path.name, writer.finish()).photo
-        for huey in services.queue.hueys.values():
+        photo = built.services.photos.ingest(owner, path.name, writer.finish()).photo
+        for huey in built.infrastructure.queue.hueys.values():
             huey.flush()
 
         def pending(photo_id: str = photo.id) -> None:
-            with services.engine.begin() as conn:
+            with built.infrastructure.engine.begin() as conn:
                 conn.exec_driver_sql("UPDATE photos SET status='pending' WHERE id=?", (photo_id,))
 
-        ours = median_ms(lambda p=photo.id: services.processing.process_photo(p), setup=pending)
+        ours = median_ms(
+            lambda p=photo.id: built.services.processing.process_photo(p), setup=pending
+        )
         bare = median_ms(lambda p=path: bare_pyvips(p))
         results[name] = {
             "bytes": path.stat().st_size,
@@ -127,7 +129,7 @@ def bench_thumbnails(samples: dict[str, Path], work: Path) -> dict[str, object]:
             "ratio": round(ours / bare, 3),
             "target_ratio": 1.25,
         }
-    services.close()
+    built.close()
     return results
 
 
@@ -153,7 +155,7 @@ def bench_upload(work: Path) -> dict[str, object]:
     """A 10 MB photo acknowledged over HTTP (keep-alive, body built once, as a browser streams
     a file) vs writing, fsyncing and hashing the same bytes locally."""
     settings = Settings(data_dir=work / "upload", run_workers_in_server=False)
-    key = build_services(settings).users.add("bench").secret
+    key = build(settings).users.add("bench").secret
     data_10mb = b"\xff\xd8\xff" + os.urandom(10 * 1024 * 1024 - 3)
     boundary = "albumenbench"
     body = multipart_body(data_10mb, boundary)
@@ -226,7 +228,7 @@ def bench_import(work: Path) -> dict[str, object]:
 
 def http_import(data_dir: Path, files: list[Path]) -> float:
     settings = Settings(data_dir=data_dir, run_workers_in_server=False)
-    key = build_services(settings).users.add("bench").secret
+    key = build(settings).users.add("bench").secret
     local = threading.local()
     with Server(settings.data_dir) as server:
 
@@ -320,15 +322,15 @@ def bench_serving(work: Path) -> dict[str, object]:
     if not (shutil.which("wrk") and shutil.which("nginx")):
         return {"skipped": "needs wrk and nginx (apt-get install wrk nginx-light)"}
     settings = Settings(data_dir=work / "serve", run_workers_in_server=False)
-    services = build_services(settings)
-    key = services.users.add("bench").secret
-    writer = services.photos.stage()
+    built = build(settings)
+    key = built.services.users.add("bench").secret
+    writer = built.services.photos.stage()
     writer.write((SHARED / "immich_japanese-shop.jpg").read_bytes())
-    photo = services.photos.ingest(
-        services.users.by_name("bench").id, "a.jpg", writer.finish()
+    photo = built.services.photos.ingest(
+        built.services.users.by_name("bench").id, "a.jpg", writer.finish()
     ).photo
-    services.queue.run_pending()
-    services.close()
+    built.infrastructure.queue.run_pending()
+    built.close()
     thumb_url = f"/api/v1/photos/{photo.id}/thumbnail"
     headers = {"Authorization": f"Bearer {key}", "Accept": "image/webp"}
     with Server(settings.data_dir) as server:

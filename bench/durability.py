@@ -26,9 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from albumen.app.infrastructure import blob_stores
+from albumen.app.root import build
+from albumen.app.services import backup_service
+
 from albumen.adapters.backup import LocalBackupArchive
 from albumen.adapters.db.engine import make_engine
-from albumen.app import backup_service, blob_stores, build_services
 from albumen.config import Settings
 from bench.library import percentiles
 
@@ -50,20 +53,20 @@ def _settings(data_dir: Path, mirror: Path | None = None) -> Settings:
 
 def _ingest(settings: Settings, count: int, size: int, seed: int) -> list[float]:
     """Store ``count`` photos through the service; each ingest's time in ms."""
-    services = build_services(settings)
-    owner = services.users.add(f"bench{seed}").user.id
+    built = build(settings)
+    owner = built.services.users.add(f"bench{seed}").user.id
     times = []
     try:
         for n in range(count):
-            writer = services.photos.stage()
+            writer = built.services.photos.stage()
             writer.write(JPEG_HEAD + n.to_bytes(8, "big") + seed.to_bytes(4, "big"))
             writer.write(os.urandom(size - len(JPEG_HEAD) - 12))
             staged = writer.finish()
             start = time.perf_counter()
-            services.photos.ingest(owner, f"p{n}.jpg", staged)
+            built.services.photos.ingest(owner, f"p{n}.jpg", staged)
             times.append((time.perf_counter() - start) * 1000)
     finally:
-        services.close()
+        built.close()
     return times
 
 
@@ -96,7 +99,7 @@ def _run(work: Path) -> dict[str, object]:
     data = work / "data"
     plain = _ingest(_settings(data), ORIGINALS, 4 * MB, 1)
     mirrored = _ingest(_settings(work / "mirrored", work / "mirror"), ORIGINALS // 4, 4 * MB, 2)
-    services = build_services(_settings(data))
+    built = build(_settings(data))
     blobs = sorted(str(p) for p in (data / "blobs").glob("??/??/*"))
     gigabytes = sum(os.path.getsize(p) for p in blobs) / 1e9
 
@@ -115,21 +118,25 @@ def _run(work: Path) -> dict[str, object]:
         for proc in procs:
             proc.wait()
         reference.append(time.perf_counter() - start)
-        report = services.scrub.scrub()
+        report = built.services.scrub.scrub()
         assert not report.findings, report.findings
         scrubs.append(report.seconds)
     scrub_s, sha_s = statistics.median(scrubs), statistics.median(reference)
     raw_s = statistics.median(raw)
 
-    backups = backup_service(services.settings, services.engine, services.blobs)
+    backups = backup_service(
+        built.infrastructure.settings,
+        built.infrastructure.engine,
+        built.infrastructure.stores.blobs,
+    )
     archive = LocalBackupArchive(work / "backup")
     first = backups.backup(archive)
     second = backups.backup(archive)
     cp_s = _timed(["cp", "-r", str(data / "blobs"), str(work / "cp-copy")])
-    services.close()
+    built.close()
 
     restored = work / "restored"
-    target = build_services(_settings(restored))
+    target = build(_settings(restored))
     target.close()
     (restored / "albumen.db").unlink()
     for extra in ("albumen.db-wal", "albumen.db-shm"):
@@ -177,18 +184,18 @@ def _run(work: Path) -> dict[str, object]:
 def _sidecar_figures(data_dir: Path) -> dict[str, object]:
     settings = _settings(data_dir)
     _ingest(settings, SMALL, 2048, 3)
-    services = build_services(settings)
+    built = build(settings)
     start = time.perf_counter()
-    written = services.sidecars.flush()
-    while more := services.sidecars.flush():
+    written = built.services.sidecars.flush()
+    while more := built.services.sidecars.flush():
         written += more
     flush_s = time.perf_counter() - start
-    services.close()
+    built.close()
     for name in ("albumen.db", "albumen.db-wal", "albumen.db-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    services = build_services(settings)
-    rebuilt = services.sidecars.rebuild()
-    services.close()
+    built = build(settings)
+    rebuilt = built.services.sidecars.rebuild()
+    built.close()
     return {
         "photos": SMALL,
         "written": written,

@@ -27,7 +27,8 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
-from albumen.app import build_services
+from albumen.app.root import build as build_albumen
+
 from albumen.config import Settings
 from albumen.domain.photos import sort_key
 from albumen.domain.search import SearchFilters, SearchOrder
@@ -77,10 +78,10 @@ def zipf_pick(rng: random.Random, items: list, s: float = 1.1):  # type: ignore[
 def build(data_dir: Path, photos: int) -> None:
     rng = random.Random(42)
     settings = Settings(data_dir=data_dir, run_workers_in_server=False)
-    services = build_services(settings)
-    owner = services.users.add("bench").user.id
-    other = services.users.add("other").user.id
-    services.close()
+    built = build_albumen(settings)
+    owner = built.services.users.add("bench").user.id
+    other = built.services.users.add("other").user.id
+    built.close()
     db = sqlite3.connect(data_dir / "albumen.db")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA journal_mode=WAL")
@@ -310,38 +311,40 @@ def main() -> dict[str, object]:
 
 def warm(settings: Settings, mix: list[tuple[str, str]]) -> None:
     """Each search once, untimed: the engine's cache as a running service has it."""
-    services = build_services(settings)
-    owner = services.users.by_name("bench")
+    built = build_albumen(settings)
+    owner = built.services.users.by_name("bench")
     for _shape, q in mix:
-        services.search.search(
-            owner.id, services.search.filters(q, SearchFilters()), NEWEST, 100, None
+        built.services.search.search(
+            owner.id, built.services.search.filters(q, SearchFilters()), NEWEST, 100, None
         )
-    services.close()
+    built.close()
 
 
 def in_process(
     settings: Settings, mix: list[tuple[str, str]], plans_file: str = "library-plans.md"
 ) -> dict[str, object]:
-    """The services called directly: the time Albumen itself takes, and each shape's plans."""
-    services = build_services(settings)
-    owner = services.users.by_name("bench")
+    """The built called directly: the time Albumen itself takes, and each shape's plans."""
+    built = build_albumen(settings)
+    owner = built.services.users.by_name("bench")
     by_shape: dict[str, list[float]] = {}
     plans: dict[str, dict[str, str]] = {}
-    index = services.search._index  # type: ignore[attr-defined]
+    index = built.services.search._index  # type: ignore[attr-defined]
     for shape, q in mix:
-        filters = services.search.filters(q, SearchFilters())
-        ms, _ = timed(partial(services.search.search, owner.id, filters, NEWEST, 100, None))
+        filters = built.services.search.filters(q, SearchFilters())
+        ms, _ = timed(partial(built.services.search.search, owner.id, filters, NEWEST, 100, None))
         by_shape.setdefault(shape, []).append(ms)
-        album_ids = services.albums.resolve(owner.id, filters.album) if filters.album else None
+        album_ids = (
+            built.services.albums.resolve(owner.id, filters.album) if filters.album else None
+        )
         plan = " | ".join(index.explain(owner.id, filters, album_ids))
         plans.setdefault(shape, {}).setdefault(plan, q)
-    first = partial(services.photos.timeline, owner.id, 100, None)
-    later = partial(services.photos.timeline, owner.id, 100, first().next_cursor)
-    months = partial(services.search.buckets, owner.id, SearchFilters(), False)
+    first = partial(built.services.photos.timeline, owner.id, 100, None)
+    later = partial(built.services.photos.timeline, owner.id, 100, first().next_cursor)
+    months = partial(built.services.search.buckets, owner.id, SearchFilters(), False)
     timeline = [timed(page)[0] for page in [first, later] * 50]
     buckets = [timed(months)[0] for _ in range(50)]
     everything = [t for times in by_shape.values() for t in times]
-    services.close()
+    built.close()
     write_plans(plans, plans_file)
     return {
         "search_ms": percentiles(everything) | {"target_p95": 100},
@@ -354,9 +357,9 @@ def in_process(
 def over_http(data_dir: Path, mix: list[tuple[str, str]]) -> dict[str, object]:
     """The same searches, timeline pages and buckets through a real ``albumen serve``, one
     connection kept alive, and the server's memory while it answers them."""
-    services = build_services(Settings(data_dir=data_dir, run_workers_in_server=False))
-    key = services.users.add_key("bench", "benchmark").secret
-    services.close()
+    built = build_albumen(Settings(data_dir=data_dir, run_workers_in_server=False))
+    key = built.services.users.add_key("bench", "benchmark").secret
+    built.close()
     headers = {"Authorization": f"Bearer {key}"}
     with Server(data_dir) as server:
         idle = server.rss_mb()

@@ -27,9 +27,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from albumen.app.root import build
 from sqlalchemy import text
 
-from albumen.app import build_services
 from albumen.config import Settings
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Retrieval, Tier, TierUsage, cost_report
 
@@ -48,15 +48,15 @@ def bench_moves(work: Path) -> dict[str, object]:
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(settings)
-    owner = services.users.add("bench").user.id
+    built = build(settings)
+    owner = built.services.users.add("bench").user.id
     try:
         for n in range(ORIGINALS):
-            writer = services.photos.stage()
+            writer = built.services.photos.stage()
             writer.write(JPEG_HEAD + n.to_bytes(8, "big"))
             writer.write(os.urandom(4 * MB - len(JPEG_HEAD) - 8))
-            services.photos.ingest(owner, f"p{n}.jpg", writer.finish())
-        with services.engine.begin() as conn:
+            built.services.photos.ingest(owner, f"p{n}.jpg", writer.finish())
+        with built.infrastructure.engine.begin() as conn:
             conn.execute(text("UPDATE blob_tiers SET read_at = datetime('now', '-40 days')"))
         originals = [str(p) for p in (work / "data" / "blobs").glob("??/??/*")]
         gigabytes = ORIGINALS * 4 * MB / 1e9
@@ -69,10 +69,10 @@ def bench_moves(work: Path) -> dict[str, object]:
             subprocess.run(["sync"], check=True)
             copies.append(time.perf_counter() - start)
         start = time.perf_counter()
-        moved = services.tiers.run_lifecycle()
+        moved = built.services.tiers.run_lifecycle()
         seconds = time.perf_counter() - start
     finally:
-        services.close()
+        built.close()
     cp_s = statistics.median(copies)
     return {
         "originals": moved,

@@ -22,11 +22,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from albumen.app.root import build as build_albumen
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 from tests.browser.chromium import ARGS, CHROMIUM
 
-from albumen.app import build_services
 from albumen.config import Settings
 from bench.server import Server
 
@@ -62,20 +62,20 @@ def photo(when: datetime, seed: int) -> bytes:
 
 def build(data_dir: Path) -> None:
     """PHOTOS photos over three years, ingested and processed as uploads are."""
-    services = build_services(Settings(data_dir=data_dir, analysis=False))
-    owner = services.users.add("bench").user
-    services.users.set_password("bench", PASSWORD)
+    built = build_albumen(Settings(data_dir=data_dir, analysis=False))
+    owner = built.services.users.add("bench").user
+    built.services.users.set_password("bench", PASSWORD)
     start, span = datetime(2022, 1, 1), timedelta(days=3 * 365)
     began = time.perf_counter()
     for n in range(PHOTOS):
-        writer = services.photos.stage()
+        writer = built.services.photos.stage()
         writer.write(photo(start + span * n / PHOTOS, n))
-        services.photos.ingest(owner.id, f"IMG_{n:05}.jpg", writer.finish())
+        built.services.photos.ingest(owner.id, f"IMG_{n:05}.jpg", writer.finish())
         if n % 1000 == 999:
-            services.queue.run_pending()
+            built.infrastructure.queue.run_pending()
             print(f"  {n + 1:,} photos, {time.perf_counter() - began:.0f} s", file=sys.stderr)
-    services.queue.run_pending()
-    services.close()
+    built.infrastructure.queue.run_pending()
+    built.close()
     (data_dir / "built").write_text(json.dumps({"version": VERSION, "photos": PHOTOS}))
 
 

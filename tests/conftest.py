@@ -17,14 +17,20 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from redis import Redis
+from sqlalchemy import Engine
 
-from albumen.app import Services, build_services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.operations import Operations
+from albumen.app.root import Albumen, build
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.live import free_port, wait_for_port
 from tests.postgres import PostgresCluster, binaries
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+SHARED_MEDIA = SHARED_PHOTOS.parent / "media"
 # Suites whose tests run in both worlds: the embedded default, and the scale-out one
 # (PostgreSQL, Redis and S3, each started by the test session on 127.0.0.1).
 BOTH_WORLDS = ("tests/api/", "tests/integration/")
@@ -102,15 +108,43 @@ def postgres_url(postgres_server: PostgresCluster) -> Iterator[str]:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings)
+def albumen(settings: Settings) -> Iterator[Albumen]:
+    """The whole library of the test's world: infrastructure, use cases, operations."""
+    built = build(settings)
     yield built
     built.close()
 
 
 @pytest.fixture
-def client(settings: Settings, services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, services)) as test_client:
+def services(albumen: Albumen) -> Services:
+    return albumen.services
+
+
+@pytest.fixture
+def infrastructure(albumen: Albumen) -> Infrastructure:
+    return albumen.infrastructure
+
+
+@pytest.fixture
+def operations(albumen: Albumen) -> Operations:
+    return albumen.operations
+
+
+@pytest.fixture
+def engine(infrastructure: Infrastructure) -> Engine:
+    """The library's database, for tests that look at rows the API does not show."""
+    return infrastructure.engine
+
+
+@pytest.fixture
+def queue(infrastructure: Infrastructure) -> HueyJobQueue:
+    """The job queue: ``queue.run_pending()`` runs what uploads and edits queued."""
+    return infrastructure.queue
+
+
+@pytest.fixture
+def client(settings: Settings, albumen: Albumen) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, albumen)) as test_client:
         yield test_client
 
 
@@ -180,6 +214,15 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def media_dir() -> Path:
+    if not (SHARED_MEDIA / "truth.csv").is_file():
+        pytest.skip(
+            "../shared/media is not beside this clone (real videos, Live and Motion Photos)"
+        )
+    return SHARED_MEDIA
+
+
+@pytest.fixture
 def photos_dir() -> Path:
     if not (SHARED_PHOTOS / "truth.csv").is_file():
         pytest.skip("../shared/photos is not beside this clone (real camera files)")
@@ -209,5 +252,5 @@ def make_jpeg(
     return out.getvalue()
 
 
-def upload(client: TestClient, auth: dict[str, str], data: bytes, name: str = "p.jpg"):  # type: ignore[no-untyped-def]
+def upload(client: TestClient, auth: dict[str, str], data: bytes, name: str = "p.jpg"):  # type: ignore[no-untyped-def]  # httpx
     return client.post("/api/v1/photos", headers=auth, files={"file": (name, data)})

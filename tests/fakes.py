@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from albumen.domain.errors import BlobMissing, CorruptMedia, IntegrityError, TooLarge
-from albumen.domain.jobs import JobName, QueueStats
+from albumen.domain.jobs import JobName, Outcome, QueueStats, Schedule
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
 from albumen.domain.photos import (
@@ -341,7 +341,7 @@ class FakePhotoRepo:
         return {status: mine.count(status) for status in PhotoStatus}
 
     def _change(self, photo_id: str, **changes: object) -> None:
-        self.photos[photo_id] = replace(self.photos[photo_id], **changes)  # type: ignore[arg-type]
+        self.photos[photo_id] = replace(self.photos[photo_id], **changes)  # type: ignore[arg-type]  # fields
 
 
 class FakeAlbums:
@@ -367,14 +367,37 @@ class FakeGeocoder:
 
 
 class FakeQueue:
+    """Keeps what is queued; ``run_pending`` runs it through the registered handlers."""
+
     def __init__(self) -> None:
         self.jobs: list[tuple[JobName, str]] = []
+        self.handlers: dict[JobName, Callable[[str], Outcome]] = {}
+        self.schedules: dict[JobName, Schedule] = {}
+
+    def register(
+        self,
+        job: JobName,
+        handler: Callable[[str], Outcome],
+        retries: int,
+        schedule: Schedule | None = None,
+    ) -> None:
+        self.handlers[job] = handler
+        if schedule is not None:
+            self.schedules[job] = schedule
 
     def enqueue(self, job: JobName, arg: str = "") -> None:
         self.jobs.append((job, arg))
 
     def stats(self) -> QueueStats:
         return QueueStats(pending=len(self.jobs), scheduled=0, running=0, failed=0)
+
+    def run_pending(self) -> int:
+        ran = 0
+        while self.jobs:
+            job, arg = self.jobs.pop(0)
+            self.handlers[job](arg)
+            ran += 1
+        return ran
 
 
 class FakeReader:

@@ -1,14 +1,18 @@
-"""Job handlers: an id in, an ``Outcome`` out. They delegate to services."""
+"""Every job, in one table: its name, what runs it, and when it also runs by itself.
+
+A handler takes the use cases and the job's argument (a photo's id, an owner's, a hash, or
+nothing) and returns an ``Outcome``; the queue (``ports.JobQueue``) registers each, retries
+it, logs and measures it. Adding a job is one row here and its name in ``domain.jobs``.
+"""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from albumen.adapters import metrics
-from albumen.adapters.queue import HueyJobQueue
-from albumen.domain.jobs import JobName, Outcome
+from albumen.domain.jobs import JobName, Outcome, Schedule
+from albumen.ports import JobQueue
 from albumen.services.analysis import AnalysisService
 from albumen.services.people import PeopleService
 from albumen.services.processing import ProcessingService, SweepService
@@ -16,72 +20,65 @@ from albumen.services.sidecars import SidecarService
 from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
 
-log = logging.getLogger(__name__)
-# the minute past each hour
-HOURLY = {
-    JobName.SWEEP_BLOBS: 7,
-    JobName.REGROUP_FACES: 27,
-    JobName.EXPIRE_UPLOADS: 37,
-    JobName.EXPIRE_TRASH: 47,
-    JobName.MOVE_TIERS: 17,
-    JobName.RECOVER_PHOTOS: 57,
-}
-EVERY_MINUTE = {JobName.WRITE_SIDECARS}
+
+class UseCases(Protocol):
+    """The use cases the jobs call (``app.services.Services`` has them)."""
+
+    @property
+    def processing(self) -> ProcessingService: ...
+    @property
+    def analysis(self) -> AnalysisService: ...
+    @property
+    def people(self) -> PeopleService: ...
+    @property
+    def sweep(self) -> SweepService: ...
+    @property
+    def trash(self) -> TrashService: ...
+    @property
+    def sidecars(self) -> SidecarService: ...
+    @property
+    def tiers(self) -> TierService: ...
 
 
-def register_jobs(
-    queue: HueyJobQueue,
-    processing: ProcessingService,
-    analysis: AnalysisService,
-    people: PeopleService,
-    sweep: SweepService,
-    trash: TrashService,
-    sidecars: SidecarService,
-    tiers: TierService,
-    retries: int,
-) -> None:
-    handlers: dict[JobName, Callable[[str], Outcome]] = {
-        JobName.PROCESS_PHOTO: processing.process_photo,
-        JobName.ANALYZE_PHOTO: analysis.analyze_photo,
-        JobName.GROUP_FACES: lambda owner_id: _counted(people.group_new_faces(owner_id)),
-        JobName.REGROUP_FACES: lambda _arg: _counted(people.regroup_everyone()),
-        JobName.SWEEP_BLOBS: lambda _arg: _counted(sweep.sweep_blobs()),
-        JobName.EXPIRE_UPLOADS: lambda _arg: _counted(sweep.expire_uploads()),
-        JobName.EXPIRE_TRASH: lambda _arg: _counted(trash.expire()),
-        JobName.LOCATE_PHOTOS: lambda _arg: _counted(processing.locate_missing()),
-        JobName.WRITE_SIDECARS: lambda _arg: _counted(sidecars.flush()),
-        JobName.MOVE_TIERS: lambda _arg: _counted(tiers.run_lifecycle()),
-        JobName.RESTORE_ORIGINAL: lambda sha256: _counted(tiers.restore(sha256)),
-        JobName.RECOVER_PHOTOS: lambda _arg: _counted(processing.recover(stale=True)),
-    }
-    for job, handler in handlers.items():
-        logged = _logged(job, handler)
-        queue.register(job, logged, retries)
-        if job in HOURLY:
-            queue.every_hour(job, logged, minute=HOURLY[job])
-        if job in EVERY_MINUTE:
-            queue.every_minute(job, logged)
+Handler = Callable[[UseCases, str], Outcome]
 
 
-def _counted(removed: int) -> Outcome:
-    return Outcome.DONE if removed else Outcome.SKIPPED
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: JobName
+    run: Handler
+    schedule: Schedule | None = None  # also run by itself; else only when queued
 
 
-def _logged(job: JobName, handler: Callable[[str], Outcome]) -> Callable[[str], str]:
-    """The handler, logged and measured (``albumen_job_duration_seconds``, failures)."""
-    failures = metrics.job_failures.labels(job.value)
+def _counted(done: int) -> Outcome:
+    return Outcome.DONE if done else Outcome.SKIPPED
 
-    def run(arg: str) -> str:
-        start = time.perf_counter()
-        try:
-            outcome = handler(arg)
-        except Exception:
-            metrics.job_duration.labels(job.value, "failed").observe(time.perf_counter() - start)
-            failures.inc()
-            raise
-        metrics.job_duration.labels(job.value, outcome.value).observe(time.perf_counter() - start)
-        log.info("job ended", extra={"job": job.value, "arg": arg, "outcome": outcome.value})
-        return outcome.value
 
-    run.__name__ = job.value
-    return run
+JOBS: tuple[Job, ...] = (
+    Job(JobName.PROCESS_PHOTO, lambda s, photo_id: s.processing.process_photo(photo_id)),
+    Job(JobName.ANALYZE_PHOTO, lambda s, photo_id: s.analysis.analyze_photo(photo_id)),
+    Job(JobName.GROUP_FACES, lambda s, owner_id: _counted(s.people.group_new_faces(owner_id))),
+    Job(JobName.REGROUP_FACES, lambda s, _: _counted(s.people.regroup_everyone()), Schedule(27)),
+    Job(JobName.SWEEP_BLOBS, lambda s, _: _counted(s.sweep.sweep_blobs()), Schedule(7)),
+    Job(JobName.EXPIRE_UPLOADS, lambda s, _: _counted(s.sweep.expire_uploads()), Schedule(37)),
+    Job(JobName.EXPIRE_TRASH, lambda s, _: _counted(s.trash.expire()), Schedule(47)),
+    Job(JobName.LOCATE_PHOTOS, lambda s, _: _counted(s.processing.locate_missing())),
+    Job(JobName.WRITE_SIDECARS, lambda s, _: _counted(s.sidecars.flush()), Schedule()),
+    Job(JobName.MOVE_TIERS, lambda s, _: _counted(s.tiers.run_lifecycle()), Schedule(17)),
+    Job(JobName.RESTORE_ORIGINAL, lambda s, sha256: _counted(s.tiers.restore(sha256))),
+    Job(
+        JobName.RECOVER_PHOTOS,
+        lambda s, _: _counted(s.processing.recover(stale=True)),
+        Schedule(57),
+    ),
+)
+
+
+def register_jobs(queue: JobQueue, services: UseCases, retries: int) -> None:
+    """Give the queue every job of the table, bound to ``services``."""
+    for job in JOBS:
+        queue.register(job.name, _bound(job.run, services), retries, job.schedule)
+
+
+def _bound(run: Handler, services: UseCases) -> Callable[[str], Outcome]:
+    return lambda arg: run(services, arg)

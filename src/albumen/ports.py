@@ -18,7 +18,7 @@ from albumen.domain.durability import (
     SidecarKind,
     TableCount,
 )
-from albumen.domain.jobs import JobName, QueueStats
+from albumen.domain.jobs import JobName, Outcome, QueueStats, Schedule
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata
 from albumen.domain.monitoring import Alert
@@ -744,6 +744,20 @@ class PasswordHasher(Protocol):
 
 
 class JobQueue(Protocol):
+    def register(
+        self,
+        job: JobName,
+        handler: Callable[[str], Outcome],
+        retries: int,
+        schedule: Schedule | None = None,
+    ) -> None:
+        """Make ``handler`` what runs ``job`` (retried), and also on ``schedule`` if given."""
+        ...
+
     def enqueue(self, job: JobName, arg: str = "") -> None: ...
 
     def stats(self) -> QueueStats: ...
+
+    def run_pending(self) -> int:
+        """Run what is queued, here and now, until every queue is empty; how many ran."""
+        ...

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from albumen import __version__
-from albumen.adapters.queue import running_workers
+from albumen.adapters.http_metrics import MetricsMiddleware
 from albumen.api import (
     admin,
     albums,
@@ -31,8 +31,7 @@ from albumen.api import (
     uploads,
 )
 from albumen.api.errors import install_error_handlers
-from albumen.api.metrics import MetricsMiddleware
-from albumen.app import Services, build_services, monitoring, start_background_work
+from albumen.app.root import Albumen, build, monitoring, start_background_work
 from albumen.config import Settings
 from albumen.logs import request_id, setup_logging
 
@@ -83,9 +82,9 @@ class ReadYourWritesMiddleware:
         async def send_after_marking(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
                 user_id = scope.get("state", {}).get("user_id")
-                services = scope["app"].state.services
-                if user_id and services is not None and services.reads.has_replicas:
-                    await run_in_threadpool(services.reads.wrote, user_id)
+                reads = getattr(scope["app"].state, "reads", None)
+                if user_id and reads is not None and reads.has_replicas:
+                    await run_in_threadpool(reads.wrote, user_id)
             await send(message)
 
         await self.app(scope, receive, send_after_marking)
@@ -98,20 +97,21 @@ def app_from_environment() -> FastAPI:
     return create_app(settings)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The web application. Without ``services``, it builds its own and owns their workers."""
+def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
+    """The web application. Without ``albumen``, it builds its own and owns its workers."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
             if app.state.services is None:
-                app.state.services = build_services(settings)
-                stack.callback(app.state.services.close)
-                start_background_work(app.state.services)
-                stack.enter_context(monitoring(app.state.services))
+                built = build(settings)
+                _serve(app, built)
+                stack.callback(built.close)
+                start_background_work(built)
+                interval = settings.alert_interval_seconds
+                stack.enter_context(monitoring(built.operations, interval))
                 if settings.run_workers_in_server:
-                    hueys = app.state.services.queue.hueys
-                    stack.enter_context(running_workers(hueys, settings.job_workers))
+                    stack.enter_context(built.infrastructure.queue.working(settings.job_workers))
             yield
 
     app = FastAPI(
@@ -122,7 +122,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # (~10 of the ~34 us a cached thumbnail costs); Albumen does not export OTel.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.services = services
+    app.state.services = None
+    if albumen is not None:
+        _serve(app, albumen)
     install_error_handlers(app)
     app.add_middleware(ReadYourWritesMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -152,6 +154,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
+def _serve(app: FastAPI, albumen: Albumen) -> None:
+    """What the routes reach: the use cases; operations for the admin and metrics routes; the
+    read routing for the middleware that keeps a user's reads after their writes."""
+    app.state.services = albumen.services
+    app.state.operations = albumen.operations
+    app.state.reads = albumen.infrastructure.reads
+
+
 def _describe(app: FastAPI, path: str, operations: dict[str, Any]) -> None:
     """Add a plain Starlette route to the OpenAPI schema FastAPI generates."""
     generate = app.openapi
@@ -161,4 +171,4 @@ def _describe(app: FastAPI, path: str, operations: dict[str, Any]) -> None:
         schema["paths"].setdefault(path, operations)
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend its schema

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
-from albumen.app import Services, build_services
+from albumen.app.root import Albumen, build
 from albumen.config import Settings
 from albumen.domain.analysis import Analysis, Box, DetectedFace
 from albumen.domain.errors import CorruptMedia
@@ -31,23 +31,23 @@ def settings(tmp_path: Path, world_kind: str, request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture
-def world(settings: Settings) -> Iterator[tuple[TestClient, Services, Headers]]:
-    services = build_services(settings)
-    auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
-    with TestClient(create_app(settings, services)) as client:
-        yield client, services, auth
-    services.close()
+def world(settings: Settings) -> Iterator[tuple[TestClient, Albumen, Headers]]:
+    built = build(settings)
+    auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
+    with TestClient(create_app(settings, built)) as client:
+        yield client, built, auth
+    built.close()
 
 
 @pytest.mark.photos
 def test_a_photo_is_analysed_after_its_thumbnails(
-    world: tuple[TestClient, Services, Headers], photos_dir: Path
+    world: tuple[TestClient, Albumen, Headers], photos_dir: Path
 ) -> None:
-    client, services, auth = world
+    client, built, auth = world
     dog = upload(client, auth, (photos_dir / "darknet_dog.jpg").read_bytes(), "dog.jpg").json()
     face = upload(client, auth, (photos_dir / "facerec_obama.jpg").read_bytes(), "o.jpg").json()
-    services.queue.run_pending()  # processing, which queues the analysis
-    services.queue.run_pending()
+    built.infrastructure.queue.run_pending()  # processing, which queues the analysis
+    built.infrastructure.queue.run_pending()
     tags = client.get(f"/api/v1/photos/{dog['id']}", headers=auth).json()["tags"]
     by_name = {tag["name"]: tag for tag in tags}
     assert {"dog", "bicycle"} <= set(by_name)
@@ -57,7 +57,7 @@ def test_a_photo_is_analysed_after_its_thumbnails(
     assert [p["id"] for p in found["items"]] == [dog["id"]]
     person = client.get("/api/v1/search", headers=auth, params={"q": "tag:person"}).json()
     assert face["id"] in [p["id"] for p in person["items"]]
-    assert services.analysis.queue_unanalysed() == 0  # both done with the current models
+    assert built.services.analysis.queue_unanalysed() == 0  # both done with the current models
 
 
 class BrokenAnalyzer:
@@ -69,15 +69,15 @@ class BrokenAnalyzer:
 
 @pytest.mark.photos
 def test_a_failed_analysis_keeps_the_photo(
-    world: tuple[TestClient, Services, Headers], photos_dir: Path, settings: Settings
+    world: tuple[TestClient, Albumen, Headers], photos_dir: Path, settings: Settings
 ) -> None:
-    client, services, auth = world
+    client, built, auth = world
     photo = upload(client, auth, (photos_dir / "darknet_dog.jpg").read_bytes()).json()
-    services.queue.run_pending()
+    built.infrastructure.queue.run_pending()
     broken = AnalysisService(
-        SqlPhotoRepo(services.engine),
-        SqlAnalysisRepo(services.engine),
-        services.blobs,
+        SqlPhotoRepo(built.infrastructure.engine),
+        SqlAnalysisRepo(built.infrastructure.engine),
+        built.infrastructure.stores.blobs,
         BrokenAnalyzer(),
         FakeQueue(),
         FakeClock(),
@@ -89,20 +89,20 @@ def test_a_failed_analysis_keeps_the_photo(
 
 
 def _analysed(
-    world: tuple[TestClient, Services, Headers], photos_dir: Path, *names: str
+    world: tuple[TestClient, Albumen, Headers], photos_dir: Path, *names: str
 ) -> list[str]:
-    client, services, auth = world
+    client, built, auth = world
     ids = [
         upload(client, auth, (photos_dir / name).read_bytes(), name).json()["id"] for name in names
     ]
     for _ in range(3):  # processing, analysis, grouping
-        services.queue.run_pending()
+        built.infrastructure.queue.run_pending()
     return ids
 
 
 @pytest.mark.photos
 def test_people_are_named_searched_merged_split_and_hidden(
-    world: tuple[TestClient, Services, Headers], photos_dir: Path
+    world: tuple[TestClient, Albumen, Headers], photos_dir: Path
 ) -> None:
     client, _services, auth = world
     obama, obama1, biden = _analysed(
@@ -147,10 +147,10 @@ def test_people_are_named_searched_merged_split_and_hidden(
 
 
 @pytest.mark.photos
-def test_people_are_private(world: tuple[TestClient, Services, Headers], photos_dir: Path) -> None:
-    client, services, _auth = world
+def test_people_are_private(world: tuple[TestClient, Albumen, Headers], photos_dir: Path) -> None:
+    client, built, _auth = world
     (photo,) = _analysed(world, photos_dir, "facerec_biden.jpg")
-    other = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    other = {"Authorization": f"Bearer {built.services.users.add('bob').secret}"}
     assert client.get("/api/v1/people", headers=other).json() == []
     person = client.get("/api/v1/people", headers=world[2]).json()[0]["id"]
     face = client.get(f"/api/v1/photos/{photo}/faces", headers=world[2]).json()[0]["id"]
@@ -162,12 +162,16 @@ def test_people_are_private(world: tuple[TestClient, Services, Headers], photos_
 
 
 def test_the_people_list_takes_the_same_queries_however_many(
-    world: tuple[TestClient, Services, Headers],
+    world: tuple[TestClient, Albumen, Headers],
 ) -> None:
-    client, services, auth = world
-    owner = services.users.by_name("alice").id
+    client, built, auth = world
+    owner = built.services.users.by_name("alice").id
     statements: list[str] = []
-    event.listen(services.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(
+        built.infrastructure.engine,
+        "before_cursor_execute",
+        lambda *args: statements.append(args[2]),
+    )
 
     def count(people: int) -> int:
         photo = upload(client, auth, make_jpeg(32, 24, seed=people)).json()["id"]
@@ -179,10 +183,10 @@ def test_the_people_list_takes_the_same_queries_however_many(
             ]
         )
         crops: list[str | None] = [None] * len(vectors)
-        SqlAnalysisRepo(services.engine).save(
+        SqlAnalysisRepo(built.infrastructure.engine).save(
             photo, owner, "t/1", analysis, crops, FakeClock().now()
         )
-        services.people.group_new_faces(owner)  # orthogonal faces: three new people each time
+        built.services.people.group_new_faces(owner)  # orthogonal faces: three new people each time
         statements.clear()
         assert len(client.get("/api/v1/people", headers=auth).json()) == people * 3
         return len(statements)
@@ -192,9 +196,9 @@ def test_the_people_list_takes_the_same_queries_however_many(
 
 @pytest.mark.photos
 def test_similar_photos_and_duplicates_through_the_api(
-    world: tuple[TestClient, Services, Headers], photos_dir: Path
+    world: tuple[TestClient, Albumen, Headers], photos_dir: Path
 ) -> None:
-    client, services, auth = world
+    client, built, auth = world
     jpeg, tif, dog = _analysed(
         world, photos_dir, "pillow_hopper.jpg", "pillow_hopper.tif", "darknet_dog.jpg"
     )
@@ -207,6 +211,6 @@ def test_similar_photos_and_duplicates_through_the_api(
     assert [(g["keeper_id"], {p["id"] for p in g["photos"]}) for g in groups] == [
         (tif, {jpeg, tif})
     ]
-    bob = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    bob = {"Authorization": f"Bearer {built.services.users.add('bob').secret}"}
     assert client.get(f"/api/v1/photos/{jpeg}/similar", headers=bob).status_code == 404
     assert client.get("/api/v1/duplicates", headers=bob).json() == []

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, update
+from sqlalchemy import Engine, event, update
 
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.tables import share_links
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
 from albumen.domain.metadata import Camera, Location, PhotoMetadata, TakenAt
 from albumen.domain.places import Place
 from tests.conftest import make_jpeg, upload
@@ -35,7 +36,7 @@ def add_photos(client: TestClient, auth: Headers, n: int, seed: int = 0) -> list
 
 
 def describe(
-    services: Services,
+    engine: Engine,
     photo_id: str,
     when: datetime,
     place: Place | None = None,
@@ -50,7 +51,7 @@ def describe(
         location=Location(*at) if at else None,
         camera=Camera("Apple", model) if model else Camera(),
     )
-    SqlPhotoRepo(services.engine).save_metadata(photo_id, meta, when, place)
+    SqlPhotoRepo(engine).save_metadata(photo_id, meta, when, place)
 
 
 def test_nested_albums_count_move_and_refuse_cycles(client: TestClient, auth: Headers) -> None:
@@ -179,10 +180,10 @@ def test_sharing_an_album_with_a_user(client: TestClient, auth: Headers, bob: He
 
 
 def test_share_links_open_without_an_account_until_revoked(
-    client: TestClient, auth: Headers, services: Services
+    client: TestClient, auth: Headers, services: Services, queue: HueyJobQueue
 ) -> None:
     inside, outside = add_photos(client, auth, 2)
-    services.queue.run_pending()
+    queue.run_pending()
     album = client.post("/api/v1/albums", headers=auth, json={"name": "Trip"}).json()
     client.put(f"/api/v1/albums/{album['id']}/photos", headers=auth, json={"ids": [inside]})
     day = client.post(
@@ -215,10 +216,10 @@ def test_share_links_open_without_an_account_until_revoked(
 
 
 def test_a_share_page_hands_out_signed_thumbnail_urls_an_edge_may_cache(
-    client: TestClient, auth: Headers, services: Services
+    client: TestClient, auth: Headers, services: Services, queue: HueyJobQueue
 ) -> None:
     (photo_id,) = add_photos(client, auth, 1)
-    services.queue.run_pending()
+    queue.run_pending()
     link = client.post("/api/v1/shares", headers=auth, json={"photo_id": photo_id}).json()
     (item,) = client.get(f"/s/{link['token']}").json()["items"]
     own = client.get(
@@ -243,7 +244,7 @@ def test_a_share_page_hands_out_signed_thumbnail_urls_an_edge_may_cache(
 
 
 def test_a_share_link_expires_and_can_allow_downloads(
-    client: TestClient, auth: Headers, services: Services
+    client: TestClient, auth: Headers, services: Services, engine: Engine
 ) -> None:
     (photo,) = add_photos(client, auth, 1)
     soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -253,7 +254,7 @@ def test_a_share_link_expires_and_can_allow_downloads(
         json={"photo_id": photo, "expires_at": soon, "allow_download": True},
     ).json()
     assert client.get(f"/s/{link['token']}/photos/{photo}/original").status_code == 200
-    with services.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(update(share_links).values(expires_at=datetime(2000, 1, 1)))
     gone = client.get(f"/s/{link['token']}")
     assert gone.status_code == 410
@@ -286,12 +287,12 @@ def test_a_share_password_is_checked_and_rate_limited(client: TestClient, auth: 
 
 
 def test_trash_restore_and_empty_by_confirmed_ids(
-    client: TestClient, auth: Headers, bob: Headers, services: Services
+    client: TestClient, auth: Headers, bob: Headers, services: Services, queue: HueyJobQueue
 ) -> None:
     data = make_jpeg(32, 24, seed=9)
     mine = upload(client, auth, data).json()
     theirs = upload(client, bob, data).json()  # the same bytes: one blob, two photos
-    services.queue.run_pending()
+    queue.run_pending()
     later = add_photos(client, auth, 1, seed=10)
     assert client.post("/api/v1/photos/trash", headers=auth, json={"ids": [mine["id"]]}).json() == {
         "ids": [mine["id"]]
@@ -311,10 +312,10 @@ def test_trash_restore_and_empty_by_confirmed_ids(
 
 
 def test_trash_expires_after_its_retention(
-    client: TestClient, auth: Headers, services: Services
+    client: TestClient, auth: Headers, services: Services, queue: HueyJobQueue
 ) -> None:
     (photo,) = add_photos(client, auth, 1)
-    services.queue.run_pending()
+    queue.run_pending()
     client.delete(f"/api/v1/photos/{photo}", headers=auth)
     assert services.trash.expire() == 0
     services.trash.retention = timedelta(seconds=-1)
@@ -334,12 +335,12 @@ def test_archived_photos_leave_the_timeline_but_stay_searchable(
 
 
 def test_search_by_text_tags_typos_and_filters(
-    client: TestClient, auth: Headers, bob: Headers, services: Services
+    client: TestClient, auth: Headers, bob: Headers, services: Services, engine: Engine
 ) -> None:
     beach, dog, tokyo = add_photos(client, auth, 3)
-    describe(services, beach, datetime(2019, 7, 1), PARIS, (48.85, 2.35), "iPhone 12")
-    describe(services, dog, datetime(2020, 3, 1), PARIS, (48.86, 2.34), "Pixel 7")
-    describe(services, tokyo, datetime(2021, 5, 5), TOKYO, (35.68, 139.69), "iPhone 12")
+    describe(engine, beach, datetime(2019, 7, 1), PARIS, (48.85, 2.35), "iPhone 12")
+    describe(engine, dog, datetime(2020, 3, 1), PARIS, (48.86, 2.34), "Pixel 7")
+    describe(engine, tokyo, datetime(2021, 5, 5), TOKYO, (35.68, 139.69), "iPhone 12")
     client.patch(f"/api/v1/photos/{beach}", headers=auth, json={"tags": ["beach", "sunset"]})
     client.patch(f"/api/v1/photos/{dog}", headers=auth, json={"tags": ["dog"], "favorite": True})
     add_photos(client, bob, 1, seed=90)  # another user's photo never shows
@@ -428,12 +429,12 @@ def test_search_metacharacters_are_just_text(client: TestClient, auth: Headers, 
 
 
 def test_timeline_buckets_by_month_and_with_filters(
-    client: TestClient, auth: Headers, services: Services
+    client: TestClient, auth: Headers, services: Services, engine: Engine
 ) -> None:
     a, b, c = add_photos(client, auth, 3)
-    describe(services, a, datetime(2019, 6, 1, 10), PARIS, (48.85, 2.35))
-    describe(services, b, datetime(2019, 6, 20, 10))
-    describe(services, c, datetime(2021, 1, 2, 10), TOKYO, (35.68, 139.69))
+    describe(engine, a, datetime(2019, 6, 1, 10), PARIS, (48.85, 2.35))
+    describe(engine, b, datetime(2019, 6, 20, 10))
+    describe(engine, c, datetime(2021, 1, 2, 10), TOKYO, (35.68, 139.69))
     months = client.get("/api/v1/timeline/buckets", headers=auth).json()
     assert months["buckets"] == [{"key": "2021-01", "count": 1}, {"key": "2019-06", "count": 2}]
     days = client.get("/api/v1/timeline/buckets", headers=auth, params={"by": "day"}).json()
@@ -447,13 +448,13 @@ def test_timeline_buckets_by_month_and_with_filters(
     assert months["buckets"][1] == {"key": "2019-06", "count": 1}
 
 
-def _statements(services: Services) -> list[str]:
+def _statements(engine: Engine) -> list[str]:
     found: list[str] = []
 
     def listener(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         found.append(statement)
 
-    event.listen(services.engine, "before_cursor_execute", listener)
+    event.listen(engine, "before_cursor_execute", listener)
     return found
 
 
@@ -472,14 +473,14 @@ def _statements(services: Services) -> list[str]:
     ],
 )
 def test_list_queries_do_not_grow_with_the_list(
-    client: TestClient, auth: Headers, services: Services, path: str, grow: str
+    client: TestClient, auth: Headers, services: Services, path: str, grow: str, engine: Engine
 ) -> None:
     album = client.post("/api/v1/albums", headers=auth, json={"name": "A"}).json()["id"]
     (photo,) = add_photos(client, auth, 1, seed=1000)
     client.put(f"/api/v1/albums/{album}/photos", headers=auth, json={"ids": [photo]})
     token = client.post("/api/v1/shares", headers=auth, json={"album_id": album}).json()["token"]
     url = path.format(album=album, token=token, photo=photo)
-    statements = _statements(services)
+    statements = _statements(engine)
     grower: dict[str, Callable[[int], object]] = {
         "albums": lambda n: [
             client.post(

@@ -8,16 +8,19 @@ from collections.abc import Callable
 import pillow_heif
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.services import Services
+from albumen.config import Settings
 from tests.conftest import make_jpeg, upload
 
 DATE_ORIGINAL, OFFSET_ORIGINAL, EXIF_IFD = 0x9003, 0x9011, 0x8769
 
 
 def test_upload_stores_the_photo_and_processing_makes_it_ready(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     data = make_jpeg(800, 600, orientation=6)
     created = upload(client, auth, data, "holiday.jpg")
@@ -28,7 +31,7 @@ def test_upload_stores_the_photo_and_processing_makes_it_ready(
     assert body["size"] == len(data)
     assert body["mime"] == "image/jpeg"
 
-    assert services.queue.run_pending() == 1
+    assert queue.run_pending() == 1
     photo = client.get(f"/api/v1/photos/{body['id']}", headers=auth).json()
     assert photo["status"] == "ready"
     assert (photo["width"], photo["height"]) == (600, 800)  # orientation 6: displayed upright
@@ -73,13 +76,13 @@ def test_empty_file_is_refused(client: TestClient, auth: dict[str, str]) -> None
 
 
 def test_upload_over_the_size_limit_gets_413_and_leaves_nothing(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
 ) -> None:
     services.photos.max_upload_bytes = 10_000
     response = upload(client, auth, make_jpeg(400, 300) + b"\0" * 20_000)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
-    staging = services.settings.data_dir / "blobs" / ".staging"
+    staging = settings.data_dir / "blobs" / ".staging"
     assert list(staging.glob("*.part")) == []
 
 
@@ -90,11 +93,11 @@ def test_form_without_a_file_field(client: TestClient, auth: dict[str, str]) -> 
 
 
 def test_path_traversal_filename_keeps_only_the_name(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
 ) -> None:
     body = upload(client, auth, make_jpeg(seed=5), "../../etc/passwd.jpg").json()
     assert body["filename"] == "passwd.jpg"
-    assert not (services.settings.data_dir.parent / "etc").exists()
+    assert not (settings.data_dir.parent / "etc").exists()
 
 
 def test_missing_and_wrong_api_keys_get_401(client: TestClient) -> None:
@@ -122,11 +125,11 @@ def test_another_users_photo_is_404_everywhere(
 
 
 def test_truncated_jpeg_fails_with_a_reason_and_keeps_the_original(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     data = make_jpeg(seed=7)[:3000]
     photo_id = upload(client, auth, data).json()["id"]
-    services.queue.run_pending()
+    queue.run_pending()
     photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
     assert photo["status"] == "failed"
     assert "truncated" in photo["error"] or "premature" in photo["error"]
@@ -137,24 +140,24 @@ def test_truncated_jpeg_fails_with_a_reason_and_keeps_the_original(
 
 
 def test_truncated_heic_fails_instead_of_showing_grey(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     pillow_heif.register_heif_opener()
     out = io.BytesIO()
     Image.open(io.BytesIO(make_jpeg(640, 480, seed=14))).save(out, "HEIF", quality=60)
     data = out.getvalue()
     photo_id = upload(client, auth, data[: len(data) * 2 // 3], "cut.heic").json()["id"]
-    services.queue.run_pending()
+    queue.run_pending()
     photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
     assert photo["status"] == "failed"
     assert "truncated" in photo["error"]
 
 
 def test_decompression_bomb_fails_without_decoding(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     photo_id = upload(client, auth, _png_bomb(), "bomb.png").json()["id"]
-    services.queue.run_pending()
+    queue.run_pending()
     photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
     assert photo["status"] == "failed"
     assert "pixels" in photo["error"]
@@ -177,12 +180,12 @@ def _png_bomb() -> bytes:
 
 
 def test_absurd_exif_values_are_dropped_not_trusted(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     exif_ifd = {DATE_ORIGINAL: "9999:99:99 99:99:99", OFFSET_ORIGINAL: "+99:00"}
     data = make_jpeg(seed=8, exif={EXIF_IFD: exif_ifd, 0x010F: "\x00\x00", 0x0112: 42})
     photo_id = upload(client, auth, data).json()["id"]
-    services.queue.run_pending()
+    queue.run_pending()
     photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
     assert photo["status"] == "ready"
     assert photo["taken_at"] is None
@@ -191,12 +194,12 @@ def test_absurd_exif_values_are_dropped_not_trusted(
 
 
 def test_timeline_is_newest_taken_first_with_a_keyset_cursor(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     for day in (3, 1, 5, 2, 4):
         exif = {EXIF_IFD: {DATE_ORIGINAL: f"2020:01:0{day} 12:00:00"}}
         upload(client, auth, make_jpeg(64, 48, seed=day, exif=exif))
-    services.queue.run_pending()
+    queue.run_pending()
     seen: list[str] = []
     cursor = None
     while True:
@@ -247,14 +250,14 @@ def test_taken_at_without_offset_is_refused(client: TestClient, auth: dict[str, 
 
 
 def test_jobs_endpoint_shows_queue_and_failures(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     upload(client, auth, make_jpeg(seed=11))
     upload(client, auth, make_jpeg(seed=12)[:2000], "broken.jpg")
     before = client.get("/api/v1/jobs", headers=auth).json()
     assert before["queue_depth"] >= 2
     assert before["photos"]["pending"] == 2
-    services.queue.run_pending()
+    queue.run_pending()
     after = client.get("/api/v1/jobs", headers=auth).json()
     assert after["queue_depth"] == 0
     assert after["photos"]["ready"] == 1
@@ -278,10 +281,14 @@ def test_thumbnail_is_decodable_webp(client: TestClient, auth: dict[str, str]) -
 
 
 def test_timeline_queries_do_not_grow_with_the_page(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    engine: Engine,
+    queue: HueyJobQueue,
 ) -> None:
     statements: list[str] = []
-    event.listen(services.engine, "before_cursor_execute", _record(statements))
+    event.listen(engine, "before_cursor_execute", _record(statements))
 
     def count(limit: int) -> int:
         client.get("/api/v1/photos", headers=auth, params={"limit": limit})  # warm the key
@@ -292,7 +299,7 @@ def test_timeline_queries_do_not_grow_with_the_page(
 
     for n in range(12):
         upload(client, auth, make_jpeg(32, 24, seed=100 + n))
-    services.queue.run_pending()
+    queue.run_pending()
     assert count(2) == count(12) == 2  # a keyset query and one for tags, whatever the page size
 
 
@@ -304,18 +311,22 @@ def _record(into: list[str]) -> Callable[..., None]:
 
 
 def test_the_viewer_walk_gets_the_next_preview_warmed_ahead(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    queue: HueyJobQueue,
+    infrastructure: Infrastructure,
 ) -> None:
     for n in range(10):
         upload(client, auth, make_jpeg(320, 240, seed=200 + n), f"walk{n}.jpg")
-    services.queue.run_pending()
+    queue.run_pending()
     listing = [p["id"] for p in client.get("/api/v1/photos", headers=auth).json()["items"]]
     webp = auth | {"Accept": "image/webp"}
-    services.thumbnail_cache.clear()
+    infrastructure.thumbnail_cache.clear()
 
     def in_l1(photo_id: str) -> bool:
         assert services.prefetch.wait_idle(timeout=10)  # warming done
-        return services.thumbnail_cache.has(f"thumb:{photo_id}:preview:webp")
+        return infrastructure.thumbnail_cache.has(f"thumb:{photo_id}:preview:webp")
 
     for photo_id in listing[:5]:  # she opens photos one after another: a habit is learnt
         client.get(f"/api/v1/photos/{photo_id}/thumbnail?size=preview", headers=webp)

@@ -8,7 +8,8 @@ import io
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
 from tests.conftest import make_jpeg, upload
 
 
@@ -58,9 +59,11 @@ def test_if_none_match_gets_304(client: TestClient, auth: dict[str, str]) -> Non
     assert again.content == b""
 
 
-def test_thumbnail_by_accept(client: TestClient, auth: dict[str, str], services: Services) -> None:
+def test_thumbnail_by_accept(
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
+) -> None:
     photo_id = _photo(client, auth, make_jpeg(2000, 1000, seed=23))
-    services.queue.run_pending()
+    queue.run_pending()
     url = f"/api/v1/photos/{photo_id}/thumbnail"
     webp = client.get(url, headers=auth | {"Accept": "image/avif,image/webp,*/*"})
     jpeg = client.get(url, headers=auth | {"Accept": "image/png,image/*;q=0.8"})
@@ -77,7 +80,7 @@ def test_thumbnail_by_accept(client: TestClient, auth: dict[str, str], services:
 
 
 def test_thumbnail_before_its_job_ran_is_made_on_demand(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     photo_id = _photo(client, auth, make_jpeg(900, 600, seed=24))
     response = client.get(
@@ -85,7 +88,7 @@ def test_thumbnail_before_its_job_ran_is_made_on_demand(
     )
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).size == (300, 200)
-    services.queue.run_pending()  # the job later makes the same bytes: nothing changes
+    queue.run_pending()  # the job later makes the same bytes: nothing changes
     again = client.get(
         f"/api/v1/photos/{photo_id}/thumbnail", headers=auth | {"Accept": "image/webp"}
     )
@@ -93,12 +96,12 @@ def test_thumbnail_before_its_job_ran_is_made_on_demand(
 
 
 def test_thumbnails_strip_metadata_and_apply_orientation(
-    client: TestClient, auth: dict[str, str], services: Services
+    client: TestClient, auth: dict[str, str], services: Services, queue: HueyJobQueue
 ) -> None:
     gps = {1: "N", 2: (52.0, 22.0, 0.0), 3: "E", 4: (4.0, 53.0, 0.0)}
     data = make_jpeg(800, 400, seed=25, orientation=8, exif={0x8825: gps})
     photo_id = _photo(client, auth, data)
-    services.queue.run_pending()
+    queue.run_pending()
     photo = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
     assert photo["location"]["lat"] > 52
     for accept in ("image/webp", "image/jpeg"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from albumen.adapters.db.tables import web_sessions
-from albumen.app import Services
+from albumen.app.services import Services
 from albumen.domain.errors import Unauthorized
 from tests.conftest import make_jpeg
 
@@ -140,26 +140,28 @@ def test_sign_out_ends_the_session_on_the_server(client: TestClient, services: S
     assert replay.json()["error"]["code"] == "session_expired"
 
 
-def test_a_new_password_signs_out_everywhere(client: TestClient, services: Services) -> None:
+def test_a_new_password_signs_out_everywhere(
+    client: TestClient, services: Services, engine: Engine
+) -> None:
     services.users.add("alice")
     services.users.set_password("alice", "correct horse")
     sign_in(client)
     assert client.get("/api/v1/photos").status_code == 200
     assert services.users.set_password("alice", "battery staple") == 1
     assert client.get("/api/v1/photos").status_code == 401
-    with services.engine.connect() as conn:
+    with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(web_sessions)).scalar() == 0
     sign_in(client, password="battery staple")
     assert client.get("/api/v1/photos").status_code == 200
 
 
-def test_a_session_ends_when_its_time_is_up(services: Services) -> None:
+def test_a_session_ends_when_its_time_is_up(services: Services, engine: Engine) -> None:
     services.users.add("alice")
     services.users.set_password("alice", "correct horse")
     new = services.users.sign_in("alice", "correct horse", "127.0.0.1")
     assert services.users.session(new.secret).user.name == "alice"
     past = new.session.expires_at.replace(year=2000)
-    with services.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(web_sessions.update().values(expires_at=past))
     services.users._sessions.clear()  # what a minute without use does
     with pytest.raises(Unauthorized) as raised:

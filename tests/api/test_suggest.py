@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
 from tests.conftest import make_jpeg
 
 
 def test_suggestions_come_from_the_users_own_library(
-    client: TestClient, services: Services, auth: dict[str, str]
+    client: TestClient, services: Services, queue: HueyJobQueue, auth: dict[str, str]
 ) -> None:
     camera = {0x010F: "Canon", 0x0110: "Canon EOS R5"}
     photo = client.post(
         "/api/v1/photos", headers=auth, files={"file": ("a.jpg", make_jpeg(seed=1, exif=camera))}
     ).json()
-    services.queue.run_pending()
+    queue.run_pending()
     client.patch(f"/api/v1/photos/{photo['id']}", headers=auth, json={"tags": ["canal boat"]})
     client.post("/api/v1/albums", headers=auth, json={"name": "Cannes 2024"})
     # another user's library lends nothing to alice's suggestions
@@ -25,7 +26,7 @@ def test_suggestions_come_from_the_users_own_library(
         "/api/v1/photos", headers=bob, files={"file": ("b.jpg", make_jpeg(seed=2, exif=other))}
     )
     client.post("/api/v1/albums", headers=bob, json={"name": "Canberra"})
-    services.queue.run_pending()
+    queue.run_pending()
 
     found = client.get("/api/v1/search/suggest", params={"q": "can"}, headers=auth).json()
 

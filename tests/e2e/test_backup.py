@@ -12,7 +12,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 
 from albumen.adapters.db.engine import SCHEMA_REVISION, alembic_config, make_engine
-from albumen.app import build_services
+from albumen.app.root import build
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
@@ -24,15 +24,15 @@ pytestmark = pytest.mark.slow
 def _library(data_dir: Path, photos: int) -> tuple[str, list[str]]:
     """A library with processed photos in an album; (API key, photo ids)."""
     settings = Settings(data_dir=data_dir, run_workers_in_server=False, analysis=False)
-    services = build_services(settings)
+    built = build(settings)
     try:
-        with TestClient(create_app(services.settings, services)) as client:
-            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
+            auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
             ids = [
                 upload(client, auth, make_jpeg(400, 300, seed=n), f"p{n}.jpg").json()["id"]
                 for n in range(photos)
             ]
-            services.queue.run_pending()
+            built.infrastructure.queue.run_pending()
             album = client.post("/api/v1/albums", headers=auth, json={"name": "Trip"}).json()
             added = client.put(
                 f"/api/v1/albums/{album['id']}/photos", headers=auth, json={"ids": ids[:2]}
@@ -40,7 +40,7 @@ def _library(data_dir: Path, photos: int) -> tuple[str, list[str]]:
             assert added.status_code < 300
             return auth["Authorization"].removeprefix("Bearer "), ids
     finally:
-        services.close()
+        built.close()
 
 
 def test_backup_is_incremental_and_restore_serves_every_photo(tmp_path: Path) -> None:
@@ -64,9 +64,9 @@ def test_backup_is_incremental_and_restore_serves_every_photo(tmp_path: Path) ->
     secrets = [_signing_secret(folder) for folder in (source, target)]
     assert secrets[0] == secrets[1]  # share unlocks made before still open
 
-    services = build_services(Settings(data_dir=target, run_workers_in_server=False))
+    built = build(Settings(data_dir=target, run_workers_in_server=False))
     try:
-        with TestClient(create_app(services.settings, services)) as client:
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
             auth = {"Authorization": f"Bearer {key}"}  # the same account, the same key
             listed = client.get("/api/v1/photos", headers=auth).json()["items"]
             assert sorted(p["id"] for p in listed) == sorted(ids)
@@ -82,9 +82,9 @@ def test_backup_is_incremental_and_restore_serves_every_photo(tmp_path: Path) ->
                     )
             albums = client.get("/api/v1/albums", headers=auth).json()
             assert [(a["name"], a["photo_count"]) for a in albums] == [("Trip", 2)]
-        assert services.scrub.scrub().findings == []
+        assert built.services.scrub.scrub().findings == []
     finally:
-        services.close()
+        built.close()
 
 
 def test_restore_refuses_a_data_dir_that_holds_a_library(tmp_path: Path) -> None:
@@ -120,8 +120,8 @@ def test_the_database_is_backed_up_and_checked_before_a_migration(tmp_path: Path
         )
     engine.dispose()
 
-    services = build_services(Settings(data_dir=data_dir, run_workers_in_server=False))
-    services.close()
+    built = build(Settings(data_dir=data_dir, run_workers_in_server=False))
+    built.close()
     (backup,) = (data_dir / "backups").glob("before-*.sqlite3")
     assert backup.name.startswith(f"before-{SCHEMA_REVISION}-from-0006-")
     with sqlite3.connect(backup) as db:
@@ -129,7 +129,7 @@ def test_the_database_is_backed_up_and_checked_before_a_migration(tmp_path: Path
         assert db.execute("SELECT name FROM users").fetchall() == [("old",)]
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
-    build_services(Settings(data_dir=data_dir, run_workers_in_server=False)).close()
+    build(Settings(data_dir=data_dir, run_workers_in_server=False)).close()
     assert len(list((data_dir / "backups").glob("before-*.sqlite3"))) == 1  # none when current
 
 

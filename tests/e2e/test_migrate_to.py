@@ -25,7 +25,8 @@ from sqlalchemy import insert
 from albumen.adapters.db.references import SqlBlobReferences
 from albumen.adapters.db.tables import photo_embeddings
 from albumen.adapters.db.transfer import SqlLibraryCopy
-from albumen.app import blob_stores, build_services, open_database
+from albumen.app.infrastructure import blob_stores, open_database
+from albumen.app.root import build
 from albumen.config import Secret, Settings
 from albumen.domain.analysis import LIKENESS
 from albumen.services.transfer import LibraryTransfer
@@ -40,7 +41,7 @@ class _DiesAt(SqlLibraryCopy):
     """A copy that stops, as a killed process would, when it reaches one table."""
 
     def __init__(self, *args: object, table: str) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
+        super().__init__(*args)  # type: ignore[arg-type]  # the two engines, as given
         self._table = table
 
     def copy_table(self, name: str, progress: Callable[[int], None] | None = None) -> int:
@@ -102,16 +103,16 @@ def test_an_embedded_library_moves_to_postgresql_and_s3_and_a_cut_copy_resumes(
 
 
 def _make_library(settings: Settings) -> dict[str, object]:
-    services = build_services(settings)
-    alice = services.users.add("alice")
+    built = build(settings)
+    alice = built.services.users.add("alice")
     key = alice.secret
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(create_app(settings, services)) as client:
+    with TestClient(create_app(settings, built)) as client:
         files = [make_jpeg(48, 36, seed=n) for n in range(5)]
         ids = [
             upload(client, auth, data, f"IMG_{n}.jpg").json()["id"] for n, data in enumerate(files)
         ]
-        services.queue.run_pending()
+        built.infrastructure.queue.run_pending()
         client.patch(f"/api/v1/photos/{ids[0]}", headers=auth, json={"tags": ["beach", "dog"]})
         trip = client.post("/api/v1/albums", headers=auth, json={"name": "Trip"}).json()
         day = client.post(
@@ -126,7 +127,7 @@ def _make_library(settings: Settings) -> dict[str, object]:
         unlock = client.post(f"/s/{share['token']}/unlock", json={"password": "sesame"}).json()
         timeline = [p["id"] for p in client.get("/api/v1/photos", headers=auth).json()["items"]]
     rng = np.random.default_rng(3)
-    with services.engine.begin() as conn:
+    with built.infrastructure.engine.begin() as conn:
         for n, photo_id in enumerate(ids[:4]):
             vector = rng.standard_normal(1280).astype(np.float32)
             conn.execute(
@@ -135,7 +136,7 @@ def _make_library(settings: Settings) -> dict[str, object]:
                     model="test", vector=(vector / np.linalg.norm(vector)).tobytes(), phash=n,
                 )
             )  # fmt: skip
-    services.close()
+    built.close()
     return {
         "auth": auth,
         "ids": ids,

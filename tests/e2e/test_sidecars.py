@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from albumen.app import Services, build_services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.root import build
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
@@ -36,12 +37,12 @@ def _photo(n: int, when: str) -> bytes:
     return make_jpeg(320, 240, seed=n, exif=exif)
 
 
-def _build(services: Services, client: TestClient, auth: dict[str, str]) -> list[str]:
+def _build(queue: HueyJobQueue, client: TestClient, auth: dict[str, str]) -> list[str]:
     ids = [
         upload(client, auth, _photo(n, f"2024:06:0{n + 1} 10:00:00"), f"p{n}.jpg").json()["id"]
         for n in range(3)
     ]
-    services.queue.run_pending()
+    queue.run_pending()
     client.patch(
         f"/api/v1/photos/{ids[0]}",
         headers=auth,
@@ -59,14 +60,14 @@ def _build(services: Services, client: TestClient, auth: dict[str, str]) -> list
 
 def test_sidecars_follow_every_change(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    services = build_services(_settings(data_dir))
+    built = build(_settings(data_dir))
     try:
-        with TestClient(create_app(services.settings, services)) as client:
-            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
+            auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
             photo = upload(client, auth, _photo(1, "2024:06:01 10:00:00")).json()
-            services.queue.run_pending()
-            assert services.sidecars.flush() >= 2  # the user and the photo
-            assert services.sidecars.flush() == 0  # nothing changed since
+            built.infrastructure.queue.run_pending()
+            assert built.services.sidecars.flush() >= 2  # the user and the photo
+            assert built.services.sidecars.flush() == 0  # nothing changed since
             written = _sidecar(data_dir, "photo", photo["id"])
             assert written["photo"]["sha256"] == photo["sha256"]
             assert written["photo"]["taken_offset_min"] == 120
@@ -74,32 +75,32 @@ def test_sidecars_follow_every_change(tmp_path: Path) -> None:
             assert {d["size"] for d in written["derivatives"]} == {"thumb", "preview"}
 
             client.patch(f"/api/v1/photos/{photo['id']}", headers=auth, json={"favorite": True})
-            services.sidecars.flush()
+            built.services.sidecars.flush()
             assert _sidecar(data_dir, "photo", photo["id"])["photo"]["favorite"] is True
 
             client.delete(f"/api/v1/photos/{photo['id']}", headers=auth)
             emptied = client.post("/api/v1/trash/empty", headers=auth, json={"ids": [photo["id"]]})
             assert emptied.json()["ids"] == [photo["id"]]  # deleted for good
-            services.sidecars.flush()
+            built.services.sidecars.flush()
             path = data_dir / "blobs" / "sidecars" / "photo" / photo["id"][:2]
             assert not (path / f"{photo['id']}.json").exists()
     finally:
-        services.close()
+        built.close()
 
 
 def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    services = build_services(_settings(data_dir))
+    built = build(_settings(data_dir))
     try:
-        with TestClient(create_app(services.settings, services)) as client:
-            key = services.users.add("alice").secret
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
+            key = built.services.users.add("alice").secret
             auth = {"Authorization": f"Bearer {key}"}
-            ids = _build(services, client, auth)
+            ids = _build(built.infrastructure.queue, client, auth)
             before = {i: client.get(f"/api/v1/photos/{i}", headers=auth).json() for i in ids}
             albums_before = client.get("/api/v1/albums", headers=auth).json()
-            services.sidecars.flush()
+            built.services.sidecars.flush()
     finally:
-        services.close()
+        built.close()
     for name in ("albumen.db", "albumen.db-wal", "albumen.db-shm"):
         (data_dir / name).unlink(missing_ok=True)  # the database is lost
 
@@ -107,9 +108,9 @@ def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path)
     assert "1 users, 3 photos and 2 albums" in rebuilt.stdout
     assert "every photo's blobs are there" in rebuilt.stdout
 
-    services = build_services(_settings(data_dir))
+    built = build(_settings(data_dir))
     try:
-        with TestClient(create_app(services.settings, services)) as client:
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
             auth = {"Authorization": f"Bearer {key}"}  # the same key still works
             for photo_id, was in before.items():
                 now = client.get(f"/api/v1/photos/{photo_id}", headers=auth).json()
@@ -134,7 +135,7 @@ def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path)
             found = client.get("/api/v1/search", headers=auth, params={"q": "dunes"}).json()
             assert [p["id"] for p in found["items"]] == [ids[0]]  # the search index is rebuilt
     finally:
-        services.close()
+        built.close()
 
     again = _albumen(data_dir, "rebuild-index", check=False)
     assert again.returncode == 2  # never over a library

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path / "data")
-    live.key = live.cli("users", "add", "alice")  # type: ignore[attr-defined]
+    live.key = live.cli("users", "add", "alice")  # type: ignore[attr-defined]  # kept on it
     live.start()
     yield live
     live.stop()
 
 
 def _auth(server: LiveServer) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.key}"}  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {server.key}"}  # type: ignore[attr-defined]  # set above
 
 
 def _photo(server: LiveServer, photo_id: str) -> dict[str, object]:
@@ -87,7 +87,7 @@ def _drop_midway(server: LiveServer, path: str, body: bytes, sent: int) -> None:
     """Send a PATCH that promises the whole body, deliver part of it and hang up."""
     head = (
         f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {server.key}\r\nTus-Resumable: 1.0.0\r\n"  # type: ignore[attr-defined]
+        f"Authorization: Bearer {server.key}\r\nTus-Resumable: 1.0.0\r\n"  # type: ignore[attr-defined]  # set
         "Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
@@ -134,7 +134,7 @@ def test_multipart_upload_dropped_midway_leaves_nothing(server: LiveServer) -> N
     )
     head = (
         f"POST /api/v1/photos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {server.key}\r\n"  # type: ignore[attr-defined]
+        f"Authorization: Bearer {server.key}\r\n"  # type: ignore[attr-defined]  # set above
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         f"Content-Length: {len(form)}\r\n\r\n"
     ).encode()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from albumen.adapters.blobs import LocalBlobStore
-from albumen.app import Services
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.services import Services
 from albumen.domain.errors import IntegrityError, NotFound, TooLarge
 from albumen.ports import StagedFile
 from tests.conftest import make_jpeg
@@ -69,13 +70,15 @@ def test_hashes_are_checked_before_they_become_paths(tmp_path: Path) -> None:
         store.read("../../etc/passwd")
 
 
-def test_sweep_removes_only_old_unreferenced_blobs(services: Services) -> None:
+def test_sweep_removes_only_old_unreferenced_blobs(
+    services: Services, infrastructure: Infrastructure
+) -> None:
     """In both worlds: files by their time, S3 objects by their LastModified (whole seconds,
     hence the waits)."""
     owner = services.users.add("alice").user.id
     photos = services.photos
     kept = photos.ingest(owner, "a.jpg", _stage_via(services, make_jpeg(seed=1))).photo
-    store = services.blobs
+    store = infrastructure.stores.blobs
     orphan_old = store.put_bytes(b"left by a crash")
     time.sleep(1.5)
     between = time.time()

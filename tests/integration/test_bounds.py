@@ -18,7 +18,7 @@ from albumen.adapters.db.bounds import declared_bounds
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.tables import metadata, photos
-from albumen.app import Services
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain import limits
 from albumen.domain.metadata import (
@@ -42,6 +42,7 @@ LONGEST_DATE_TAG = "XMP-photoshop:DateCreated"
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
+    """The database alone: cheaper than the whole library, for the eighty cases below."""
     built = make_engine(settings.effective_database_url.reveal())
     migrate(built)
     yield built
@@ -86,9 +87,9 @@ def test_every_declared_text_bound_is_guarded() -> None:
     assert all(isinstance(table.c[name].type, String) for table, name, _ in BOUNDED)
 
 
-def _photo(services: Services) -> str:
+def _photo(services: Services, engine: Engine) -> str:
     user = services.users.add("alice").user
-    with services.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(
             insert(photos).values(
                 id="p" * 36,
@@ -106,10 +107,12 @@ def _photo(services: Services) -> str:
     return "p" * 36
 
 
-def test_the_longest_values_the_code_writes_are_kept_in_both_worlds(services: Services) -> None:
+def test_the_longest_values_the_code_writes_are_kept_in_both_worlds(
+    services: Services, engine: Engine
+) -> None:
     """A 60,000-character make from a file, the longest date source (the longest tag, offset of
     the longest zone name), a place with 200-character names: stored whole or bounded, in both."""
-    photo_id = _photo(services)
+    photo_id = _photo(services, engine)
     huge = "Canon " * 10_000
     source = zone_source(LONGEST_DATE_TAG, LONGEST_ZONE)
     meta = PhotoMetadata(
@@ -119,8 +122,8 @@ def test_the_longest_values_the_code_writes_are_kept_in_both_worlds(services: Se
         camera=Camera(clean_text(huge), clean_text(huge), clean_text(huge)),
     )
     place = Place("c" * limits.NAME, "r" * limits.NAME, "n" * limits.NAME, "FJ")
-    SqlPhotoRepo(services.engine).save_metadata(photo_id, meta, datetime(2020, 5, 1), place)
-    with services.engine.connect() as conn:
+    SqlPhotoRepo(engine).save_metadata(photo_id, meta, datetime(2020, 5, 1), place)
+    with engine.connect() as conn:
         row = conn.execute(select(photos).where(photos.c.id == photo_id)).one()
     wanted = "XMP-photoshop:DateCreated; offset of America/Argentina/ComodRivadavia"
     assert row.taken_source == source == f"{wanted} at the GPS position"

@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from redis import Redis
 
-from albumen.app import Services, build_services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.root import Albumen, build
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain.errors import RateLimited, Unauthorized
 from albumen.web import create_app
@@ -34,9 +36,9 @@ def settings(tmp_path: Path, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-def second(settings: Settings) -> Iterator[Services]:
+def second(settings: Settings) -> Iterator[Albumen]:
     """Another API process of the same library: its own L1, the same L2."""
-    built = build_services(settings)
+    built = build(settings)
     yield built
     built.close()
 
@@ -45,11 +47,12 @@ def test_a_thumbnail_cached_by_one_process_is_an_l2_hit_in_another(
     client: TestClient,
     auth: dict[str, str],
     services: Services,
-    second: Services,
+    queue: HueyJobQueue,
+    second: Albumen,
     redis_url: str,
 ) -> None:
     photo = upload(client, auth, make_jpeg(seed=70)).json()
-    services.queue.run_pending()
+    queue.run_pending()
     url = f"/api/v1/photos/{photo['id']}/thumbnail"
     first = client.get(url, headers=auth | {"Accept": "image/webp"})
     assert first.status_code == 200
@@ -57,9 +60,9 @@ def test_a_thumbnail_cached_by_one_process_is_an_l2_hit_in_another(
     assert len(keys) == 1
     assert 590 <= Redis.from_url(redis_url).ttl(keys[0]) <= 600  # entries expire
 
-    registry = second.registry
+    registry = second.operations.registry
     before = _sample(registry, "albumen_cache_hits_total", "l2")
-    with TestClient(create_app(second.settings, second)) as other:
+    with TestClient(create_app(second.infrastructure.settings, second)) as other:
         again = other.get(url, headers=auth | {"Accept": "image/webp"})
         assert again.content == first.content
         assert _sample(registry, "albumen_cache_hits_total", "l2") == before + 1
@@ -79,41 +82,41 @@ def test_without_redis_the_cache_steps_aside_and_requests_still_work(
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(settings)
+    built = build(settings)
     try:
-        with TestClient(create_app(settings, services)) as client:
-            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        with TestClient(create_app(settings, built)) as client:
+            auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
             photo = upload(client, auth, make_jpeg(seed=71)).json()
-            services.queue.run_pending()
-            l2 = services.cache.l2  # type: ignore[attr-defined]
+            built.infrastructure.queue.run_pending()
+            l2 = built.infrastructure.cache.l2  # type: ignore[attr-defined]  # layered with Redis
             l2._client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-            services.thumbnail_cache.clear()
+            built.infrastructure.thumbnail_cache.clear()
             url = f"/api/v1/photos/{photo['id']}/thumbnail"
             served = client.get(url, headers=auth | {"Accept": "image/webp"})
             assert served.status_code == 200  # from the store: the cache is only a cache
             assert not l2.up
-            errors = _sample(services.registry, "albumen_cache_errors_total", "l2")
+            errors = _sample(built.operations.registry, "albumen_cache_errors_total", "l2")
             assert errors == 1
             client.get(url, headers=auth | {"Accept": "image/webp"})
-            assert _sample(services.registry, "albumen_cache_errors_total", "l2") == errors
+            assert _sample(built.operations.registry, "albumen_cache_errors_total", "l2") == errors
     finally:
-        services.close()
+        built.close()
 
 
 def test_sign_in_limits_hold_across_processes_through_redis(settings: Settings) -> None:
     limited = settings.model_copy(update={"sign_in_attempts": "3 per minute"})
-    one, two = build_services(limited), build_services(limited)
+    one, two = build(limited), build(limited)
     try:
-        one.users.add("carol")
-        one.users.set_password("carol", "the right one")
+        one.services.users.add("carol")
+        one.services.users.set_password("carol", "the right one")
         for _ in range(3):
             with pytest.raises(Unauthorized):
-                one.users.sign_in("carol", "wrong", "10.0.0.9")
+                one.services.users.sign_in("carol", "wrong", "10.0.0.9")
         with pytest.raises(RateLimited):  # the other process counts the same tries
-            two.users.sign_in("carol", "the right one", "10.0.0.9")
-        assert two.users.sign_in("carol", "the right one", "10.0.0.10").session.user.name == (
-            "carol"
-        )  # another client is not held back
+            two.services.users.sign_in("carol", "the right one", "10.0.0.9")
+        assert two.services.users.sign_in(
+            "carol", "the right one", "10.0.0.10"
+        ).session.user.name == ("carol")  # another client is not held back
     finally:
         one.close()
         two.close()

@@ -6,9 +6,12 @@ from __future__ import annotations
 import socket
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
+
 from albumen.adapters.db.photos import SqlPhotoRepo
+from albumen.adapters.queue import HueyJobQueue
 from albumen.adapters.system import SystemProcesses
-from albumen.app import Services
+from albumen.app.services import Services
 from albumen.domain.jobs import Outcome
 from albumen.domain.photos import NewPhoto, PhotoStatus
 from albumen.services.processing import PROCESSING_LEASE
@@ -19,8 +22,9 @@ NOW = datetime(2026, 1, 1, 12)
 
 def test_a_claimed_photo_is_not_claimed_again_until_its_lease_runs_out(
     services: Services,
+    engine: Engine,
 ) -> None:
-    repo = SqlPhotoRepo(services.engine)
+    repo = SqlPhotoRepo(engine)
     owner = services.users.add("alice").user.id
     photo, _ = repo.add(NewPhoto(owner, "a.jpg", "image/jpeg", 1, "a" * 64), NOW)
     stale = NOW - PROCESSING_LEASE
@@ -37,12 +41,14 @@ def test_a_claimed_photo_is_not_claimed_again_until_its_lease_runs_out(
     assert not repo.claim(photo.id, dead + PROCESSING_LEASE * 2, dead)
 
 
-def test_two_copies_of_a_processing_job_process_the_photo_once(services: Services) -> None:
+def test_two_copies_of_a_processing_job_process_the_photo_once(
+    services: Services, engine: Engine
+) -> None:
     owner = services.users.add("alice").user.id
     writer = services.photos.stage()
     writer.write(make_jpeg(seed=3))
     photo = services.photos.ingest(owner, "a.jpg", writer.finish()).photo
-    repo = SqlPhotoRepo(services.engine)
+    repo = SqlPhotoRepo(engine)
     now = datetime.now()
     assert repo.claim(photo.id, now, now - PROCESSING_LEASE)  # another worker has it
     assert services.processing.process_photo(photo.id) is Outcome.SKIPPED
@@ -54,13 +60,15 @@ def test_two_copies_of_a_processing_job_process_the_photo_once(services: Service
 
 def test_a_photo_claimed_by_a_worker_of_this_host_that_died_is_processed_at_restart(
     services: Services,
+    queue: HueyJobQueue,
+    engine: Engine,
 ) -> None:
     owner = services.users.add("alice").user.id
     writer = services.photos.stage()
     writer.write(make_jpeg(seed=5))
     photo = services.photos.ingest(owner, "a.jpg", writer.finish()).photo
-    services.queue.run_pending()  # ready; now make it look half-done by a dead process
-    repo = SqlPhotoRepo(services.engine)
+    queue.run_pending()  # ready; now make it look half-done by a dead process
+    repo = SqlPhotoRepo(engine)
     repo.set_status(photo.id, PhotoStatus.PENDING)
     now = datetime.now()
     dead = f"{socket.gethostname()}:{2**22 + 7}:1"  # no such process on this host
@@ -71,5 +79,5 @@ def test_a_photo_claimed_by_a_worker_of_this_host_that_died_is_processed_at_rest
     assert not SystemProcesses().gone(elsewhere)
     assert not SystemProcesses().gone(SystemProcesses().me())
     assert services.processing.recover() == 1  # released, then queued again
-    services.queue.run_pending()
+    queue.run_pending()
     assert services.photos.get(owner, photo.id).status is PhotoStatus.READY

@@ -22,7 +22,7 @@ from PIL import Image
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from albumen.adapters.clip import OnnxClip
-from albumen.app import Services, build_services
+from albumen.app.root import Albumen, build
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import upload
@@ -98,24 +98,24 @@ def test_the_tiny_model_puts_words_and_images_together(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[TestClient, Services, dict[str, str]]]:
+def world(tmp_path: Path) -> Iterator[tuple[TestClient, Albumen, dict[str, str]]]:
     settings = Settings(
         data_dir=tmp_path / "data",
         run_workers_in_server=False,
         job_retries=0,
         clip_model_dir=build_tiny_clip(tmp_path / "clip"),
     )
-    services = build_services(settings)
-    auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
-    with TestClient(create_app(settings, services)) as client:
-        yield client, services, auth
-    services.close()
+    built = build(settings)
+    auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
+    with TestClient(create_app(settings, built)) as client:
+        yield client, built, auth
+    built.close()
 
 
 def test_search_by_words_through_a_supplied_clip_model(
-    world: tuple[TestClient, Services, dict[str, str]],
+    world: tuple[TestClient, Albumen, dict[str, str]],
 ) -> None:
-    client, services, auth = world
+    client, built, auth = world
     ids = {
         colour: upload(client, auth, _image(rgb), f"{colour}.png").json()["id"]
         for colour, rgb in (
@@ -125,13 +125,13 @@ def test_search_by_words_through_a_supplied_clip_model(
         )
     }
     for _ in range(3):
-        services.queue.run_pending()
+        built.infrastructure.queue.run_pending()
     for colour in ("red", "green", "blue"):
         found = client.get(
             "/api/v1/search/clip", headers=auth, params={"q": f"a photo of {colour}"}
         )
         assert found.json()[0]["photo"]["id"] == ids[colour]
-    bob = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    bob = {"Authorization": f"Bearer {built.services.users.add('bob').secret}"}
     assert client.get("/api/v1/search/clip", headers=bob, params={"q": "red"}).json() == []
 
 

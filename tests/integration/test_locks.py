@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis
 
 from albumen.adapters.system import LocalLocks, RedisLocks
-from albumen.app import Services, build_services
+from albumen.app.root import build
+from albumen.app.services import Services
 from albumen.config import Secret, Settings
 from albumen.ports import Locks
 from albumen.web import create_app
@@ -23,7 +25,7 @@ from tests.live import free_port
 def locks(request: pytest.FixtureRequest) -> Locks:
     if request.param == "local":
         return LocalLocks()
-    return RedisLocks(request.getfixturevalue("redis_url"), timeout=10)
+    return RedisLocks(Redis.from_url(request.getfixturevalue("redis_url")), timeout=10)
 
 
 def test_one_holder_at_a_time_per_name(locks: Locks) -> None:
@@ -50,7 +52,8 @@ def test_one_holder_at_a_time_per_name(locks: Locks) -> None:
 
 
 def test_without_redis_the_block_still_runs() -> None:
-    locks = RedisLocks(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
+    down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    locks = RedisLocks(down, timeout=1)
     ran = []
     with locks.hold("x"):
         ran.append(True)
@@ -84,23 +87,27 @@ def test_with_redis_down_an_upload_is_kept_and_processed_once_the_queue_is_back(
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(down)
-    key = services.users.add("alice").secret
+    built = build(down)
+    key = built.services.users.add("alice").secret
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(create_app(down, services)) as client:
+    with TestClient(create_app(down, built)) as client:
         stored = upload(client, auth, make_jpeg(seed=4))
         assert stored.status_code == 201
         assert stored.json()["status"] == "pending"
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "queue" in ready.json()["failing"]
-    services.close()
-    back = build_services(down.model_copy(update={"redis_url": Secret(redis_url)}))
+    built.close()
+    back = build(down.model_copy(update={"redis_url": Secret(redis_url)}))
     try:
-        assert back.processing.recover() == 1  # as at a start, or the hourly job on an empty queue
-        back.queue.run_pending()
         assert (
-            back.photos.get(back.users.by_name("alice").id, stored.json()["id"]).status.value
+            back.services.processing.recover() == 1
+        )  # as at a start, or the hourly job on an empty queue
+        back.infrastructure.queue.run_pending()
+        assert (
+            back.services.photos.get(
+                back.services.users.by_name("alice").id, stored.json()["id"]
+            ).status.value
             == "ready"
         )
     finally:

@@ -21,9 +21,9 @@ def test_an_idle_connection_is_reused_until_the_idle_timeout(postgres_url: str) 
         assert backend() == first  # back from the pool at once: the same connection
         time.sleep(0.5)
         assert backend() != first  # idle too long: closed, and a new one opened
-        assert engine.pool.size() == 2  # type: ignore[attr-defined]
+        assert engine.pool.size() == 2  # type: ignore[attr-defined]  # a QueuePool
         held = [engine.connect() for _ in range(4)]  # up to max_open at once
-        assert engine.pool.checkedout() == 4  # type: ignore[attr-defined]
+        assert engine.pool.checkedout() == 4  # type: ignore[attr-defined]  # a QueuePool
         for conn in held:
             conn.close()
         assert engine.pool.checkedin() == 2  # type: ignore[attr-defined]  # the idle ones kept

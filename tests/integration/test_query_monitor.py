@@ -7,24 +7,24 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from albumen.app import Services, build_services
+from albumen.app.root import Albumen, build
 from albumen.config import Settings
 from albumen.domain.search import SearchOrder, parse_query
 
 
 @pytest.fixture
-def watched(settings: Settings) -> Iterator[Services]:
-    services = build_services(settings.model_copy(update={"slow_query_ms": 0}))  # all "slow"
-    yield services
-    services.close()
+def watched(settings: Settings) -> Iterator[Albumen]:
+    built = build(settings.model_copy(update={"slow_query_ms": 0}))  # all "slow"
+    yield built
+    built.close()
 
 
-def test_a_slow_statement_is_kept_with_its_plan_not_its_parameters(watched: Services) -> None:
-    with watched.engine.begin() as conn:
+def test_a_slow_statement_is_kept_with_its_plan_not_its_parameters(watched: Albumen) -> None:
+    with watched.infrastructure.engine.begin() as conn:
         conn.execute(text("SELECT * FROM photos WHERE filename LIKE :p"), {"p": "%SECRET%"}).all()
         conn.execute(text("SELECT * FROM users WHERE id = :id"), {"id": "someone"}).all()
         assert conn.execute(text("SELECT 41 + 1")).scalar() == 42  # the plans left it working
-    slow = watched.queries.slow()
+    slow = watched.operations.queries.slow()
     (scan,) = [q for q in slow if "filename LIKE" in q.statement]
     (lookup,) = [q for q in slow if "FROM users WHERE id" in q.statement]
     assert scan.full_scans, scan.plan  # SQLite: SCAN photos; PostgreSQL: Seq Scan on photos
@@ -33,10 +33,10 @@ def test_a_slow_statement_is_kept_with_its_plan_not_its_parameters(watched: Serv
     assert not lookup.full_scans
 
 
-def test_a_search_explains_every_statement_it_sends(watched: Services) -> None:
-    owner = watched.users.add("alice").user.id
-    with watched.queries.capturing() as statements:
-        watched.search.search(owner, parse_query("beach"), SearchOrder.NEWEST, 10, None)
+def test_a_search_explains_every_statement_it_sends(watched: Albumen) -> None:
+    owner = watched.services.users.add("alice").user.id
+    with watched.operations.queries.capturing() as statements:
+        watched.services.search.search(owner, parse_query("beach"), SearchOrder.NEWEST, 10, None)
     assert statements
     assert any(
         "photo_fts" in step or "photo_search" in step for q in statements for step in q.plan

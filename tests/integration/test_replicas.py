@@ -14,10 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis
 from sqlalchemy import text
 
 from albumen.adapters.db.replicas import RedisMarks, lsn
-from albumen.app import build_services
+from albumen.app.root import build
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
@@ -43,13 +44,13 @@ def test_reads_come_from_the_replica_but_follow_each_users_own_writes(
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(settings)
-    alice = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
-    bob_user = services.users.add("bob")
+    built = build(settings)
+    alice = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
+    bob_user = built.services.users.add("bob")
     bob = {"Authorization": f"Bearer {bob_user.secret}"}
     replica_sql = psycopg.connect(standby.url(database, "postgresql"), autocommit=True)
     try:
-        with TestClient(create_app(settings, services)) as client:
+        with TestClient(create_app(settings, built)) as client:
             bobs = upload(client, bob, make_jpeg(seed=1), "bob.jpg").json()["id"]
             _until(lambda: _replica_has(replica_sql, bobs))
             replica_sql.execute("SELECT pg_wal_replay_pause()")
@@ -59,7 +60,9 @@ def test_reads_come_from_the_replica_but_follow_each_users_own_writes(
             assert [p["id"] for p in timeline] == [alices]  # her own upload, at once
             assert not _replica_has(replica_sql, alices)  # though the replica lags
 
-            with services.engine.begin() as conn:  # a change bob did not make through the API
+            with (
+                built.infrastructure.engine.begin() as conn
+            ):  # a change bob did not make through the API
                 conn.execute(
                     text("UPDATE photos SET description = 'changed' WHERE id = :id"), {"id": bobs}
                 )
@@ -75,14 +78,19 @@ def test_reads_come_from_the_replica_but_follow_each_users_own_writes(
             assert shown[0]["description"] == "changed"
             found = client.get("/api/v1/search", headers=bob, params={"q": "changed"}).json()
             assert [p["id"] for p in found["items"]] == [bobs]
-            assert services.reads.for_user(bob_user.user.id) is not services.engine
+            assert (
+                built.infrastructure.reads.for_user(bob_user.user.id)
+                is not built.infrastructure.engine
+            )
 
             standby.stop()  # the replica goes away: reads fall back to the primary
-            assert services.reads.for_user(bob_user.user.id) is services.engine
+            assert (
+                built.infrastructure.reads.for_user(bob_user.user.id) is built.infrastructure.engine
+            )
             assert client.get("/api/v1/photos", headers=bob).status_code == 200
     finally:
         replica_sql.close()
-        services.close()
+        built.close()
 
 
 def _replica_has(conn: psycopg.Connection[tuple[object, ...]], photo_id: str) -> bool:
@@ -98,11 +106,15 @@ def _until(condition: object, seconds: float = 10) -> None:
         time.sleep(0.02)
 
 
+def _redis(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def test_write_marks_are_shared_through_redis_and_unknown_when_it_is_down(redis_url: str) -> None:
-    marks = RedisMarks(redis_url)
+    marks = RedisMarks(_redis(redis_url))
     assert marks.get("alice") is None
     marks.set("alice", lsn("1/A0"))
-    assert RedisMarks(redis_url).get("alice") == (1 << 32) | 0xA0  # another process sees it
-    down = RedisMarks(f"redis://127.0.0.1:{free_port()}/0")
+    assert RedisMarks(_redis(redis_url)).get("alice") == (1 << 32) | 0xA0  # another process
+    down = RedisMarks(_redis(f"redis://127.0.0.1:{free_port()}/0"))
     assert down.get("alice") == -1  # cannot tell: the routing reads from the primary
     down.set("alice", 5)  # and a mark that cannot be kept is not an error

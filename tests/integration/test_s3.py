@@ -25,7 +25,7 @@ def store(s3_endpoint: str, tmp_path: Path) -> S3BlobStore:
     return s3_store(f"s3://{bucket}?endpoint_url={s3_endpoint}&region=us-east-1", tmp_path)
 
 
-def _staged(store: S3BlobStore, data: bytes):  # type: ignore[no-untyped-def]
+def _staged(store: S3BlobStore, data: bytes):  # type: ignore[no-untyped-def]  # the store's own
     writer = store.stage(len(data) + 1)
     for start in range(0, len(data), 65536):
         writer.write(data[start : start + 65536])

@@ -14,7 +14,7 @@ import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from albumen.app import Services, build_services
+from albumen.app.root import Albumen, build
 from albumen.config import Settings
 from albumen.domain.durability import SidecarKind
 from albumen.web import create_app
@@ -38,21 +38,21 @@ def settings(tmp_path: Path, s3_endpoint: str) -> Settings:
 
 
 @pytest.fixture
-def s3_services(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings)
+def s3_world(settings: Settings) -> Iterator[Albumen]:
+    built = build(settings)
     yield built
     built.close()
 
 
 def test_photos_live_in_the_bucket_and_are_served_from_it(
-    s3_services: Services, settings: Settings
+    s3_world: Albumen, settings: Settings
 ) -> None:
-    services = s3_services
-    with TestClient(create_app(settings, services)) as client:
-        auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+    built = s3_world
+    with TestClient(create_app(settings, built)) as client:
+        auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
         data = make_jpeg(800, 600, seed=90)
         photo = upload(client, auth, data, "bucket.jpg").json()
-        services.queue.run_pending()
+        built.infrastructure.queue.run_pending()
         shown = client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()
         assert shown["status"] == "ready"
         original = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
@@ -67,20 +67,20 @@ def test_photos_live_in_the_bucket_and_are_served_from_it(
         assert thumb.status_code == 200
         assert client.get("/readyz").json() == {"status": "ready", "failing": []}
 
-        primary, mirror = services.stores.hot, services.stores.mirror
+        primary, mirror = built.infrastructure.stores.hot, built.infrastructure.stores.mirror
         assert mirror is not None
         sha = photo["sha256"]
         assert hashlib.sha256(mirror.read(sha)).hexdigest() == sha  # the second bucket has it
-        assert services.scrub.scrub().findings == []
+        assert built.services.scrub.scrub().findings == []
 
         primary.delete(sha)  # lost from the first bucket: read from the second, and healed
-        services.thumbnail_cache.clear()
+        built.infrastructure.thumbnail_cache.clear()
         again = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
         assert again.content == data
         assert primary.exists(sha)
 
-        assert services.sidecars.flush() >= 2
-        sidecars = dict(services.stores.sidecars.scan(SidecarKind.PHOTO))
+        assert built.services.sidecars.flush() >= 2
+        sidecars = dict(built.infrastructure.stores.sidecars.scan(SidecarKind.PHOTO))
         assert photo["id"] in sidecars  # beside the blobs, in the bucket
 
 
@@ -99,45 +99,46 @@ def test_tiers_are_storage_classes_and_a_glacier_original_is_restored(
         analysis=False,
         tier_latency_seconds={"cold": 60},
     )
-    services = build_services(settings)
+    built = build(settings)
     try:
-        with TestClient(create_app(settings, services)) as client:
-            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        with TestClient(create_app(settings, built)) as client:
+            auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
             data = make_jpeg(640, 480, seed=91)
             photo = upload(client, auth, data, "old.jpg").json()
-            services.queue.run_pending()
-            with services.engine.begin() as conn:
+            built.infrastructure.queue.run_pending()
+            with built.infrastructure.engine.begin() as conn:
                 conn.execute(text("UPDATE blob_tiers SET read_at = datetime('now', '-400 days')"))
             copies: list[str] = []
-            for store in services.stores.tiers.values():
-                store.client.meta.events.register(  # type: ignore[attr-defined]
+            for store in built.infrastructure.stores.tiers.values():
+                store.client.meta.events.register(  # type: ignore[attr-defined]  # an S3 store here
                     "before-call.s3.CopyObject", lambda **_: copies.append("copy")
                 )
-            assert services.tiers.run_lifecycle() == 2  # hot → warm → cold
+            assert built.services.tiers.run_lifecycle() == 2  # hot → warm → cold
             assert copies == ["copy", "copy"]  # by S3 itself: no byte came down to this machine
-            s3 = services.stores.hot.client  # type: ignore[attr-defined]
+            s3 = built.infrastructure.stores.hot.client  # type: ignore[attr-defined]  # S3 here
             sha = photo["sha256"]
             head = s3.head_object(Bucket=bucket[5:], Key=f"cold/blobs/{sha[:2]}/{sha[2:4]}/{sha}")
             assert head["StorageClass"] == "GLACIER"
-            assert not services.stores.hot.exists(sha)
+            assert not built.infrastructure.stores.hot.exists(sha)
             # server-side copies: the warm copy never came down to this machine on its way
 
             url = f"/api/v1/photos/{photo['id']}/original"
             waiting = client.get(url, headers=auth)
             assert waiting.status_code == 202
             assert waiting.headers["retry-after"] == "60"
-            services.queue.run_pending()  # the restore job asks S3 to restore the archive...
+            # the restore job asks S3 to restore the archive...
+            built.infrastructure.queue.run_pending()
             for _ in range(50):  # ...and the move finishes once S3 has (the lifecycle resumes)
-                if services.tiers.run_lifecycle():
+                if built.services.tiers.run_lifecycle():
                     break
                 time.sleep(0.1)
             served = client.get(url, headers=auth)
             assert served.status_code == 200
             assert served.content == data
             assert client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()["tier"] == "hot"
-            assert services.scrub.scrub().findings == []
+            assert built.services.scrub.scrub().findings == []
     finally:
-        services.close()
+        built.close()
 
 
 def test_originals_can_be_redirected_to_a_presigned_url(tmp_path: Path, s3_endpoint: str) -> None:
@@ -148,10 +149,10 @@ def test_originals_can_be_redirected_to_a_presigned_url(tmp_path: Path, s3_endpo
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(settings)
+    built = build(settings)
     try:
-        with TestClient(create_app(settings, services)) as client:
-            auth = {"Authorization": f"Bearer {services.users.add('alice').secret}"}
+        with TestClient(create_app(settings, built)) as client:
+            auth = {"Authorization": f"Bearer {built.services.users.add('alice').secret}"}
             data = make_jpeg(640, 480, seed=92)
             photo = upload(client, auth, data, "Zürich 1.jpg").json()
             url = f"/api/v1/photos/{photo['id']}/original"
@@ -169,4 +170,4 @@ def test_originals_can_be_redirected_to_a_presigned_url(tmp_path: Path, s3_endpo
             cached = client.get(url, headers=auth | {"If-None-Match": f'"{photo["sha256"]}"'})
             assert cached.status_code == 304  # the browser's copy is still good: no redirect
     finally:
-        services.close()
+        built.close()

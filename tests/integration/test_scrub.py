@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from albumen.app import Services, build_services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.root import Albumen, build
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain.durability import BlobHolder, Problem
 from albumen.web import create_app
@@ -33,8 +36,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def unmirrored(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(
+def unmirrored(tmp_path: Path) -> Iterator[Albumen]:
+    built = build(
         Settings(data_dir=tmp_path / "plain", run_workers_in_server=False, analysis=False)
     )
     yield built
@@ -58,18 +61,22 @@ def _age(path: Path, seconds: float) -> None:
 
 
 def _stored_photo(
-    client: TestClient, auth: dict[str, str], services: Services, seed: int
+    client: TestClient, auth: dict[str, str], queue: HueyJobQueue, seed: int
 ) -> dict[str, Any]:
     body = upload(client, auth, make_jpeg(seed=seed), f"p{seed}.jpg").json()
-    services.queue.run_pending()
+    queue.run_pending()
     stored: dict[str, Any] = client.get(f"/api/v1/photos/{body['id']}", headers=auth).json()
     return stored
 
 
 def test_an_upload_is_in_both_stores_verified(
-    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    settings: Settings,
+    queue: HueyJobQueue,
 ) -> None:
-    photo = _stored_photo(client, auth, services, 1)
+    photo = _stored_photo(client, auth, queue, 1)
     mirror_root = Path(settings.mirror_url.reveal().removeprefix("file://"))
     original = _blob(mirror_root, photo["sha256"])
     assert hashlib.sha256(original.read_bytes()).hexdigest() == photo["sha256"]
@@ -78,10 +85,14 @@ def test_an_upload_is_in_both_stores_verified(
 
 
 def test_scrub_finds_a_flipped_byte_and_repairs_it_from_the_mirror(
-    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    settings: Settings,
+    queue: HueyJobQueue,
 ) -> None:
-    photo = _stored_photo(client, auth, services, 2)
-    _stored_photo(client, auth, services, 3)
+    photo = _stored_photo(client, auth, queue, 2)
+    _stored_photo(client, auth, queue, 3)
     stored = _blob(settings.data_dir / "blobs", photo["sha256"])
     _flip_a_byte(stored)
 
@@ -100,9 +111,13 @@ def test_scrub_finds_a_flipped_byte_and_repairs_it_from_the_mirror(
 
 
 def test_a_corrupt_mirror_copy_is_repaired_from_the_primary(
-    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    settings: Settings,
+    queue: HueyJobQueue,
 ) -> None:
-    photo = _stored_photo(client, auth, services, 4)
+    photo = _stored_photo(client, auth, queue, 4)
     copy = _blob(Path(settings.mirror_url.reveal().removeprefix("file://")), photo["sha256"])
     copy.unlink()
     found = services.scrub.scrub(repair=True)
@@ -113,9 +128,14 @@ def test_a_corrupt_mirror_copy_is_repaired_from_the_primary(
 
 
 def test_reads_fall_back_to_the_mirror_and_heal_the_primary(
-    client: TestClient, auth: dict[str, str], services: Services, settings: Settings
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    infrastructure: Infrastructure,
+    settings: Settings,
+    queue: HueyJobQueue,
 ) -> None:
-    photo = _stored_photo(client, auth, services, 5)
+    photo = _stored_photo(client, auth, queue, 5)
     original = _blob(settings.data_dir / "blobs", photo["sha256"])
     original.unlink()
     response = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
@@ -125,7 +145,7 @@ def test_reads_fall_back_to_the_mirror_and_heal_the_primary(
 
     # A thumbnail is read whole, so a corrupt one is noticed before a byte is sent.
     thumb = client.get(f"/api/v1/photos/{photo['id']}/thumbnail", headers=auth)
-    services.thumbnail_cache.clear()
+    infrastructure.thumbnail_cache.clear()
     stored = _blob(settings.data_dir / "blobs", thumb.headers["etag"].strip('"'))
     _flip_a_byte(stored, at=100)
     again = client.get(f"/api/v1/photos/{photo['id']}/thumbnail", headers=auth)
@@ -153,14 +173,14 @@ def test_an_upload_fails_cleanly_when_the_mirror_cannot_be_written(
 
 
 def test_a_deleted_original_is_reported_and_the_photo_answers_a_clear_error(
-    unmirrored: Services, tmp_path: Path
+    unmirrored: Albumen, tmp_path: Path
 ) -> None:
-    with TestClient(create_app(unmirrored.settings, unmirrored)) as client:
-        auth = {"Authorization": f"Bearer {unmirrored.users.add('bob').secret}"}
-        photo = _stored_photo(client, auth, unmirrored, 7)
+    with TestClient(create_app(unmirrored.infrastructure.settings, unmirrored)) as client:
+        auth = {"Authorization": f"Bearer {unmirrored.services.users.add('bob').secret}"}
+        photo = _stored_photo(client, auth, unmirrored.infrastructure.queue, 7)
         _blob(tmp_path / "plain" / "blobs", photo["sha256"]).unlink()
 
-        found = unmirrored.scrub.scrub(repair=True)
+        found = unmirrored.services.scrub.scrub(repair=True)
         assert [(f.problem, f.repair, f.holders) for f in found.findings] == [
             (Problem.MISSING, None, [BlobHolder(photo["id"], "original")])
         ]
@@ -178,34 +198,34 @@ def test_a_deleted_original_is_reported_and_the_photo_answers_a_clear_error(
 
 
 def test_a_lost_thumbnail_is_made_again_after_the_scrub(
-    unmirrored: Services, tmp_path: Path
+    unmirrored: Albumen, tmp_path: Path
 ) -> None:
-    with TestClient(create_app(unmirrored.settings, unmirrored)) as client:
-        auth = {"Authorization": f"Bearer {unmirrored.users.add('bob').secret}"}
-        photo = _stored_photo(client, auth, unmirrored, 8)
+    with TestClient(create_app(unmirrored.infrastructure.settings, unmirrored)) as client:
+        auth = {"Authorization": f"Bearer {unmirrored.services.users.add('bob').secret}"}
+        photo = _stored_photo(client, auth, unmirrored.infrastructure.queue, 8)
         webp = auth | {"Accept": "image/webp"}
         url = f"/api/v1/photos/{photo['id']}/thumbnail?size=preview"
         preview = client.get(url, headers=webp).content
         sha = hashlib.sha256(preview).hexdigest()
         _flip_a_byte(_blob(tmp_path / "plain" / "blobs", sha), at=50)
 
-        found = unmirrored.scrub.scrub(repair=True)
+        found = unmirrored.services.scrub.scrub(repair=True)
         assert [(f.problem, f.holders) for f in found.findings] == [
             (Problem.CORRUPT, [BlobHolder(photo["id"], "preview.webp")])
         ]
         assert found.findings[0].repair is not None
-        unmirrored.thumbnail_cache.clear()
+        unmirrored.infrastructure.thumbnail_cache.clear()
         again = client.get(url, headers=webp)
         assert again.status_code == 200
         assert hashlib.sha256(again.content).hexdigest() == sha  # made again, the same bytes
-        assert unmirrored.scrub.scrub().findings == []
+        assert unmirrored.services.scrub.scrub().findings == []
 
 
 def test_old_unreferenced_blobs_are_reported_and_removed_from_both_stores(
-    services: Services, settings: Settings
+    services: Services, infrastructure: Infrastructure, settings: Settings
 ) -> None:
-    orphan = services.blobs.put_bytes(b"left behind by a crash")
-    young = services.blobs.put_bytes(b"an upload in flight")
+    orphan = infrastructure.stores.blobs.put_bytes(b"left behind by a crash")
+    young = infrastructure.stores.blobs.put_bytes(b"an upload in flight")
     mirror_root = Path(settings.mirror_url.reveal().removeprefix("file://"))
     for root in (settings.data_dir / "blobs", mirror_root):
         _age(_blob(root, orphan), 2 * HOUR)
@@ -213,6 +233,6 @@ def test_old_unreferenced_blobs_are_reported_and_removed_from_both_stores(
     found = services.scrub.scrub()
     assert [(f.sha256, f.problem) for f in found.findings] == [(orphan, Problem.UNREFERENCED)]
     services.scrub.scrub(repair=True)
-    assert not services.blobs.exists(orphan)
+    assert not infrastructure.stores.blobs.exists(orphan)
     assert not _blob(mirror_root, orphan).exists()
-    assert services.blobs.exists(young)
+    assert infrastructure.stores.blobs.exists(young)

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from albumen.adapters.db.pgsearch import PostgresSearchIndex
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.search import SqliteSearchIndex
-from albumen.app import Services
+from albumen.app.services import Services
 from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import NewPhoto
 from albumen.domain.search import SearchFilters, parse_query
@@ -38,9 +38,9 @@ QUERIES = [
 
 
 @pytest.fixture
-def owner(services: Services) -> str:
+def owner(services: Services, engine: Engine) -> str:
     user = services.users.add("alice").user
-    repo = SqlPhotoRepo(services.engine)
+    repo = SqlPhotoRepo(engine)
     for n in range(20):
         photo, _ = repo.add(
             NewPhoto(user.id, f"beach_{n}.jpg", "image/jpeg", 1, f"{n:064x}"), datetime(2024, 1, 1)
@@ -52,11 +52,11 @@ def owner(services: Services) -> str:
 
 
 @pytest.fixture
-def index(services: Services) -> Iterator[SqliteSearchIndex | PostgresSearchIndex]:
-    if services.engine.dialect.name == "sqlite":
-        yield SqliteSearchIndex(services.engine)
+def index(services: Services, engine: Engine) -> Iterator[SqliteSearchIndex | PostgresSearchIndex]:
+    if engine.dialect.name == "sqlite":
+        yield SqliteSearchIndex(engine)
         return
-    engine = create_engine(services.engine.url, connect_args={"options": "-c enable_seqscan=off"})
+    engine = create_engine(engine.url, connect_args={"options": "-c enable_seqscan=off"})
     yield PostgresSearchIndex(engine)
     engine.dispose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from albumen.app import Services, build_services
+from albumen.app.root import Albumen, build
 from albumen.config import Settings
 
 HOPPER = [
@@ -33,23 +33,23 @@ OTHERS = [
 @pytest.fixture(scope="module")
 def library(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Services, str, dict[str, str]]]:
+) -> Iterator[tuple[Albumen, str, dict[str, str]]]:
     shared = Path(__file__).resolve().parents[3] / "shared" / "photos"
     if not (shared / "truth.csv").is_file():
         pytest.skip("../shared/photos is not beside this clone (real camera files)")
-    services = build_services(
+    built = build(
         Settings(data_dir=tmp_path_factory.mktemp("similar"), run_workers_in_server=False)
     )
-    owner = services.users.add("alice").user.id
+    owner = built.services.users.add("alice").user.id
     names: dict[str, str] = {}
     for name in HOPPER + OTHERS:
-        writer = services.photos.stage()
+        writer = built.services.photos.stage()
         writer.write((shared / name).read_bytes())
-        names[services.photos.ingest(owner, name, writer.finish()).photo.id] = name
+        names[built.services.photos.ingest(owner, name, writer.finish()).photo.id] = name
     for _ in range(3):
-        services.queue.run_pending()
-    yield services, owner, names
-    services.close()
+        built.infrastructure.queue.run_pending()
+    yield built, owner, names
+    built.close()
 
 
 def _source(name: str) -> str:
@@ -60,21 +60,21 @@ def _source(name: str) -> str:
 
 @pytest.mark.photos
 def test_the_same_picture_in_other_formats_is_most_alike(
-    library: tuple[Services, str, dict[str, str]],
+    library: tuple[Albumen, str, dict[str, str]],
 ) -> None:
-    services, owner, names = library
+    built, owner, names = library
     jpeg = next(pid for pid, name in names.items() if name == "pillow_hopper.jpg")
-    found = services.similar.similar(owner, jpeg, 4)
+    found = built.services.similar.similar(owner, jpeg, 4)
     assert {names[s.photo.id] for s in found} == set(HOPPER) - {"pillow_hopper.jpg"}
     assert all(s.score > 0.9 for s in found)
 
 
 @pytest.mark.photos
 def test_duplicates_group_copies_and_nothing_else(
-    library: tuple[Services, str, dict[str, str]],
+    library: tuple[Albumen, str, dict[str, str]],
 ) -> None:
-    services, owner, names = library
-    groups = services.similar.duplicates(owner)
+    built, owner, names = library
+    groups = built.services.similar.duplicates(owner)
     named = [sorted(names[p.id] for p in group.photos) for group in groups]
     assert sorted(HOPPER) in named
     for group in named:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain.tiers import Tier
 from tests.conftest import make_jpeg, upload
@@ -32,8 +33,8 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def _unread_for(services: Services, sha256: str, days: float) -> None:
-    with services.engine.begin() as conn:
+def _unread_for(engine: Engine, sha256: str, days: float) -> None:
+    with engine.begin() as conn:
         conn.execute(
             text("UPDATE blob_tiers SET read_at = datetime('now', :ago) WHERE sha256 = :sha"),
             {"ago": f"-{days} days", "sha": sha256},
@@ -52,19 +53,24 @@ def _where(tmp_path: Path, sha256: str) -> set[str]:
 
 
 def _photos(
-    client: TestClient, auth: dict[str, str], services: Services, n: int
+    client: TestClient, auth: dict[str, str], queue: HueyJobQueue, n: int
 ) -> list[dict[str, Any]]:
     made = [upload(client, auth, make_jpeg(seed=40 + i), f"t{i}.jpg").json() for i in range(n)]
-    services.queue.run_pending()
+    queue.run_pending()
     return made
 
 
 def test_the_lifecycle_moves_unread_originals_down_and_leaves_thumbnails_hot(
-    client: TestClient, auth: dict[str, str], services: Services, tmp_path: Path
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    tmp_path: Path,
+    engine: Engine,
+    queue: HueyJobQueue,
 ) -> None:
-    fresh, idle, forgotten = _photos(client, auth, services, 3)
-    _unread_for(services, idle["sha256"], 40)
-    _unread_for(services, forgotten["sha256"], 200)
+    fresh, idle, forgotten = _photos(client, auth, queue, 3)
+    _unread_for(engine, idle["sha256"], 40)
+    _unread_for(engine, forgotten["sha256"], 200)
 
     assert services.tiers.run_lifecycle() == 3  # idle to warm; forgotten to warm, then cold
     assert _where(tmp_path, fresh["sha256"]) == {"hot"}
@@ -81,10 +87,15 @@ def test_the_lifecycle_moves_unread_originals_down_and_leaves_thumbnails_hot(
 
 
 def test_a_warm_original_is_served_counted_and_comes_back_up(
-    client: TestClient, auth: dict[str, str], services: Services, tmp_path: Path
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    tmp_path: Path,
+    engine: Engine,
+    queue: HueyJobQueue,
 ) -> None:
-    (photo,) = _photos(client, auth, services, 1)
-    _unread_for(services, photo["sha256"], 40)
+    (photo,) = _photos(client, auth, queue, 1)
+    _unread_for(engine, photo["sha256"], 40)
     services.tiers.run_lifecycle()
 
     response = client.get(f"/api/v1/photos/{photo['id']}/original", headers=auth)
@@ -107,10 +118,15 @@ def test_a_warm_original_is_served_counted_and_comes_back_up(
 
 
 def test_a_cold_original_answers_202_then_is_restored_and_served(
-    client: TestClient, auth: dict[str, str], services: Services, tmp_path: Path
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    queue: HueyJobQueue,
+    tmp_path: Path,
+    engine: Engine,
 ) -> None:
-    (photo,) = _photos(client, auth, services, 1)
-    _unread_for(services, photo["sha256"], 400)
+    (photo,) = _photos(client, auth, queue, 1)
+    _unread_for(engine, photo["sha256"], 400)
     services.tiers.run_lifecycle()
     url = f"/api/v1/photos/{photo['id']}/original"
 
@@ -125,7 +141,7 @@ def test_a_cold_original_answers_202_then_is_restored_and_served(
     assert jpeg.json()["error"]["code"] == "in_cold_storage"
     assert jpeg.headers["retry-after"] == "120"
 
-    assert services.queue.run_pending() >= 1  # the restore job
+    assert queue.run_pending() >= 1  # the restore job
     assert _where(tmp_path, photo["sha256"]) == {"hot"}
     served = client.get(url, headers=auth)
     assert served.status_code == 200
@@ -135,17 +151,22 @@ def test_a_cold_original_answers_202_then_is_restored_and_served(
 
 
 def test_a_half_done_move_is_finished_and_a_bad_copy_is_never_kept(
-    client: TestClient, auth: dict[str, str], services: Services, tmp_path: Path
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    engine: Engine,
+    tmp_path: Path,
+    queue: HueyJobQueue,
 ) -> None:
-    (photo,) = _photos(client, auth, services, 1)
+    (photo,) = _photos(client, auth, queue, 1)
     sha = photo["sha256"]
     hot = tmp_path / "data" / "blobs" / sha[:2] / sha[2:4] / sha
     warm = tmp_path / "warm" / sha[:2] / sha[2:4] / sha
     # as a crash would leave it: the move noted, a damaged partial copy in place
     warm.parent.mkdir(parents=True)
     warm.write_bytes(hot.read_bytes()[:1000])
-    _unread_for(services, sha, 40)
-    with services.engine.begin() as conn:
+    _unread_for(engine, sha, 40)
+    with engine.begin() as conn:
         conn.execute(text("UPDATE blob_tiers SET moving_to = 'warm' WHERE sha256 = :s"), {"s": sha})
 
     assert services.tiers.run_lifecycle() == 1

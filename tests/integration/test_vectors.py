@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Engine, delete, insert, text
 
 from albumen.adapters.db.analysis import text_vector
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.tables import photo_embeddings
 from albumen.adapters.db.vectors import PgVectorIndex
 from albumen.adapters.vectors import BREADTH, DTYPE, UsearchVectorIndex
-from albumen.app import Services, build_services
+from albumen.app.root import build
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain.analysis import LIKENESS
 from albumen.domain.photos import NewPhoto
@@ -21,20 +22,20 @@ from albumen.domain.photos import NewPhoto
 DIMENSIONS = 64
 
 
-def stored(services: Services, n: int) -> tuple[str, np.ndarray]:
+def stored(services: Services, engine: Engine, n: int) -> tuple[str, np.ndarray]:
     """An owner with ``n`` photos and a unit vector each (keys 1..n)."""
     owner = services.users.add("alice").user.id
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((n, DIMENSIONS)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    repo = SqlPhotoRepo(services.engine)
+    repo = SqlPhotoRepo(engine)
     photo_ids = [
         repo.add(NewPhoto(owner, f"{k}.jpg", "image/jpeg", 1, f"{k:064x}"), datetime(2024, 1, 1))[
             0
         ].id
         for k in range(n)
     ]
-    with services.engine.begin() as conn:
+    with engine.begin() as conn:
         for k, (photo_id, vector) in enumerate(zip(photo_ids, vectors, strict=True)):
             conn.execute(
                 insert(photo_embeddings).values(
@@ -45,9 +46,11 @@ def stored(services: Services, n: int) -> tuple[str, np.ndarray]:
     return owner, vectors
 
 
-def test_answers_are_in_exact_cosine_order(services: Services, tmp_path: Path) -> None:
-    owner, vectors = stored(services, 300)
-    index = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+def test_answers_are_in_exact_cosine_order(
+    services: Services, engine: Engine, tmp_path: Path
+) -> None:
+    owner, vectors = stored(services, engine, 300)
+    index = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     query = vectors[5] + 0.1 * vectors[6]
     found = index.nearest(owner, tuple(float(x) for x in query), 10)
 
@@ -57,11 +60,11 @@ def test_answers_are_in_exact_cosine_order(services: Services, tmp_path: Path) -
     assert np.allclose([score for _, score in found], exact[best], atol=1e-6)
 
 
-def test_a_deleted_key_is_left_out(services: Services, tmp_path: Path) -> None:
-    owner, vectors = stored(services, 50)
-    index = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+def test_a_deleted_key_is_left_out(services: Services, engine: Engine, tmp_path: Path) -> None:
+    owner, vectors = stored(services, engine, 50)
+    index = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     index.nearest(owner, tuple(float(x) for x in vectors[0]), 5)
-    with services.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(delete(photo_embeddings).where(photo_embeddings.c.key == 1))
     found = index.nearest(owner, tuple(float(x) for x in vectors[0]), 5)
     assert 1 not in [key for key, _ in found]
@@ -69,15 +72,15 @@ def test_a_deleted_key_is_left_out(services: Services, tmp_path: Path) -> None:
 
 
 def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
-    services: Services, tmp_path: Path
+    services: Services, engine: Engine, tmp_path: Path
 ) -> None:
-    owner, vectors = stored(services, 200)
-    first = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    owner, vectors = stored(services, engine, 200)
+    first = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     query = tuple(float(x) for x in vectors[3])
     expected = first.nearest(owner, query, 10)
     first.save_all()
 
-    again = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    again = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     assert again.nearest(owner, query, 10) == expected
     restored = again._owners[owner].index
     assert restored.expansion_search == BREADTH  # usearch does not keep it in the file
@@ -88,7 +91,7 @@ def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
     old = Index(ndim=DIMENSIONS, metric="cos", dtype="f16")  # the layout before int8
     old.add(np.arange(1, 201, dtype=np.uint64), vectors)
     old.save(str(tmp_path / f"{owner}-{LIKENESS}.usearch"))
-    rebuilt = UsearchVectorIndex(services.engine, tmp_path, LIKENESS, DIMENSIONS)
+    rebuilt = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     found = rebuilt.nearest(owner, query, 10)
     # A rebuilt HNSW graph is built again on several threads, so it is not the same graph:
     # the nearest agree up to near ties, which may swap or stand in for each other (seen in
@@ -107,14 +110,14 @@ def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
 ) -> None:
     """PostgreSQL's likeness search: 1280-d clustered vectors of two owners, each query
     answered from migration 0011's HNSW index with its owner's true nearest neighbours."""
-    services = build_services(
+    built = build(
         Settings(data_dir=tmp_path, database_url=postgres_url, run_workers_in_server=False)
     )
     try:
         rng = np.random.default_rng(11)
         centres = rng.standard_normal((20, PG_DIMENSIONS)).astype(np.float32)
-        owners = [services.users.add(name).user.id for name in ("alice", "bob")]
-        repo = SqlPhotoRepo(services.engine)
+        owners = [built.services.users.add(name).user.id for name in ("alice", "bob")]
+        repo = SqlPhotoRepo(built.infrastructure.engine)
         vectors = centres[rng.integers(0, 20, 600)] + 0.4 * rng.standard_normal(
             (600, PG_DIMENSIONS)
         ).astype(np.float32)
@@ -133,7 +136,7 @@ def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
                     "e": text_vector(vector),
                 }
             )
-        with services.engine.begin() as conn:
+        with built.infrastructure.engine.begin() as conn:
             conn.execute(
                 text(
                     "INSERT INTO photo_embeddings (key, photo_id, owner_id, space, model, vector,"
@@ -142,7 +145,7 @@ def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
                 rows,
             )
             conn.execute(text("ANALYZE photo_embeddings"))
-        index = PgVectorIndex(services.engine, LIKENESS, PG_DIMENSIONS)
+        index = PgVectorIndex(built.infrastructure.engine, LIKENESS, PG_DIMENSIONS)
         alice = vectors[0::2]
         hits = 0
         for q in range(20):
@@ -155,7 +158,7 @@ def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
             scores = [score for _, score in found]
             assert scores == sorted(scores, reverse=True)
         assert hits / 200 >= 0.95
-        with services.engine.connect() as conn:
+        with built.infrastructure.engine.connect() as conn:
             conn.execute(text("SET enable_sort = off"))  # as nearest() asks
             plan = conn.execute(
                 text(f"EXPLAIN {index._sql.text}"),
@@ -163,10 +166,10 @@ def test_pgvector_finds_the_exact_neighbours_through_its_hnsw_index(
             ).scalars()
             lines = list(plan)
             assert any("ix_photo_embeddings_likeness_hnsw" in line for line in lines), lines
-        stranger = services.users.add("carol").user.id  # no photos: nothing, not an error
+        stranger = built.services.users.add("carol").user.id  # no photos: nothing, not an error
         assert index.nearest(stranger, tuple(float(x) for x in vectors[0]), 10) == []
     finally:
-        services.close()
+        built.close()
 
 
 PG_DIMENSIONS = 1280  # the width of migration 0011's index

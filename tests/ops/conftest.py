@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from albumen.app import Services
+from albumen.app.services import Services
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 

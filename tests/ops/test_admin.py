@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from albumen.app import Services, build_services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.operations import Operations
+from albumen.app.root import build
+from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.domain.monitoring import Alert, AlertRule, Severity
 from albumen.services.alerts import AlertService
@@ -31,14 +37,14 @@ def test_admin_routes_need_an_admin(
 
 
 def test_the_dashboard_shows_live_figures(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, queue: HueyJobQueue, admin: dict[str, str]
 ) -> None:
     client.get("/api/v1/admin/dashboard", headers=admin)  # a first snapshot
     time.sleep(1.1)  # rates are over at least a second
     photo_id = client.post(
         "/api/v1/photos", headers=admin, files={"file": ("a.jpg", make_jpeg(seed=4))}
     ).json()["id"]
-    services.queue.run_pending()
+    queue.run_pending()
     for _ in range(5):
         client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=admin)
         client.get("/api/v1/search", params={"q": "a"}, headers=admin)
@@ -74,7 +80,7 @@ def test_the_dashboard_shows_live_figures(
 
 
 def test_alerts_show_what_fires(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, operations: Operations, admin: dict[str, str]
 ) -> None:
     always = AlertRule(
         "AlbumenTestBusy", "answered anything", Severity.WARNING, 0, True, 0, lambda f: f.requests
@@ -82,9 +88,12 @@ def test_alerts_show_what_fires(
     later = AlertRule(
         "AlbumenTestPending", "waits ten minutes", Severity.WARNING, 0, True, 10, lambda f: 1.0
     )
-    services.alerts = AlertService(services.sampler.figures, FakeClock(), rules=[always, later])
+    alerts = AlertService(operations.sampler.figures, FakeClock(), rules=[always, later])
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.operations = dataclasses.replace(operations, alerts=alerts)  # the server's, swapped
     client.get("/healthz")
-    services.alerts.evaluate()
+    alerts.evaluate()
 
     shown = client.get("/api/v1/admin/alerts", headers=admin).json()
 
@@ -94,12 +103,12 @@ def test_alerts_show_what_fires(
 
 
 def test_the_real_rules_are_listed_and_quiet_on_a_healthy_instance(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, operations: Operations, admin: dict[str, str]
 ) -> None:
-    services.sampler.sample()  # the window starts here, not at other tests' requests
+    operations.sampler.sample()  # the window starts here, not at other tests' requests
     time.sleep(1.05)  # a window's start must be a second old
     client.get("/healthz")
-    active = services.alerts.evaluate()
+    active = operations.alerts.evaluate()
     assert [a.name for a in active if a.name != "AlbumenHighCpu"] == []  # CPU is the machine's
     rules = client.get("/api/v1/admin/alerts", headers=admin).json()["rules"]
     assert {"AlbumenSearchSlow", "AlbumenHighErrorRate", "AlbumenDiskFilling"} <= {
@@ -119,9 +128,9 @@ SLOW = (
 
 
 def test_a_slow_query_is_kept_with_its_plan_and_rows(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, engine: Engine, admin: dict[str, str]
 ) -> None:
-    with services.engine.connect() as conn:
+    with engine.connect() as conn:
         conn.execute(text("SELECT 1")).all()  # the connection's setup is not the query's time
         result = conn.execute(text(SLOW), {"every": 1000})
         first = result.fetchone()  # execute() and the first row: the loop is at 1000 of 400,000
@@ -151,10 +160,10 @@ def test_fast_queries_are_not_kept(
 
 
 def test_ready_lists_what_cannot_be_reached(
-    client: TestClient, services: Services, settings: Settings
+    client: TestClient, services: Services, infrastructure: Infrastructure, settings: Settings
 ) -> None:
     assert client.get("/readyz").json() == {"status": "ready", "failing": []}
-    staging = services.stores.staging_dir
+    staging = infrastructure.stores.staging_dir
     shutil.rmtree(staging)
     staging.write_text("not a folder")  # the blob store can take no write
     try:
@@ -168,26 +177,26 @@ def test_ready_lists_what_cannot_be_reached(
 
 
 def test_the_server_samples_and_judges_in_the_background(settings: Settings) -> None:
-    from albumen.app import build_services, monitoring
+    from albumen.app.root import build, monitoring
 
     fast = settings.model_copy(update={"alert_interval_seconds": 0.05})
-    services = build_services(fast)
-    services.sampler.every = 0.02
+    built = build(fast)
+    built.operations.sampler.every = 0.02
     judged = threading.Semaphore(0)
-    evaluate = services.alerts.evaluate
+    evaluate = built.operations.alerts.evaluate
 
     def counted() -> list[Alert]:
         judged.release()
         return evaluate()
 
-    services.alerts.evaluate = counted  # type: ignore[method-assign]
+    built.operations.alerts.evaluate = counted  # type: ignore[method-assign]  # counts the calls
     try:
-        with monitoring(services):
+        with monitoring(built.operations, fast.alert_interval_seconds):
             # three judgements, however slow a shared CI machine is today
             assert all(judged.acquire(timeout=30) for _ in range(3))
     finally:
-        services.close()
-    assert len(services.sampler._snapshots) >= 3
+        built.close()
+    assert len(built.operations.sampler._snapshots) >= 3
 
 
 def test_the_cache_optimizer_recommends_with_reasons_and_applies(
@@ -198,19 +207,20 @@ def test_the_cache_optimizer_recommends_with_reasons_and_applies(
         run_workers_in_server=False,
         analysis=False,
     )
-    services = build_services(settings)
+    built = build(settings)
     try:
-        with TestClient(create_app(settings, services)) as client:
-            admin = {"Authorization": f"Bearer {services.users.add('root').secret}"}
+        with TestClient(create_app(settings, built)) as client:
+            admin = {"Authorization": f"Bearer {built.services.users.add('root').secret}"}
             ids = [upload(client, admin, make_jpeg(seed=80 + n)).json()["id"] for n in range(4)]
-            services.queue.run_pending()
+            built.infrastructure.queue.run_pending()
             thumb = client.get(f"/api/v1/photos/{ids[0]}/thumbnail", headers=admin).content
             room = int(len(thumb) * 1.5) + 100
-            services.thumbnail_cache.resize(room)  # about one thumbnail: most reads miss
-            services.sampler.sample()
+            # about one thumbnail: most reads miss
+            built.infrastructure.thumbnail_cache.resize(room)
+            built.operations.sampler.sample()
             for n in range(600):
                 client.get(f"/api/v1/photos/{ids[n % 4]}/thumbnail", headers=admin)
-            services.sampler.sample()
+            built.operations.sampler.sample()
             shown = client.get("/api/v1/admin/cache", headers=admin).json()
             (l1,) = [level for level in shown["levels"] if level["level"] == "l1"]
             assert l1["hit_ratio"] < 0.8
@@ -224,8 +234,8 @@ def test_the_cache_optimizer_recommends_with_reasons_and_applies(
             assert "under 80%" in rec["reason"]
             applied = client.post("/api/v1/admin/cache/apply", headers=admin).json()
             assert [a["proposed"] for a in applied["applied"]] == [int(room * 1.5)]
-            assert services.thumbnail_cache.max_bytes == int(room * 1.5)
-            member = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+            assert built.infrastructure.thumbnail_cache.max_bytes == int(room * 1.5)
+            member = {"Authorization": f"Bearer {built.services.users.add('bob').secret}"}
             assert client.get("/api/v1/admin/cache", headers=member).status_code == 403
     finally:
-        services.close()
+        built.close()

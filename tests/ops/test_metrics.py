@@ -11,7 +11,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from albumen.app import Services
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
 from tests.conftest import make_jpeg
 
 
@@ -61,10 +62,10 @@ def test_the_first_user_is_the_admin(services: Services) -> None:
 
 
 def test_requests_are_counted_by_route_template_not_by_path(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, queue: HueyJobQueue, admin: dict[str, str]
 ) -> None:
     photo_id = upload(client, admin, make_jpeg(seed=1))
-    services.queue.run_pending()
+    queue.run_pending()
     before = scrape(client, admin)
     route = "/api/v1/photos/{photo_id}/thumbnail"
     for _ in range(3):
@@ -88,12 +89,12 @@ def test_requests_are_counted_by_route_template_not_by_path(
 
 
 def test_uploads_and_caches_are_measured(
-    client: TestClient, services: Services, admin: dict[str, str]
+    client: TestClient, services: Services, queue: HueyJobQueue, admin: dict[str, str]
 ) -> None:
     before = scrape(client, admin)
     data = make_jpeg(seed=2)
     photo_id = upload(client, admin, data)
-    services.queue.run_pending()
+    queue.run_pending()
     client.get(f"/api/v1/photos/{photo_id}/thumbnail?size=preview", headers=admin)  # a miss
     client.get(f"/api/v1/photos/{photo_id}/thumbnail?size=preview", headers=admin)  # a hit
     after = scrape(client, admin)
@@ -129,10 +130,14 @@ def test_gauges_read_at_scrape_time(client: TestClient, admin: dict[str, str]) -
 
 
 def test_promtool_accepts_the_exposition(
-    client: TestClient, services: Services, admin: dict[str, str], promtool: str
+    client: TestClient,
+    services: Services,
+    queue: HueyJobQueue,
+    admin: dict[str, str],
+    promtool: str,
 ) -> None:
     photo_id = upload(client, admin, make_jpeg(seed=3))
-    services.queue.run_pending()
+    queue.run_pending()
     client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=admin)
     client.get("/api/v1/search", params={"q": "a"}, headers=admin)
     text = client.get("/metrics", headers=admin).text

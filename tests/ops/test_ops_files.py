@@ -102,7 +102,7 @@ def test_the_built_in_rules_are_the_prometheus_rules() -> None:
         ), (rule.name, expr)
         assert str(mine.get("for", "0m")) == f"{rule.for_minutes}m"
         assert mine["labels"] == {"severity": rule.severity.value}
-        assert mine["annotations"]["summary"] == rule.summary  # type: ignore[index]
+        assert mine["annotations"]["summary"] == rule.summary  # type: ignore[index]  # parsed YAML
 
 
 def test_promtool_checks_the_rules(promtool: str) -> None:

@@ -219,7 +219,7 @@ def _xmp_bytes(image: Image.Image) -> bytes:
 def _iptc(image: Image.Image) -> dict[tuple[int, int], Any]:
     if image.format not in {"JPEG", "MPO", "TIFF"}:
         return {}
-    info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[arg-type]
+    info = IptcImagePlugin.getiptcinfo(image)  # type: ignore[arg-type]  # any opened image works
     return {key: (v[0] if isinstance(v, list) else v) for key, v in (info or {}).items()}
 
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from albumen.domain.jobs import QueueStats
 
 # The *_created series would double the scrape, and nothing reads them.
-disable_created_metrics()  # type: ignore[no-untyped-call]
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 # Every name here is a classic one, so the 0.0.4 text format says it all, to any scraper.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # Latency buckets from a cached thumbnail (sub-millisecond) to a 10 MB upload (seconds).
@@ -311,7 +311,7 @@ class _Shared(Collector):
         directory = multiprocess_dir()
         if directory:
             self._source: CollectorRegistry = CollectorRegistry()
-            MultiProcessCollector(self._source, directory)  # type: ignore[no-untyped-call]
+            MultiProcessCollector(self._source, directory)  # type: ignore[no-untyped-call]  # untyped there
         else:
             self._source = REGISTRY
 

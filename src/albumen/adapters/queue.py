@@ -3,27 +3,32 @@
 Each of the three queues (``domain.jobs.Queue``) is a huey instance of its own: its own list in
 Redis, its own rows in the SQLite file, its own consumers. The media queue keeps the name the
 single queue had ("albumen"), so jobs queued before an upgrade still run.
+
+huey is imported, and its instances made, when the queue is first used: a command that only
+registers the jobs (``albumen users add``) never pays for it. Every job run is logged and
+measured here (``albumen_job_duration_seconds``, failures), whatever its handler.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from huey import RedisHuey, SqliteHuey, crontab, signals
-from huey.api import Huey, TaskWrapper
-from huey.consumer import Consumer
+from albumen.adapters import metrics
+from albumen.domain.jobs import QUEUE_OF, JobName, Outcome, Queue, QueueStats, Schedule
 
-from albumen.domain.jobs import QUEUE_OF, JobName, Queue, QueueStats
+if TYPE_CHECKING:
+    from huey.api import Huey, TaskWrapper
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 RETRY_DELAY_SECONDS = 5
@@ -36,16 +41,16 @@ HUEY_NAMES = {
 }
 
 
-def make_hueys(redis_url: str, sqlite_path: Path) -> dict[Queue, Huey]:
-    """A huey instance per queue: on Redis when a URL is given, else in one SQLite file."""
-    if redis_url and not _has_redis():
-        raise RuntimeError("ALBUMEN_REDIS_URL needs the redis extra: pip install 'albumen[redis]'")
-    if not redis_url:
+def make_hueys(redis: Redis | None, sqlite_path: Path) -> dict[Queue, Huey]:
+    """A huey instance per queue: on Redis when a client is given, else in one SQLite file."""
+    from huey import RedisHuey, SqliteHuey
+
+    if redis is None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         queue: (
-            RedisHuey(name, url=redis_url, results=False)
-            if redis_url
+            RedisHuey(name, connection_pool=redis.connection_pool, results=False)
+            if redis is not None
             else SqliteHuey(name, filename=str(sqlite_path), results=False, fsync=True)
         )
         for queue, name in HUEY_NAMES.items()
@@ -54,57 +59,96 @@ def make_hueys(redis_url: str, sqlite_path: Path) -> dict[Queue, Huey]:
 
 def _unreachable(err: Exception) -> bool:
     """Whether ``err`` says the queue's server could not be reached (not a bug of ours)."""
-    if not _has_redis():
+    try:
+        from redis.exceptions import ConnectionError, TimeoutError
+    except ImportError:  # no redis extra: the queue is SQLite's
         return False
-    from redis.exceptions import ConnectionError, TimeoutError
-
     return isinstance(err, ConnectionError | TimeoutError)
 
 
-def _has_redis() -> bool:
-    return importlib.util.find_spec("redis") is not None
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    job: JobName
+    handler: Callable[[str], Outcome]
+    retries: int
+    schedule: Schedule | None
 
 
 class HueyJobQueue:
-    def __init__(self, hueys: dict[Queue, Huey]) -> None:
-        self.hueys = hueys
+    def __init__(self, redis: Redis | None, sqlite_path: Path) -> None:
+        self._redis = redis
+        self._sqlite_path = sqlite_path
+        self._made: dict[Queue, Huey] | None = None
+        self._registrations: list[_Registration] = []
         self._tasks: dict[JobName, TaskWrapper] = {}
         self._running = 0
         self._failed = 0
         self._lock = threading.Lock()
-        for huey in hueys.values():
+
+    @property
+    def hueys(self) -> dict[Queue, Huey]:
+        """The huey instances, made (and the registered jobs given to them) on first use."""
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+            return self._made
+
+    def _make(self) -> dict[Queue, Huey]:
+        from huey import signals
+
+        made = make_hueys(self._redis, self._sqlite_path)
+        for huey in made.values():
             huey.signal(signals.SIGNAL_EXECUTING)(self._started)
             huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)(self._ended)
+        for registration in self._registrations:
+            self._add(made, registration)
+        return made
 
-    def register(self, job: JobName, handler: Callable[[str], Any], retries: int) -> None:
-        """Make ``handler`` the code that runs ``job``, retried with exponential backoff."""
-        self._tasks[job] = self.hueys[QUEUE_OF[job]].task(
-            retries=retries,
+    def register(
+        self,
+        job: JobName,
+        handler: Callable[[str], Outcome],
+        retries: int,
+        schedule: Schedule | None = None,
+    ) -> None:
+        """Make ``handler`` the code that runs ``job``, retried with exponential backoff, and
+        also run by itself on ``schedule`` (from any worker's scheduler, once per period)."""
+        registration = _Registration(job, handler, retries, schedule)
+        with self._lock:
+            self._registrations.append(registration)
+            if self._made is not None:
+                self._add(self._made, registration)
+
+    def _add(self, hueys: dict[Queue, Huey], registration: _Registration) -> None:
+        job, huey = registration.job, hueys[QUEUE_OF[registration.job]]
+        measured = _measured(job, registration.handler)
+        self._tasks[job] = huey.task(
+            retries=registration.retries,
             retry_delay=RETRY_DELAY_SECONDS,
             retry_backoff=2,
             name=job.value,
-        )(handler)
+        )(measured)
+        if registration.schedule is not None:
+            self._periodic(huey, job, registration.schedule, measured)
 
-    def every_hour(self, job: JobName, handler: Callable[[str], Any], minute: int) -> None:
-        """Also run ``job`` once an hour, at ``minute``, from any worker's scheduler."""
-        name = f"{job.value}_hourly"
-        self.hueys[QUEUE_OF[job]].periodic_task(crontab(minute=str(minute)), name=name)(
-            lambda: self._once(job, name, 60) and handler("")
+    def _periodic(
+        self, huey: Huey, job: JobName, schedule: Schedule, run: Callable[[str], str]
+    ) -> None:
+        from huey import crontab
+
+        hourly = schedule.minute is not None
+        name = f"{job.value}_{'hourly' if hourly else 'minutely'}"
+        when = crontab(minute=str(schedule.minute)) if hourly else crontab()
+        huey.periodic_task(when, name=name)(
+            lambda: self._once(huey, name, 60 if hourly else 1) and run("")
         )
 
-    def every_minute(self, job: JobName, handler: Callable[[str], Any]) -> None:
-        """Also run ``job`` every minute, from any worker's scheduler."""
-        name = f"{job.value}_minutely"
-        self.hueys[QUEUE_OF[job]].periodic_task(crontab(), name=name)(
-            lambda: self._once(job, name, 1) and handler("")
-        )
-
-    def _once(self, job: JobName, name: str, period_minutes: int) -> bool:
+    def _once(self, huey: Huey, name: str, period_minutes: int) -> bool:
         """Whether this copy of a periodic task is the first of its period. Every consumer
         (each API process, each ``albumen worker``) runs a scheduler that queues the task;
         the first copy to run marks the period in the queue's storage and the others let it
         be. On Redis the mark is one atomic ``SET NX EX``; on SQLite (one machine) a time."""
-        storage = self.hueys[QUEUE_OF[job]].storage
+        storage = huey.storage
         key, span = f"albumen:periodic:{name}", period_minutes * 60 - 10
         try:
             return bool(storage.put_if_empty(key, b"1", ttl=span))
@@ -120,6 +164,7 @@ class HueyJobQueue:
         """Queue a job. When the queue cannot be reached (Redis down) the caller goes on: what
         the job was for is kept in the database (a pending photo), and the recovery job queues
         it again once the queue is back; ``/readyz`` says the queue is failing meanwhile."""
+        self.hueys  # noqa: B018 (made on first use, with the tasks)
         try:
             self._tasks[job](arg)
         except Exception as err:  # redis-py's ConnectionError, TimeoutError, ...
@@ -128,9 +173,10 @@ class HueyJobQueue:
             log.warning("queue unreachable, job not queued", extra={"job": job.value, "arg": arg})
 
     def stats(self) -> QueueStats:
+        hueys = self.hueys.values()
         return QueueStats(
-            pending=sum(huey.pending_count() for huey in self.hueys.values()),
-            scheduled=sum(huey.scheduled_count() for huey in self.hueys.values()),
+            pending=sum(huey.pending_count() for huey in hueys),
+            scheduled=sum(huey.scheduled_count() for huey in hueys),
             running=self._running,
             failed=self._failed,
         )
@@ -149,68 +195,91 @@ class HueyJobQueue:
             if ran == before:
                 return ran
 
+    @contextmanager
+    def working(self, workers: int) -> Iterator[None]:
+        """Job workers in threads of this process while the block runs (``albumen serve``);
+        they finish their task on exit. Media gets ``workers``, the models half as many,
+        upkeep one (as one process's share)."""
+        from huey.consumer import Consumer
+
+        class QuietConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
+            """Leaves signal handling to its host (uvicorn)."""
+
+            def _set_signal_handlers(self) -> None:
+                pass
+
+        shares = {Queue.MEDIA: workers, Queue.ANALYSIS: max(1, workers // 2), Queue.UPKEEP: 1}
+        consumers = [
+            QuietConsumer(huey, workers=shares[queue], worker_type="thread")
+            for queue, huey in self.hueys.items()
+        ]
+        for consumer in consumers:
+            consumer.start()
+        try:
+            yield
+        finally:
+            for consumer in consumers:
+                consumer.stop(graceful=True)
+
+    def consume(self, queues: Sequence[Queue], workers: int) -> int:
+        """Run ``workers`` worker processes on each of ``queues`` in the foreground (``albumen
+        worker``), one child process per queue, each huey's own consumer. SIGTERM, as sent by
+        service managers and orchestrators, is a graceful stop: the tasks under way finish
+        first. The exit status is the first child's that failed, else 0."""
+        hueys = [self.hueys[queue] for queue in dict.fromkeys(queues)]
+        if len(hueys) == 1:
+            _consume(hueys[0], workers)
+            return 0
+        children = [
+            multiprocessing.get_context("fork").Process(target=_consume, args=(huey, workers))
+            for huey in hueys
+        ]
+        for child in children:
+            child.start()
+
+        def forward(signum: int, _frame: Any) -> None:
+            for child in children:
+                if child.pid is not None and child.is_alive():
+                    os.kill(child.pid, signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, forward)
+        for child in children:
+            child.join()
+        return next((child.exitcode for child in children if child.exitcode), 0) or 0
+
     def _started(self, _signal: str, _task: Any, *_: Any) -> None:
         with self._lock:
             self._running += 1
 
-    def _ended(self, signal: str, _task: Any, *_: Any) -> None:
+    def _ended(self, signal_name: str, _task: Any, *_: Any) -> None:
         with self._lock:
             self._running -= 1
-            if signal == signals.SIGNAL_ERROR:
+            if signal_name == "error":  # huey's SIGNAL_ERROR
                 self._failed += 1
 
 
-class _QuietConsumer(Consumer):  # type: ignore[misc]
-    """A consumer that leaves signal handling to its host (uvicorn, or the worker command)."""
+def _consume(huey: Huey, workers: int) -> None:
+    from huey.consumer import Consumer
 
-    def _set_signal_handlers(self) -> None:
-        pass
-
-
-@contextmanager
-def running_workers(hueys: dict[Queue, Huey], workers: int, kind: str = "thread") -> Iterator[None]:
-    """Job workers in the background while the block runs; they finish their task on exit.
-    Media gets ``workers``, the models half as many, upkeep one (as one process's share)."""
-    shares = {Queue.MEDIA: workers, Queue.ANALYSIS: max(1, workers // 2), Queue.UPKEEP: 1}
-    consumers = [
-        _QuietConsumer(huey, workers=shares[queue], worker_type=kind)
-        for queue, huey in hueys.items()
-    ]
-    for consumer in consumers:
-        consumer.start()
-    try:
-        yield
-    finally:
-        for consumer in consumers:
-            consumer.stop(graceful=True)
+    Consumer(huey, workers=workers, worker_type="process", graceful_signal="TERM").run()
 
 
-def run_consumers(hueys: list[Huey], workers: int, kind: str) -> int:
-    """Run ``workers`` workers on each queue in the foreground (for ``albumen worker``), one
-    child process per queue, each huey's own consumer. SIGTERM, as sent by service managers
-    and orchestrators, is a graceful stop: the tasks under way finish first. The exit status
-    is the first child's that failed, else 0."""
-    if len(hueys) == 1:
-        _consume(hueys[0], workers, kind)
-        return 0
-    children = [
-        multiprocessing.get_context("fork").Process(target=_consume, args=(huey, workers, kind))
-        for huey in hueys
-    ]
-    for child in children:
-        child.start()
+def _measured(job: JobName, handler: Callable[[str], Outcome]) -> Callable[[str], str]:
+    """The handler, logged and measured (``albumen_job_duration_seconds``, failures)."""
+    failures = metrics.job_failures.labels(job.value)
 
-    def forward(signum: int, _frame: Any) -> None:
-        for child in children:
-            if child.pid is not None and child.is_alive():
-                os.kill(child.pid, signum)
+    def run(arg: str) -> str:
+        start = time.perf_counter()
+        try:
+            outcome = handler(arg)
+        except Exception:
+            metrics.job_duration.labels(job.value, "failed").observe(time.perf_counter() - start)
+            failures.inc()
+            raise
+        metrics.job_duration.labels(job.value, outcome.value).observe(time.perf_counter() - start)
+        log.info("job ended", extra={"job": job.value, "arg": arg, "outcome": outcome.value})
+        return outcome.value
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, forward)
-    for child in children:
-        child.join()
-    return next((child.exitcode for child in children if child.exitcode), 0) or 0
-
-
-def _consume(huey: Huey, workers: int, kind: str) -> None:
-    Consumer(huey, workers=workers, worker_type=kind, graceful_signal="TERM").run()
+    run.__name__ = job.value
+    return run

@@ -120,7 +120,7 @@ class S3BlobStore:
             else:
                 self._s3.create_bucket(
                     Bucket=self.bucket,
-                    CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+                    CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]  # a region name from the URL
                 )
 
     # writing
@@ -148,7 +148,7 @@ class S3BlobStore:
                     Key=self._key(sha256),
                     Body=data,
                     ChecksumSHA256=checksum,
-                    StorageClass=self.storage_class,  # type: ignore[arg-type]
+                    StorageClass=self.storage_class,  # type: ignore[arg-type]  # checked when the URL is read
                 )
             )
         return sha256

@@ -10,10 +10,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import psutil
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from limits.storage import Storage
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +42,31 @@ class Argon2Hasher:
             return False
 
 
-class RateLimiter:
-    """A moving-window limit per key (``limits``): in process memory, or in Redis, shared by
-    every process, when a Redis URL is given."""
+class RateLimits:
+    """Where attempts are counted (``limits``): in process memory, or in Redis, shared by every
+    process, when a client is given; ``limiter`` makes one rule's limiter there."""
 
-    def __init__(self, rule: str, redis_url: str = "", namespace: str = "") -> None:
-        from limits import parse, storage, strategies
+    def __init__(self, redis: Redis | None = None) -> None:
+        from limits import storage
+
+        self._storage: storage.Storage = (
+            storage.MemoryStorage()
+            if redis is None
+            else storage.RedisStorage("redis://", connection_pool=redis.connection_pool)
+        )
+
+    def limiter(self, rule: str, namespace: str) -> RateLimiter:
+        return RateLimiter(rule, self._storage, namespace)
+
+
+class RateLimiter:
+    """A moving-window limit per key, counted in ``RateLimits``' storage."""
+
+    def __init__(self, rule: str, kept: Storage, namespace: str = "") -> None:
+        from limits import parse, strategies
 
         self._item = parse(rule)
         self._namespace = namespace
-        kept = storage.storage_from_string(redis_url) if redis_url else storage.MemoryStorage()
         self._limiter = strategies.MovingWindowRateLimiter(kept)
 
     def hit(self, key: str) -> bool:
@@ -85,10 +105,8 @@ class RedisLocks:
     crashed holder never blocks the name for good. When Redis cannot be reached the block runs
     unlocked: a lock here only saves duplicate work; correctness rests on the database."""
 
-    def __init__(self, redis_url: str, timeout: float = 300, prefix: str = "albumen:lock:") -> None:
-        from redis import Redis
-
-        self._redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, redis: Redis, timeout: float = 300, prefix: str = "albumen:lock:") -> None:
+        self._redis = redis
         self._timeout = timeout
         self._prefix = prefix
 

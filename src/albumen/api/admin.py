@@ -15,8 +15,8 @@ from albumen.services.caching import CacheReport
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-def _services(request: Request) -> Any:
-    return request.app.state.services  # albumen.app.Services (a layer above this one)
+def _operations(request: Request) -> Any:
+    return request.app.state.operations  # albumen.app.operations.Operations (a layer above)
 
 
 @router.get("/dashboard")
@@ -26,17 +26,17 @@ async def dashboard(
     window: float = Query(300, ge=10, le=900, description="Seconds the rates look back."),
 ) -> dict[str, Any]:
     """The figures of the Grafana dashboard, live from this process, as JSON."""
-    services = _services(request)
-    figures = await run_in_threadpool(services.sampler.figures, window)
-    return dashboard_json(figures, services.alerts.active())
+    operations = _operations(request)
+    figures = await run_in_threadpool(operations.sampler.figures, window)
+    return dashboard_json(figures, operations.alerts.active())
 
 
 @router.get("/alerts")
 async def alerts(request: Request, _admin: AdminUser) -> dict[str, Any]:
     """Alerts pending or firing now, as of the last evaluation, and the rules behind them."""
-    services = _services(request)
+    operations = _operations(request)
     return {
-        "alerts": [_alert(alert) for alert in services.alerts.active()],
+        "alerts": [_alert(alert) for alert in operations.alerts.active()],
         "rules": [
             {
                 "name": rule.name,
@@ -46,7 +46,7 @@ async def alerts(request: Request, _admin: AdminUser) -> dict[str, Any]:
                 "above": rule.above,
                 "for_minutes": rule.for_minutes,
             }
-            for rule in services.alerts.rules
+            for rule in operations.alerts.rules
         ],
     }
 
@@ -55,14 +55,14 @@ async def alerts(request: Request, _admin: AdminUser) -> dict[str, Any]:
 async def cache(request: Request, _admin: AdminUser) -> dict[str, Any]:
     """Every cache level's figures over the last 15 minutes, the optimizer's recommendations
     with their reasons, and what it changed."""
-    report = await run_in_threadpool(_services(request).optimizer.report)
-    return _cache_json(report, _services(request).optimizer.auto_apply)
+    report = await run_in_threadpool(_operations(request).optimizer.report)
+    return _cache_json(report, _operations(request).optimizer.auto_apply)
 
 
 @router.post("/cache/apply")
 async def apply_cache(request: Request, _admin: AdminUser) -> dict[str, Any]:
     """Carry out the optimizer's recommendations now (in this process, and in Redis)."""
-    optimizer = _services(request).optimizer
+    optimizer = _operations(request).optimizer
     applied = await run_in_threadpool(optimizer.apply)
     return {"applied": [asdict(rec) for rec in applied]}
 
@@ -96,9 +96,9 @@ async def slow_queries(
     request: Request, _admin: AdminUser, limit: int = Query(50, ge=1, le=200)
 ) -> dict[str, Any]:
     """Database statements over ``ALBUMEN_SLOW_QUERY_MS``, newest first, with their plans."""
-    services = _services(request)
+    operations = _operations(request)
     return {
-        "threshold_ms": services.settings.slow_query_ms,
+        "threshold_ms": operations.queries.slow_seconds * 1000,
         "queries": [
             {
                 "at": query.at.isoformat(),
@@ -109,7 +109,7 @@ async def slow_queries(
                 "indexes": query.indexes,
                 "full_scans": query.full_scans,
             }
-            for query in services.queries.slow()[:limit]
+            for query in operations.queries.slow()[:limit]
         ],
     }
 

@@ -64,7 +64,7 @@ async def stream_file_field(
         raise InvalidInput("send the photo as multipart/form-data", code="not_multipart")
     part = _FilePart(writer)
     callbacks = {name: getattr(part, name) for name in dir(part) if name.startswith("on_")}
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]  # a dict of the callbacks
     async for chunk in body:
         parser.write(chunk)
     parser.finalize()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from albumen.api.deps import CurrentUser, Jobs
 from albumen.api.schemas import JobsOut
@@ -17,9 +18,9 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(request: Request, response: Response) -> dict[str, object]:
+async def readyz(request: Request, response: Response) -> dict[str, object]:
     """Database, blob store and queue reachable (503 and what is not, otherwise)."""
-    failing = request.app.state.services.unready()
+    failing = await run_in_threadpool(request.app.state.operations.unready)
     response.status_code = 503 if failing else 200
     return {"status": "not ready" if failing else "ready", "failing": failing}
 

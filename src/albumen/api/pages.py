@@ -64,7 +64,7 @@ class _Revalidated(StaticFiles):
     """Static files a browser may keep but must check (a 304 is cheap) after an upgrade."""
 
     def file_response(self, *args: object, **kwargs: object) -> Response:
-        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]  # passed on as given
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -196,7 +196,7 @@ def shared(
     (``album`` opens an album inside the shared one). A browser opening the link gets the
     web app's page for it, which asks for this JSON."""
     if wants_html(request):
-        return pages.shell()  # type: ignore[return-value]
+        return pages.shell()  # type: ignore[return-value]  # HTML for a browser, not the model
     link = shares.open(token, unlock)
     view = shares.view(link, album, limit, decode_cursor(cursor))
     urls = shares.edge_urls(link, view.page.photos)

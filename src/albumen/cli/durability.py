@@ -30,11 +30,11 @@ def scrub(
 
     Exits 1 when something is wrong that was not repaired.
     """
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
+    built = build(settings())
     with byte_progress("scrubbing") as progress:
-        result = services.scrub.scrub(repair=repair, progress=progress)
+        result = built.services.scrub.scrub(repair=repair, progress=progress)
     _print_scrub(result)
     if report is not None:
         report.write_text(json.dumps(scrub_json(result), indent=2) + "\n")
@@ -104,11 +104,13 @@ def backup(
     database refers to is in no store (the backup is complete otherwise, and says which).
     """
     from albumen.adapters.backup import LocalBackupArchive
-    from albumen.app import backup_service, build_services
+    from albumen.app.root import build
+    from albumen.app.services import backup_service
 
     config = settings()
-    services = build_services(config)
-    backups = backup_service(config, services.engine, services.blobs)
+    built = build(config)
+    infrastructure = built.infrastructure
+    backups = backup_service(config, infrastructure.engine, infrastructure.stores.blobs)
     with byte_progress("backing up") as progress:
         manifest = backups.backup(LocalBackupArchive(dest), verify=verify, progress=progress)
     say(
@@ -143,7 +145,8 @@ def migrate_to(
     from albumen.adapters.db.references import SqlBlobReferences
     from albumen.adapters.db.transfer import SqlLibraryCopy
     from albumen.adapters.system import SystemClock
-    from albumen.app import blob_stores, open_database, secret_key
+    from albumen.app.infrastructure import blob_stores, open_database
+    from albumen.app.services import secret_key
     from albumen.services.transfer import LibraryTransfer
 
     config = settings()
@@ -212,7 +215,9 @@ def restore(
     """Rebuild a working library from a backup, into an empty data dir, and verify it."""
     from albumen.adapters.backup import LocalBackupArchive
     from albumen.adapters.db.engine import make_engine
-    from albumen.app import backup_service, blob_stores, build_services
+    from albumen.app.infrastructure import blob_stores
+    from albumen.app.root import build
+    from albumen.app.services import backup_service
 
     config = settings()
     engine = make_engine(config.effective_database_url.reveal())
@@ -226,14 +231,14 @@ def restore(
             )
     finally:
         engine.dispose()
-    services = build_services(config)  # brings an older backup's schema up to date
-    rows = services.scrub.row_counts()
+    built = build(config)  # brings an older backup's schema up to date
+    rows = built.services.scrub.row_counts()
     changed = {
         table: (count, rows.get(table))
         for table, count in manifest.database.rows.items()
         if rows.get(table) != count
     }
-    present = services.scrub.scrub(rehash=False)  # every blob was hashed as it was copied
+    present = built.services.scrub.scrub(rehash=False)  # every blob was hashed as it was copied
     say(
         f"restored backup {manifest.name}: {report.blobs} blobs "
         f"({size(report.blob_bytes)}) in {report.seconds:.1f} s"
@@ -258,17 +263,17 @@ def rebuild_index() -> None:
     photos with their dates, places, cameras, thumbnails, tags and edits, and albums come
     back. Faces and likeness are found again by `albumen analyze --missing`.
     """
-    from albumen.app import build_services
+    from albumen.app.root import build
     from albumen.domain.durability import Problem
 
-    services = build_services(settings())
+    built = build(settings())
     with console().status("rebuilding from the sidecars"):
-        report = services.sidecars.rebuild()
+        report = built.services.sidecars.rebuild()
     say(
         f"rebuilt {report.users} users, {report.photos} photos and {report.albums} albums "
         f"in {report.seconds:.1f} s"
     )
-    present = services.scrub.scrub(rehash=False)
+    present = built.services.scrub.scrub(rehash=False)
     lost = [f for f in present.findings if f.problem is Problem.MISSING]
     for finding in lost:
         held = ", ".join(f"{h.photo_id} ({h.role})" for h in finding.holders)

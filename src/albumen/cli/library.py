@@ -28,12 +28,12 @@ def import_(
     """Import photos from disk. Skips files already stored, so a re-run resumes."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from albumen.app import build_services
+    from albumen.app.root import build
     from albumen.services.importer import Importer, ImportReport
 
-    services = build_services(settings())
-    owner = services.users.by_name(user)
-    importer = Importer(services.photos, owner.id)
+    built = build(settings())
+    owner = built.services.users.by_name(user)
+    importer = Importer(built.services.photos, owner.id)
     files = sorted(_discover(paths))
     report = ImportReport()
     columns = (
@@ -52,7 +52,7 @@ def import_(
             bar.advance(task)
     if process:
         with console().status("processing"):
-            services.queue.run_pending()
+            built.infrastructure.queue.run_pending()
     _print_report(report)
     raise typer.Exit(1 if report.failed else 0)
 
@@ -102,9 +102,9 @@ def analyze(
         raise fail("say --all or --missing")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
+    built = build(settings())
     columns = (TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console()) as bar:
         task = bar.add_task("analysing", total=None)
@@ -112,18 +112,18 @@ def analyze(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        count = services.analysis.analyze_all(all_, progress)
+        count = built.services.analysis.analyze_all(all_, progress)
     print(f"analysed {count} photos")
 
 
 @app.command()
 def sweep() -> None:
     """Remove unreferenced blobs older than the grace period, and expired uploads."""
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
-    removed = services.sweep.sweep_blobs()
-    expired = services.sweep.expire_uploads()
+    built = build(settings())
+    removed = built.services.sweep.sweep_blobs()
+    expired = built.services.sweep.expire_uploads()
     print(f"removed {removed} unreferenced blobs and {expired} expired uploads")
 
 
@@ -138,11 +138,11 @@ def tiers_report(
 
     from rich.table import Table
 
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
-    lines = services.tiers.report(months)
-    prices = services.tiers.prices
+    built = build(settings())
+    lines = built.services.tiers.report(months)
+    prices = built.services.tiers.prices
     if as_json:
         shown = {
             "prices": {t.value: dataclasses.asdict(p) for t, p in prices.items()},
@@ -181,11 +181,11 @@ def tiers_report(
 @tiers_app.command("move")
 def tiers_move() -> None:
     """Move originals to the tier the lifecycle policy says now (the hourly job, at once)."""
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
-    if not services.tiers.enabled:
+    built = build(settings())
+    if not built.services.tiers.enabled:
         raise fail("no warm or cold store is configured: every original stays hot")
     with console().status("moving"):
-        moved = services.tiers.run_lifecycle()
+        moved = built.services.tiers.run_lifecycle()
     say(f"moved {moved} originals")

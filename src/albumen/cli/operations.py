@@ -13,7 +13,7 @@ from albumen.cli.base import app, console, db_app, fail, settings
 
 if TYPE_CHECKING:
     from albumen.adapters.db.monitor import SlowQuery
-    from albumen.app import Services
+    from albumen.app.services import Services
     from albumen.domain.search import SearchFilters, SearchOrder
 
 
@@ -53,17 +53,17 @@ def db_explain(
     A named query runs the real code path (one page of the timeline, a search, ...) and
     explains every statement it sends, with its time and rows.
     """
-    from albumen.app import build_services
+    from albumen.app.root import build
 
-    services = build_services(settings())
+    built = build(settings())
     if query in NAMED_QUERIES:
         if not user:
             raise fail("a named query needs --user")
-        owner = services.users.by_name(user).id
-        with services.queries.capturing() as statements:
-            NAMED_QUERIES[query](services, owner, q)
+        owner = built.services.users.by_name(user).id
+        with built.operations.queries.capturing() as statements:
+            NAMED_QUERIES[query](built.services, owner, q)
     else:
-        statements = [services.queries.explain_now(services.engine, query)]
+        statements = [built.operations.queries.explain_now(built.infrastructure.engine, query)]
     for found in statements:
         _print_plan(found)
 

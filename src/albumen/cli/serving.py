@@ -41,7 +41,7 @@ def serve(
 
         uvicorn.run(create_app(chosen), **options)
         return
-    from albumen.app import open_database
+    from albumen.app.infrastructure import open_database
 
     open_database(chosen).dispose()
     _fresh_metrics_dir(chosen)
@@ -73,11 +73,9 @@ def worker(
         chosen = [Queue(name.strip()) for name in queues.split(",") if name.strip()]
     except ValueError as err:
         raise fail(f"{err}; the queues are {', '.join(Queue)}") from err
-    from albumen.adapters.queue import run_consumers
-    from albumen.app import build_services, start_background_work
+    from albumen.app.root import build, start_background_work
 
-    services = build_services(settings())
-    start_background_work(services)
-    services.engine.dispose()  # forked workers must open their own database connections
-    hueys = [services.queue.hueys[queue] for queue in dict.fromkeys(chosen)]
-    raise typer.Exit(run_consumers(hueys, workers, "process"))
+    built = build(settings())
+    start_background_work(built)
+    built.infrastructure.engine.dispose()  # forked workers open their own connections
+    raise typer.Exit(built.infrastructure.queue.consume(chosen, workers))

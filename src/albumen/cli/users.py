@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _users() -> Iterator[UserService]:
-    from albumen.app import user_service
+    from albumen.app.infrastructure import build_infrastructure
+    from albumen.app.services import user_service
 
-    service, close = user_service(settings())
+    infrastructure = build_infrastructure(settings())
     try:
-        yield service
+        yield user_service(infrastructure)
     finally:
-        close()
+        infrastructure.close()
 
 
 @users_app.command("add")
@@ -74,7 +75,7 @@ users_app.command("password", hidden=True)(users_passwd)  # the name it had befo
 @app.command("migrate")
 def migrate_() -> None:
     """Bring the database schema to the newest version."""
-    from albumen.app import open_database
+    from albumen.app.infrastructure import open_database
 
     open_database(settings()).dispose()
     print("database is up to date")

@@ -21,6 +21,13 @@ class JobName(StrEnum):
     RECOVER_PHOTOS = "recover_photos"  # queue again photos whose processing job was lost
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a job also runs by itself: hourly at ``minute`` past, or every minute (``None``)."""
+
+    minute: int | None = None
+
+
 class Queue(StrEnum):
     """Jobs go to one of three queues, so that workers can be given to each apart
     (``albumen worker --queues media``): a photo's thumbnails never wait behind the models."""

@@ -206,7 +206,7 @@ def as_float(raw: object) -> float | None:
     if isinstance(raw, (tuple, list)):
         raw = raw[0] if raw else None
     try:
-        value = float(raw)  # type: ignore[arg-type]
+        value = float(raw)  # type: ignore[arg-type]  # anything: what float refuses is caught
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     return value if math.isfinite(value) else None

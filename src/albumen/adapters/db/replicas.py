@@ -18,10 +18,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 MARK_SECONDS = 300
@@ -61,10 +64,8 @@ class MemoryMarks:
 class RedisMarks:
     """Marks in Redis, seen by every API process (a write on one, a read on another)."""
 
-    def __init__(self, redis_url: str) -> None:
-        from redis import Redis
-
-        self._redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
 
     def get(self, user_id: str) -> int | None:
         from redis.exceptions import RedisError

@@ -1,0 +1,19 @@
+"""Guards on the shape of the code that no linter checks for us."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")
+
+
+def test_every_type_ignore_names_its_error_and_says_why() -> None:
+    bare = []
+    for path in sorted([*ROOT.glob("src/**/*.py"), *ROOT.glob("tests/**/*.py")]):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            found = IGNORE.search(line)
+            if found and not (found["codes"] and re.match(r"\s+#\s*\S", found["rest"])):
+                bare.append(f"{path.relative_to(ROOT)}:{number}")
+    assert bare == []
