@@ -37,6 +37,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
+	cd $(FRONTEND) && node_modules/.bin/biome ci --no-errors-on-unmatched .
 
 typecheck: setup
 	$(BIN)/mypy src tests

@@ -30,7 +30,7 @@ from PIL import Image, ImageChops
 
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.config import Settings
-from bench import analysis, durability, library, scale, similar, tiers, webapp
+from bench import analysis, durability, library, scale, similar, startup, tiers, webapp
 from bench.server import Server
 
 pillow_heif.register_heif_opener()
@@ -374,6 +374,7 @@ def main() -> None:
                 "libvips": f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
             },
             "repeats": REPEATS,
+            "startup": startup.main(),  # CLI start, serve to /readyz, idle RSS
             "thumbnails": bench_thumbnails(samples, work),
             "upload": bench_upload(work),
             "import": bench_import(work),

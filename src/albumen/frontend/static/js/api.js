@@ -20,8 +20,9 @@ export function csrfHeaders() {
 export async function api(path, { method = "GET", json, body, headers = {}, query } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
-    if (Array.isArray(value)) value.forEach((v) => url.searchParams.append(key, v));
-    else if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+    if (Array.isArray(value)) {
+      for (const v of value) url.searchParams.append(key, v);
+    } else if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
   if (method !== "GET" && method !== "HEAD") Object.assign(init.headers, csrfHeaders());
@@ -34,17 +35,25 @@ export async function api(path, { method = "GET", json, body, headers = {}, quer
   let response;
   try {
     response = await fetch(url, init);
-  } catch (err) {
+  } catch {
     throw new ApiError(0, "offline", "The server cannot be reached. Check the connection.");
   }
   if (response.status === 204) return null;
   const text = await response.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
   if (!response.ok) {
-    const error = (data && data.error) || {};
-    const failure = new ApiError(response.status, error.code || "error",
-      error.message || `The server answered ${response.status}.`, data);
+    const error = data?.error || {};
+    const failure = new ApiError(
+      response.status,
+      error.code || "error",
+      error.message || `The server answered ${response.status}.`,
+      data,
+    );
     if (response.status === 401 && session.user && !path.startsWith("/s/")) {
       session.user = null;
       window.dispatchEvent(new CustomEvent("albumen:signed-out"));

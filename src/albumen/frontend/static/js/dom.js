@@ -38,12 +38,27 @@ export function bytes(n) {
   if (n === null || n === undefined) return "";
   const units = ["B", "KB", "MB", "GB", "TB"];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
   return `${n.toFixed(i && n < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-  "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 /** "2021-04" -> "April 2021". */
 export function monthName(key) {
@@ -57,8 +72,13 @@ export function dayOf(photo) {
 }
 
 // One formatter, and each day named once: toLocaleDateString builds a formatter per call.
-const DAY_FORMAT = new Intl.DateTimeFormat(undefined,
-  { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const DAY_FORMAT = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  timeZone: "UTC",
+});
 const dayNames = new Map();
 
 export function dayName(day) {

@@ -85,8 +85,12 @@ export class Selection extends EventTarget {
     this.ids = new Set();
     this.anchor = null;
   }
-  has(id) { return this.ids.has(id); }
-  get size() { return this.ids.size; }
+  has(id) {
+    return this.ids.has(id);
+  }
+  get size() {
+    return this.ids.size;
+  }
   set(ids, on) {
     for (const id of ids) on ? this.ids.add(id) : this.ids.delete(id);
     this.dispatchEvent(new Event("change"));
@@ -208,7 +212,7 @@ export class PhotoGrid {
     if (active && active !== document.body && active.dataset && active.dataset.id === this.focusedId) return;
     if (active && active !== document.body && !this.el.contains(active)) return;
     const tile = this.tiles.get(this.focusedId);
-    if (tile && tile.isConnected) tile.focus({ preventScroll: true });
+    if (tile?.isConnected) tile.focus({ preventScroll: true });
   }
 
   remove(ids) {
@@ -236,12 +240,25 @@ export class PhotoGrid {
       const group = h("div", { class: "day" });
       if (!(index === 0 && section.continues === day)) {
         const whole = photos.map((p) => p.id);
-        group.append(h("div", { class: "day-head" },
-          h("h3", {}, dayName(day)),
-          this.selectable ? h("button", {
-            type: "button", class: "link day-select", "aria-label": `Select day: ${dayName(day)}`,
-            onclick: () => this.selection.set(whole, !whole.every((id) => this.selection.has(id))),
-          }, "Select day") : null));
+        group.append(
+          h(
+            "div",
+            { class: "day-head" },
+            h("h3", {}, dayName(day)),
+            this.selectable
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "link day-select",
+                    "aria-label": `Select day: ${dayName(day)}`,
+                    onclick: () => this.selection.set(whole, !whole.every((id) => this.selection.has(id))),
+                  },
+                  "Select day",
+                )
+              : null,
+          ),
+        );
       }
       for (const row of justify(photos, width, target)) {
         const line = h("div", { class: "row" });
@@ -274,15 +291,25 @@ export class PhotoGrid {
   tile(photo, width, height) {
     const label = `${photo.filename}, ${dayName(dayOf(photo))}`;
     const img = h("img", {
-      src: thumbUrl(photo, "thumb", this.share), alt: "", loading: "lazy", decoding: "async",
-      width, height, draggable: "false",
+      src: thumbUrl(photo, "thumb", this.share),
+      alt: "",
+      loading: "lazy",
+      decoding: "async",
+      width,
+      height,
+      draggable: "false",
     });
     img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
-    const link = h("a", {
-      class: "tile", href: this.share ? `#${photo.id}` : `/photos/${photo.id}`,
-      "aria-label": this.selection.has(photo.id) ? `${label}, selected` : label,
-      dataset: { id: photo.id, label, favorite: String(Boolean(photo.favorite)) },
-    }, img);
+    const link = h(
+      "a",
+      {
+        class: "tile",
+        href: this.share ? `#${photo.id}` : `/photos/${photo.id}`,
+        "aria-label": this.selection.has(photo.id) ? `${label}, selected` : label,
+        dataset: { id: photo.id, label, favorite: String(Boolean(photo.favorite)) },
+      },
+      img,
+    );
     link.style.width = `${width}px`;
     link.style.height = `${height}px`;
     const colour = averageColour(photo);
@@ -294,11 +321,21 @@ export class PhotoGrid {
     if (photo.favorite) link.append(h("span", { class: "badge fav", "aria-hidden": "true" }, "♥"));
     if (photo.status === "failed") link.append(h("span", { class: "badge failed", title: photo.error || "" }, "!"));
     if (this.selectable) {
-      link.append(h("span", { class: "check", "aria-hidden": "true", onclick: (e) => {
-        e.preventDefault();
-        e.stopPropagation();
-        this.pick(photo.id, e.shiftKey);
-      } }, "✓"));
+      link.append(
+        h(
+          "span",
+          {
+            class: "check",
+            "aria-hidden": "true",
+            onclick: (e) => {
+              e.preventDefault();
+              e.stopPropagation();
+              this.pick(photo.id, e.shiftKey);
+            },
+          },
+          "✓",
+        ),
+      );
     }
     link.addEventListener("click", (event) => {
       if (event.button !== 0) return;
@@ -336,7 +373,7 @@ export class PhotoGrid {
 
   /** Arrows move between photos, space selects (shift: a range), Enter opens, Esc unselects. */
   keydown(event) {
-    const tile = event.target.closest && event.target.closest(".tile");
+    const tile = event.target.closest?.(".tile");
     if (!tile) return;
     const tiles = [...this.el.querySelectorAll(".tile")];
     const index = tiles.indexOf(tile);
@@ -347,22 +384,36 @@ export class PhotoGrid {
       if (event.shiftKey && this.selectable) this.pick(tiles[to].dataset.id, true);
     };
     switch (event.key) {
-      case "ArrowRight": move(index + 1); break;
-      case "ArrowLeft": move(index - 1); break;
-      case "ArrowDown": move(nearestInRow(tiles, index, +1)); break;
-      case "ArrowUp": move(nearestInRow(tiles, index, -1)); break;
+      case "ArrowRight":
+        move(index + 1);
+        break;
+      case "ArrowLeft":
+        move(index - 1);
+        break;
+      case "ArrowDown":
+        move(nearestInRow(tiles, index, +1));
+        break;
+      case "ArrowUp":
+        move(nearestInRow(tiles, index, -1));
+        break;
       case " ":
         if (!this.selectable) return;
         event.preventDefault();
         this.pick(tile.dataset.id, event.shiftKey);
         break;
       case "Escape":
-        if (this.selection.size) { event.preventDefault(); this.selection.clear(); }
+        if (this.selection.size) {
+          event.preventDefault();
+          this.selection.clear();
+        }
         break;
       case "a":
         if ((event.ctrlKey || event.metaKey) && this.selectable) {
           event.preventDefault();
-          this.selection.set(this.photos().map((p) => p.id), true);
+          this.selection.set(
+            this.photos().map((p) => p.id),
+            true,
+          );
         }
         break;
       default:
@@ -389,7 +440,10 @@ function nearestInRow(tiles, index, direction) {
     if (bestRowTop !== null && Math.abs(box.top - bestRowTop) >= 2) break;
     bestRowTop = box.top;
     const distance = Math.abs(box.left + box.width / 2 - x);
-    if (distance < bestDistance) { best = i; bestDistance = distance; }
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
   }
   return best;
 }

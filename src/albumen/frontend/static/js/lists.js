@@ -11,9 +11,23 @@ import { openViewer } from "./viewer.js";
  * A grid filled page by page from `load(cursor)` ({items, next_cursor}) as the end nears.
  * Returns {grid, done} where done resolves after the first page.
  */
-export function pagedGrid(container, load, { actions = [], label = "Photos", empty = "Nothing here.", album = null, share = null, open = null, onFirst = null } = {}) {
+export function pagedGrid(
+  container,
+  load,
+  {
+    actions = [],
+    label = "Photos",
+    empty = "Nothing here.",
+    album = null,
+    share = null,
+    open = null,
+    onFirst = null,
+  } = {},
+) {
   const grid = new PhotoGrid(container, {
-    label, share, selectable: actions.length > 0,
+    label,
+    share,
+    selectable: actions.length > 0,
     open: open || ((photo) => openViewer(photo, grid)),
   });
   if (actions.length) container.prepend(selectionBar(grid, actions, { album }));
@@ -46,36 +60,60 @@ export function pagedGrid(container, load, { actions = [], label = "Photos", emp
     // keep going while the end is still in sight
     if (!finished && sentinel.getBoundingClientRect().top < window.innerHeight + 1500) await more();
   };
-  const observer = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) more().catch(() => {});
-  }, { rootMargin: "1500px 0px" });
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((e) => e.isIntersecting)) more().catch(() => {});
+    },
+    { rootMargin: "1500px 0px" },
+  );
   observer.observe(sentinel);
   const done = more();
-  grid.cleanup = () => { observer.disconnect(); grid.destroy(); };
+  grid.cleanup = () => {
+    observer.disconnect();
+    grid.destroy();
+  };
   return { grid, done };
 }
 
 export function simpleListPage(title, path, query, actions, empty) {
   return async (main) => {
     main.append(h("h1", {}, title));
-    const { grid, done } = pagedGrid(main, (cursor) => api(path, { query: { ...query, cursor, limit: 200 } }),
-      { actions, label: title, empty });
+    const { grid, done } = pagedGrid(main, (cursor) => api(path, { query: { ...query, cursor, limit: 200 } }), {
+      actions,
+      label: title,
+      empty,
+    });
     await done.catch(() => {});
     return grid.cleanup;
   };
 }
 
-export const favoritesPage = simpleListPage("Favorites", "/api/v1/search", { favorite: true },
-  ["album", "unfavorite", "download", "trash"], "No favorites yet: press ♡ on a photo.");
+export const favoritesPage = simpleListPage(
+  "Favorites",
+  "/api/v1/search",
+  { favorite: true },
+  ["album", "unfavorite", "download", "trash"],
+  "No favorites yet: press ♡ on a photo.",
+);
 
-export const archivePage = simpleListPage("Archive", "/api/v1/search", { archived: true },
-  ["unarchive", "album", "download", "trash"], "Nothing archived. Archived photos stay out of the timeline.");
+export const archivePage = simpleListPage(
+  "Archive",
+  "/api/v1/search",
+  { archived: true },
+  ["unarchive", "album", "download", "trash"],
+  "Nothing archived. Archived photos stay out of the timeline.",
+);
 
 export async function trashPage(main) {
-  main.append(h("h1", {}, "Trash"),
-    h("p", { class: "muted" }, "Photos in the trash are deleted for good after 30 days."));
-  const { grid, done } = pagedGrid(main, (cursor) => api("/api/v1/trash", { query: { cursor, limit: 200 } }),
-    { actions: ["restore", "delete"], label: "Trash", empty: "The trash is empty." });
+  main.append(
+    h("h1", {}, "Trash"),
+    h("p", { class: "muted" }, "Photos in the trash are deleted for good after 30 days."),
+  );
+  const { grid, done } = pagedGrid(main, (cursor) => api("/api/v1/trash", { query: { cursor, limit: 200 } }), {
+    actions: ["restore", "delete"],
+    label: "Trash",
+    empty: "The trash is empty.",
+  });
   await done.catch(() => {});
   return grid.cleanup;
 }

@@ -14,7 +14,7 @@ import { timelinePage } from "./timeline.js";
 import { installUploads } from "./upload.js";
 import { openViewer } from "./viewer.js";
 
-async function photoPage(main, params, navigate, { id }) {
+async function photoPage(main, _params, navigate, { id }) {
   // A photo opened by its address: the timeline behind it, the viewer on top.
   const cleanup = await timelinePage(main);
   const photo = await api(`/api/v1/photos/${id}`);
@@ -52,10 +52,14 @@ function navigate(to, { replace = false } = {}) {
 function chrome(visible) {
   for (const id of ["top", "nav"]) document.getElementById(id).hidden = !visible;
   document.body.classList.toggle("bare", !visible);
-  document.getElementById("admin-link").hidden = !(session.user && session.user.is_admin);
+  document.getElementById("admin-link").hidden = !session.user?.is_admin;
   for (const link of document.querySelectorAll("#nav a")) {
-    const here = link.getAttribute("href") === "/" ? location.pathname === "/" : location.pathname.startsWith(link.getAttribute("href"));
-    if (here) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    const here =
+      link.getAttribute("href") === "/"
+        ? location.pathname === "/"
+        : location.pathname.startsWith(link.getAttribute("href"));
+    if (here) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
 }
 
@@ -66,15 +70,21 @@ async function render() {
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
-  const found = ROUTES.map(([pattern, page, title, options = {}]) => ({ match: path.match(pattern), page, title, options }))
-    .find((r) => r.match);
+  const found = ROUTES.map(([pattern, page, title, options = {}]) => ({
+    match: path.match(pattern),
+    page,
+    title,
+    options,
+  })).find((r) => r.match);
   // Each page draws into a view of its own: a page still loading when the user moved on draws
   // into a detached view, never into the next page.
   const view = h("div", { class: "view" });
   main.replaceChildren(view);
   if (!found) {
     chrome(Boolean(session.user));
-    view.append(h("div", { class: "empty" }, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to your photos"))));
+    view.append(
+      h("div", { class: "empty" }, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to your photos"))),
+    );
     return;
   }
   if (!found.options.public && !session.user) {
@@ -94,7 +104,9 @@ async function render() {
     else if (done) done();
   } catch (err) {
     if (run !== rendering) return;
-    view.append(h("div", { class: "empty" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message)));
+    view.append(
+      h("div", { class: "empty" }, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message)),
+    );
     if (err.status === 404) view.querySelector(".empty h1").textContent = "Not found";
   } finally {
     if (run === rendering) main.removeAttribute("aria-busy");
@@ -104,10 +116,12 @@ async function render() {
 function installNavigation() {
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
-    if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey)
+      return;
     if (link.hasAttribute("download") || link.target) return;
     const url = new URL(link.href, location.href);
-    if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/static/")) return;
+    if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/static/"))
+      return;
     if (url.hash && url.pathname === location.pathname) return;
     event.preventDefault();
     document.getElementById("nav").classList.remove("open");
@@ -120,7 +134,11 @@ function installNavigation() {
     menu.setAttribute("aria-expanded", String(open));
   });
   document.getElementById("sign-out").addEventListener("click", async () => {
-    try { await api("/api/v1/session", { method: "DELETE" }); } catch { /* signed out already */ }
+    try {
+      await api("/api/v1/session", { method: "DELETE" });
+    } catch {
+      /* signed out already */
+    }
     session.user = null;
     session.csrf = "";
     navigate("/login");

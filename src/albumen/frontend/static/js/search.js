@@ -6,8 +6,19 @@ import { debounce, h } from "./dom.js";
 import { pagedGrid } from "./lists.js";
 
 const FILTERS = {
-  after: "After", before: "Before", on: "On", camera: "Camera", tag: "Tag", place: "Place",
-  in: "Album", person: "Person", near: "Near", bbox: "Area", is: "Is", has: "Has", type: "Type",
+  after: "After",
+  before: "Before",
+  on: "On",
+  camera: "Camera",
+  tag: "Tag",
+  place: "Place",
+  in: "Album",
+  person: "Person",
+  near: "Near",
+  bbox: "Area",
+  is: "Is",
+  has: "Has",
+  type: "Type",
   filename: "File name",
 };
 
@@ -34,22 +45,56 @@ export async function searchPage(main, params) {
   const heading = h("h1", {}, q ? "Search" : "Search your photos");
   main.append(heading);
   if (!q) {
-    main.append(h("div", { class: "help" },
-      h("p", {}, "Type words you remember, or filters:"),
-      h("ul", {}, [
-        ["beach dog", "photos with both words"], ["after:2019-06 before:2020", "a date range"],
-        ["camera:iphone", "a camera"], ["place:paris", "a place"], ["person:anna", "a person"],
-        ["in:\"Summer trip\"", "an album and the albums inside it"], ["is:favorite has:location type:heic", "flags and types"],
-      ].map(([example, what]) => h("li", {}, h("a", { href: `/search?q=${encodeURIComponent(example)}` }, h("code", {}, example)), ` — ${what}`)))));
+    main.append(
+      h(
+        "div",
+        { class: "help" },
+        h("p", {}, "Type words you remember, or filters:"),
+        h(
+          "ul",
+          {},
+          [
+            ["beach dog", "photos with both words"],
+            ["after:2019-06 before:2020", "a date range"],
+            ["camera:iphone", "a camera"],
+            ["place:paris", "a place"],
+            ["person:anna", "a person"],
+            ['in:"Summer trip"', "an album and the albums inside it"],
+            ["is:favorite has:location type:heic", "flags and types"],
+          ].map(([example, what]) =>
+            h(
+              "li",
+              {},
+              h("a", { href: `/search?q=${encodeURIComponent(example)}` }, h("code", {}, example)),
+              ` — ${what}`,
+            ),
+          ),
+        ),
+      ),
+    );
     return () => {};
   }
   const parts = tokens(q);
-  const chips = h("ul", { class: "chips", "aria-label": "Search filters" }, parts.map((token, i) => h("li", {},
-    h("span", {}, chipLabel(token)),
-    h("a", {
-      class: "chip-remove", "aria-label": `Remove ${chipLabel(token)}`,
-      href: `/search?q=${encodeURIComponent(parts.filter((_, j) => j !== i).join(" "))}`,
-    }, "✕"))));
+  const chips = h(
+    "ul",
+    { class: "chips", "aria-label": "Search filters" },
+    parts.map((token, i) =>
+      h(
+        "li",
+        {},
+        h("span", {}, chipLabel(token)),
+        h(
+          "a",
+          {
+            class: "chip-remove",
+            "aria-label": `Remove ${chipLabel(token)}`,
+            href: `/search?q=${encodeURIComponent(parts.filter((_, j) => j !== i).join(" "))}`,
+          },
+          "✕",
+        ),
+      ),
+    ),
+  );
   const count = h("p", { class: "muted", role: "status" });
   main.append(chips, count);
   const { grid, done } = pagedGrid(main, (cursor) => api("/api/v1/search", { query: { q, cursor, limit: 200 } }), {
@@ -57,7 +102,8 @@ export async function searchPage(main, params) {
     label: "Search results",
     empty: "No photo matches. Remove a filter above, or try other words.",
     onFirst: (page) => {
-      count.textContent = page.total === 0 ? "" : `${page.total}${page.total_is_exact ? "" : "+"} photo${page.total === 1 ? "" : "s"}`;
+      count.textContent =
+        page.total === 0 ? "" : `${page.total}${page.total_is_exact ? "" : "+"} photo${page.total === 1 ? "" : "s"}`;
     },
   });
   try {
@@ -65,8 +111,10 @@ export async function searchPage(main, params) {
   } catch (err) {
     if (err.code === "invalid_query") {
       const at = err.body.error.position;
-      count.replaceChildren(h("span", { class: "error" }, err.message),
-        at !== undefined ? h("code", { class: "query-at" }, q.slice(0, at), h("mark", {}, q.slice(at) || " ")) : null);
+      count.replaceChildren(
+        h("span", { class: "error" }, err.message),
+        at !== undefined ? h("code", { class: "query-at" }, q.slice(0, at), h("mark", {}, q.slice(at) || " ")) : null,
+      );
     }
   }
   return grid.cleanup;
@@ -98,21 +146,42 @@ export function installSearchBox(navigate) {
     go(box.value);
   };
   const paint = () => {
-    list.replaceChildren(...items.map((item, i) => h("li", {
-      id: `suggestion-${i}`, role: "option", class: "suggestion", "aria-selected": String(i === active),
-      onmousedown: (event) => { event.preventDefault(); choose(item); },
-    }, h("span", { class: "kind" }, item.kind), ` ${item.label}`)));
+    list.replaceChildren(
+      ...items.map((item, i) =>
+        h(
+          "li",
+          {
+            id: `suggestion-${i}`,
+            role: "option",
+            class: "suggestion",
+            "aria-selected": String(i === active),
+            onmousedown: (event) => {
+              event.preventDefault();
+              choose(item);
+            },
+          },
+          h("span", { class: "kind" }, item.kind),
+          ` ${item.label}`,
+        ),
+      ),
+    );
     list.hidden = items.length === 0;
     box.setAttribute("aria-expanded", String(!list.hidden));
     if (active >= 0) box.setAttribute("aria-activedescendant", `suggestion-${active}`);
     else box.removeAttribute("aria-activedescendant");
   };
   const suggest = debounce(async () => {
-    const word = /\s$/.test(box.value) ? "" : (tokens(box.value).at(-1) || "");
-    if (!word) { items = []; paint(); return; }
+    const word = /\s$/.test(box.value) ? "" : tokens(box.value).at(-1) || "";
+    if (!word) {
+      items = [];
+      paint();
+      return;
+    }
     try {
       items = await api("/api/v1/search/suggest", { query: { q: word } });
-    } catch { items = []; }
+    } catch {
+      items = [];
+    }
     active = -1;
     paint();
   }, 150);
@@ -122,9 +191,14 @@ export function installSearchBox(navigate) {
     if (list.hidden || !items.length) return;
     if (event.key === "ArrowDown") active = (active + 1) % items.length;
     else if (event.key === "ArrowUp") active = (active - 1 + items.length) % items.length;
-    else if (event.key === "Escape") { hide(); return; }
-    else if (event.key === "Enter" && active >= 0) { event.preventDefault(); choose(items[active]); return; }
-    else return;
+    else if (event.key === "Escape") {
+      hide();
+      return;
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      choose(items[active]);
+      return;
+    } else return;
     event.preventDefault();
     paint();
   });

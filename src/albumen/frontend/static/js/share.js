@@ -17,55 +17,116 @@ export async function sharePage(main, params, navigate, { token }) {
       share_expired: "This link has expired.",
       share_not_found: "This link does not exist, or it was revoked.",
     };
-    main.append(h("div", { class: "empty" }, h("h1", {}, "Not available"), h("p", {}, messages[err.code] || err.message)));
+    main.append(
+      h("div", { class: "empty" }, h("h1", {}, "Not available"), h("p", {}, messages[err.code] || err.message)),
+    );
     return () => {};
   }
   document.title = `${first.title} · Albumen`;
-  main.append(h("header", { class: "share-head" }, h("h1", {}, first.title),
-    first.description ? h("p", {}, first.description) : null,
-    h("p", { class: "muted" }, "Shared with you through Albumen.")));
+  main.append(
+    h(
+      "header",
+      { class: "share-head" },
+      h("h1", {}, first.title),
+      first.description ? h("p", {}, first.description) : null,
+      h("p", { class: "muted" }, "Shared with you through Albumen."),
+    ),
+  );
   if (first.albums.length) {
-    main.append(h("ul", { class: "cards small" }, first.albums.map((a) => h("li", { class: "card" },
-      h("a", { href: `/s/${token}?album=${a.id}` }, h("span", { class: "no-cover", "aria-hidden": "true" }, "▦"),
-        h("span", { class: "card-title" }, a.name), h("span", { class: "card-meta" }, `${a.photo_count} photos`))))));
+    main.append(
+      h(
+        "ul",
+        { class: "cards small" },
+        first.albums.map((a) =>
+          h(
+            "li",
+            { class: "card" },
+            h(
+              "a",
+              { href: `/s/${token}?album=${a.id}` },
+              h("span", { class: "no-cover", "aria-hidden": "true" }, "▦"),
+              h("span", { class: "card-title" }, a.name),
+              h("span", { class: "card-meta" }, `${a.photo_count} photos`),
+            ),
+          ),
+        ),
+      ),
+    );
   }
   if (first.kind === "photo") {
     const photo = first.items[0];
-    main.append(h("figure", { class: "shared-photo" },
-      h("img", { src: `/s/${token}/photos/${photo.id}/thumbnail?size=preview`, alt: photo.description || photo.filename }),
-      h("figcaption", {}, photo.filename)),
-    first.allow_download ? h("a", { class: "button primary", href: originalUrl(photo, token), download: photo.filename }, "Download original") : null);
+    main.append(
+      h(
+        "figure",
+        { class: "shared-photo" },
+        h("img", {
+          src: `/s/${token}/photos/${photo.id}/thumbnail?size=preview`,
+          alt: photo.description || photo.filename,
+        }),
+        h("figcaption", {}, photo.filename),
+      ),
+      first.allow_download
+        ? h(
+            "a",
+            { class: "button primary", href: originalUrl(photo, token), download: photo.filename },
+            "Download original",
+          )
+        : null,
+    );
     return () => {};
   }
   let served = false;
-  const { grid, done } = pagedGrid(main, async (cursor) => {
-    if (!served) { served = true; return first; }
-    return api(`/s/${token}`, { query: { album, cursor, limit: 200 } });
-  }, {
-    share: token, label: first.title, empty: "This album is empty.",
-    open: (photo) => openViewer(photo, grid, { share: token, allowDownload: first.allow_download }),
-  });
+  const { grid, done } = pagedGrid(
+    main,
+    async (cursor) => {
+      if (!served) {
+        served = true;
+        return first;
+      }
+      return api(`/s/${token}`, { query: { album, cursor, limit: 200 } });
+    },
+    {
+      share: token,
+      label: first.title,
+      empty: "This album is empty.",
+      open: (photo) => openViewer(photo, grid, { share: token, allowDownload: first.allow_download }),
+    },
+  );
   await done.catch(() => {});
   return grid.cleanup;
 }
 
 function passwordPrompt(main, token, navigate) {
-  const input = h("input", { id: "share-password", type: "password", required: true, autocomplete: "current-password" });
+  const input = h("input", {
+    id: "share-password",
+    type: "password",
+    required: true,
+    autocomplete: "current-password",
+  });
   const error = h("p", { class: "error", role: "alert" });
-  main.append(h("form", { class: "panel narrow", onsubmit: async (event) => {
-    event.preventDefault();
-    try {
-      await api(`/s/${token}/unlock`, { method: "POST", json: { password: input.value } });
-      navigate(location.pathname + location.search, { replace: true }); // the cookie unlocks it
-    } catch (err) {
-      error.textContent = err.code === "wrong_password" ? "That is not the password." : err.message;
-      input.select();
-    }
-  } },
-  h("h1", {}, "This link has a password"),
-  h("label", { for: "share-password" }, "Password"), input, error,
-  h("button", { type: "submit", class: "primary" }, "Open")));
+  main.append(
+    h(
+      "form",
+      {
+        class: "panel narrow",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          try {
+            await api(`/s/${token}/unlock`, { method: "POST", json: { password: input.value } });
+            navigate(location.pathname + location.search, { replace: true }); // the cookie unlocks it
+          } catch (err) {
+            error.textContent = err.code === "wrong_password" ? "That is not the password." : err.message;
+            input.select();
+          }
+        },
+      },
+      h("h1", {}, "This link has a password"),
+      h("label", { for: "share-password" }, "Password"),
+      input,
+      error,
+      h("button", { type: "submit", class: "primary" }, "Open"),
+    ),
+  );
   input.focus();
   return () => {};
 }
-

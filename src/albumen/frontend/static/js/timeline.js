@@ -41,9 +41,15 @@ export async function timelinePage(main) {
     api("/api/v1/photos", { query: { limit: HEAD } }),
   ]);
   if (!buckets.buckets.length) {
-    main.append(heading, h("div", { class: "empty" },
-      h("h2", {}, "No photos yet"),
-      h("p", {}, "Drop photos or a whole folder anywhere on this page, or use Upload.")));
+    main.append(
+      heading,
+      h(
+        "div",
+        { class: "empty" },
+        h("h2", {}, "No photos yet"),
+        h("p", {}, "Drop photos or a whole folder anywhere on this page, or use Upload."),
+      ),
+    );
     return () => {};
   }
   const months = new Map();
@@ -58,7 +64,8 @@ export async function timelinePage(main) {
   main.prepend(selectionBar(grid, ["album", "favorite", "archive", "download", "trash"]));
   const sections = [...months].map(([key, days]) => grid.addPlaceholder(key, monthName(key), days));
   const loading = new Map();
-  for (const section of sections) { // drawn now from the head; completed when they load
+  for (const section of sections) {
+    // drawn now from the head; completed when they load
     const known = head.items.filter((photo) => dayOf(photo).slice(0, 7) === section.key);
     if (!known.length) break;
     grid.fill(section, known);
@@ -67,21 +74,26 @@ export async function timelinePage(main) {
 
   const load = (section) => {
     if ((section.photos && !section.partial) || loading.has(section.key)) return loading.get(section.key);
-    const promise = monthPhotos(section.key).then((photos) => {
-      section.partial = false;
-      grid.fill(section, photos);
-      grid.paintSelection();
-    }).finally(() => loading.delete(section.key));
+    const promise = monthPhotos(section.key)
+      .then((photos) => {
+        section.partial = false;
+        grid.fill(section, photos);
+        grid.paintSelection();
+      })
+      .finally(() => loading.delete(section.key));
     loading.set(section.key, promise);
     return promise;
   };
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const section = sections.find((s) => s.el === entry.target);
-      if (entry.isIntersecting) load(section);
-    }
-  }, { rootMargin: NEAR });
-  sections.forEach((s) => observer.observe(s.el));
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const section = sections.find((s) => s.el === entry.target);
+        if (entry.isIntersecting) load(section);
+      }
+    },
+    { rootMargin: NEAR },
+  );
+  for (const s of sections) observer.observe(s.el);
 
   // Let go of the tiles of sections far from the screen (their height stays).
   const trim = () => {
@@ -120,13 +132,27 @@ export async function timelinePage(main) {
 function makeScrubber(sections, jump) {
   const label = h("span", { class: "scrub-label", "aria-hidden": "true" });
   const years = h("div", { class: "scrub-years", "aria-hidden": "true" });
-  const el = h("div", {
-    class: "scrubber", role: "slider", tabindex: "0", "aria-label": "Jump to a month",
-    "aria-valuemin": "0", "aria-valuemax": String(sections.length - 1), "aria-valuenow": "0",
-  }, years, label);
+  const el = h(
+    "div",
+    {
+      class: "scrubber",
+      role: "slider",
+      tabindex: "0",
+      "aria-label": "Jump to a month",
+      "aria-valuemin": "0",
+      "aria-valuemax": String(sections.length - 1),
+      "aria-valuenow": "0",
+    },
+    years,
+    label,
+  );
   const tops = () => {
     let y = 0;
-    return sections.map((s) => { const top = y; y += s.el.offsetHeight; return top; });
+    return sections.map((s) => {
+      const top = y;
+      y += s.el.offsetHeight;
+      return top;
+    });
   };
   const drawYears = () => {
     years.replaceChildren();
@@ -177,7 +203,10 @@ function makeScrubber(sections, jump) {
     show(index);
     if (dragging) jump(sections[index]);
   });
-  el.addEventListener("pointerup", () => { dragging = false; el.classList.remove("dragging"); });
+  el.addEventListener("pointerup", () => {
+    dragging = false;
+    el.classList.remove("dragging");
+  });
   el.addEventListener("keydown", (event) => {
     const now = Number(el.getAttribute("aria-valuenow"));
     const year = sections[now].key.slice(0, 4);
@@ -187,7 +216,7 @@ function makeScrubber(sections, jump) {
     if (event.key === "PageDown") to = sections.findIndex((s, i) => i > now && s.key.slice(0, 4) !== year);
     if (event.key === "PageUp") {
       const earlier = sections.findIndex((s) => s.key.slice(0, 4) === String(Number(year) + 1));
-      to = earlier >= 0 ? earlier : 0;
+      to = Math.max(earlier, 0);
     }
     if (event.key === "Home") to = 0;
     if (event.key === "End") to = sections.length - 1;
@@ -199,7 +228,9 @@ function makeScrubber(sections, jump) {
   });
   // Where each section starts, read once per layout change rather than once per scroll event.
   let starts = null;
-  const moved = new ResizeObserver(() => { starts = null; });
+  const moved = new ResizeObserver(() => {
+    starts = null;
+  });
   moved.observe(sections[0].el.parentElement);
   let frame = 0;
   const update = () => {
@@ -212,9 +243,11 @@ function makeScrubber(sections, jump) {
       const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
       let lo = 0;
       let hi = starts.length - 1;
-      while (lo < hi) { // the last section that starts above y
+      while (lo < hi) {
+        // the last section that starts above y
         const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= y) lo = mid; else hi = mid - 1;
+        if (starts[mid] <= y) lo = mid;
+        else hi = mid - 1;
       }
       show(atEnd ? sections.length - 1 : lo);
     });
@@ -222,6 +255,9 @@ function makeScrubber(sections, jump) {
   const resized = new ResizeObserver(drawYears);
   resized.observe(document.body);
   drawYears();
-  const stop = () => { moved.disconnect(); resized.disconnect(); };
+  const stop = () => {
+    moved.disconnect();
+    resized.disconnect();
+  };
   return { el, update, stop };
 }

@@ -22,9 +22,28 @@ function ensurePanel() {
   total = h("progress", { max: "1", value: "0", "aria-label": "All uploads" });
   summary = h("p", { class: "upload-summary" });
   list = h("ul", { class: "upload-list" });
-  panel.append(h("div", { class: "upload-head" }, h("h2", {}, "Uploads"),
-    h("button", { type: "button", class: "icon", "aria-label": "Hide uploads", onclick: () => { panel.hidden = true; } }, "✕")),
-  total, summary, list);
+  panel.append(
+    h(
+      "div",
+      { class: "upload-head" },
+      h("h2", {}, "Uploads"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "icon",
+          "aria-label": "Hide uploads",
+          onclick: () => {
+            panel.hidden = true;
+          },
+        },
+        "✕",
+      ),
+    ),
+    total,
+    summary,
+    list,
+  );
 }
 
 function refreshTotal() {
@@ -37,7 +56,7 @@ function refreshTotal() {
     `${count("done")} uploaded`,
     count("duplicate") && `${count("duplicate")} already in your library`,
     count("failed") && `${count("failed")} failed`,
-    (count("queued") + count("sending")) && `${count("queued") + count("sending")} to go`,
+    count("queued") + count("sending") && `${count("queued") + count("sending")} to go`,
   ].filter(Boolean);
   summary.textContent = `${parts.join(" · ")} — ${bytes(sent)} of ${bytes(size)}`;
 }
@@ -48,11 +67,19 @@ export function uploadFiles(files) {
   panel.hidden = false;
   let skipped = 0;
   for (const file of files) {
-    if (!PHOTO.test(file.name) && !file.type.startsWith("image/")) { skipped++; continue; }
+    if (!PHOTO.test(file.name) && !file.type.startsWith("image/")) {
+      skipped++;
+      continue;
+    }
     const bar = h("progress", { max: "1", value: "0", "aria-label": `Upload of ${file.name}` });
     const status = h("span", { class: "upload-status" }, "Waiting");
-    const row = h("li", { class: "upload", dataset: { state: "queued" } },
-      h("span", { class: "upload-name" }, file.name), bar, status);
+    const row = h(
+      "li",
+      { class: "upload", dataset: { state: "queued" } },
+      h("span", { class: "upload-name" }, file.name),
+      bar,
+      status,
+    );
     list.append(row);
     queue.push({ file, size: file.size, sent: 0, state: "queued", bar, status, row });
   }
@@ -84,12 +111,14 @@ function setState(item, state, text) {
 }
 
 function reason(error) {
-  const response = error && error.originalResponse;
+  const response = error?.originalResponse;
   if (response) {
     try {
       const body = JSON.parse(response.getBody());
-      if (body && body.error) return body.error.message;
-    } catch { /* not JSON */ }
+      if (body?.error) return body.error.message;
+    } catch {
+      /* not JSON */
+    }
     return `the server answered ${response.getStatus()}`;
   }
   return "the connection failed";
@@ -110,7 +139,7 @@ function send(item) {
       onBeforeRequest(request) {
         if (request.getMethod() === "HEAD") resumed = true;
       },
-      onAfterResponse(request, response) {
+      onAfterResponse(_request, response) {
         if (response.getHeader("Albumen-Duplicate") === "true") duplicate = true;
       },
       onProgress(sent, size) {
@@ -148,7 +177,7 @@ export function interruptedUploads() {
 
 /** Every file under a dropped folder (or the dropped files themselves). */
 async function droppedFiles(items) {
-  const entries = [...items].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
+  const entries = [...items].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
   if (!entries.length) return null;
   const files = [];
   const walk = async (entry) => {
@@ -178,7 +207,7 @@ export function installUploads() {
   });
   let depth = 0;
   window.addEventListener("dragenter", (event) => {
-    if (!event.dataTransfer || !event.dataTransfer.types.includes("Files")) return;
+    if (!event.dataTransfer?.types.includes("Files")) return;
     depth++;
     zone.hidden = false;
   });
@@ -198,12 +227,39 @@ export function installUploads() {
   if (waiting) {
     ensurePanel();
     panel.hidden = false;
-    list.append(h("li", { class: "resume-offer" },
-      h("span", {}, `${waiting} upload${waiting > 1 ? "s were" : " was"} interrupted. Choose the same files again and they go on from where they stopped.`),
-      h("button", { type: "button", class: "primary", onclick: (event) => { event.target.closest("li").remove(); picker.click(); } }, "Resume"),
-      h("button", { type: "button", onclick: (event) => {
-        for (const key of Object.keys(localStorage)) if (key.startsWith("tus::")) localStorage.removeItem(key);
-        event.target.closest("li").remove();
-      } }, "Forget them")));
+    list.append(
+      h(
+        "li",
+        { class: "resume-offer" },
+        h(
+          "span",
+          {},
+          `${waiting} upload${waiting > 1 ? "s were" : " was"} interrupted. Choose the same files again and they go on from where they stopped.`,
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "primary",
+            onclick: (event) => {
+              event.target.closest("li").remove();
+              picker.click();
+            },
+          },
+          "Resume",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            onclick: (event) => {
+              for (const key of Object.keys(localStorage)) if (key.startsWith("tus::")) localStorage.removeItem(key);
+              event.target.closest("li").remove();
+            },
+          },
+          "Forget them",
+        ),
+      ),
+    );
   }
 }

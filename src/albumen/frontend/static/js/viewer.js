@@ -1,8 +1,8 @@
 // The viewer: a photo full-window, with its neighbours a key, a click or a swipe away (and
 // already fetched), and a panel of what is known about it, some of it editable.
 
-import { api, originalUrl, thumbUrl } from "./api.js";
 import { shareDialog } from "./albums.js";
+import { api, originalUrl, thumbUrl } from "./api.js";
 import { bytes, h, takenText, toast } from "./dom.js";
 
 const TIERS = {
@@ -25,21 +25,67 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   const placeholder = h("div", { class: "viewer-placeholder" });
   const stage = h("div", { class: "viewer-stage" }, placeholder, img);
   // A share's visitor has no account: the details (and their edits) are the owner's alone.
-  const panel = h("aside", { class: "viewer-info", "aria-label": "Photo details", hidden: Boolean(share) || window.innerWidth < 900 });
+  const panel = h("aside", {
+    class: "viewer-info",
+    "aria-label": "Photo details",
+    hidden: Boolean(share) || window.innerWidth < 900,
+  });
   const title = h("h2", { class: "viewer-title", id: "viewer-title" });
-  const favorite = h("button", { type: "button", class: "icon", "aria-pressed": "false", "aria-label": "Favorite", onclick: () => toggleFavorite() }, "♡");
-  const shareButton = h("button", { type: "button", class: "text", onclick: () => shareDialog({ photo_id: current.id }, current.filename) }, "Share");
+  const favorite = h(
+    "button",
+    {
+      type: "button",
+      class: "icon",
+      "aria-pressed": "false",
+      "aria-label": "Favorite",
+      onclick: () => toggleFavorite(),
+    },
+    "♡",
+  );
+  const shareButton = h(
+    "button",
+    { type: "button", class: "text", onclick: () => shareDialog({ photo_id: current.id }, current.filename) },
+    "Share",
+  );
   const download = h("a", { class: "button icon", "aria-label": "Download original", title: "Download original" }, "⤓");
-  const infoButton = h("button", { type: "button", class: "text", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() }, "Info");
-  const prev = h("button", { type: "button", class: "nav prev", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹");
-  const next = h("button", { type: "button", class: "nav next", "aria-label": "Next photo", onclick: () => step(1) }, "›");
-  const close = h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
-  const bar = h("div", { class: "viewer-bar" }, close, title, h("span", { class: "spacer" }),
-    share ? null : favorite, share && !allowDownload ? null : download, share ? null : shareButton,
-    share ? null : infoButton);
+  const infoButton = h(
+    "button",
+    { type: "button", class: "text", "aria-expanded": String(!panel.hidden), onclick: () => toggleInfo() },
+    "Info",
+  );
+  const prev = h(
+    "button",
+    { type: "button", class: "nav prev", "aria-label": "Previous photo", onclick: () => step(-1) },
+    "‹",
+  );
+  const next = h(
+    "button",
+    { type: "button", class: "nav next", "aria-label": "Next photo", onclick: () => step(1) },
+    "›",
+  );
+  const close = h(
+    "button",
+    { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() },
+    "✕",
+  );
+  const bar = h(
+    "div",
+    { class: "viewer-bar" },
+    close,
+    title,
+    h("span", { class: "spacer" }),
+    share ? null : favorite,
+    share && !allowDownload ? null : download,
+    share ? null : shareButton,
+    share ? null : infoButton,
+  );
   stage.append(prev, next);
-  const dialog = h("dialog", { class: "viewer", "aria-labelledby": "viewer-title" },
-    bar, h("div", { class: "viewer-body" }, stage, panel));
+  const dialog = h(
+    "dialog",
+    { class: "viewer", "aria-labelledby": "viewer-title" },
+    bar,
+    h("div", { class: "viewer-body" }, stage, panel),
+  );
 
   function neighbour(offset) {
     const photos = list();
@@ -54,11 +100,15 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     placeholder.hidden = false;
     img.alt = target.description || target.filename;
     img.src = thumbUrl(target, "preview", share);
-    img.addEventListener("load", () => {
-      img.classList.add("loaded");
-      placeholder.hidden = true;
-    }, { once: true });
-    const hash = context && context.el && context.el.querySelector(`[data-id="${target.id}"]`);
+    img.addEventListener(
+      "load",
+      () => {
+        img.classList.add("loaded");
+        placeholder.hidden = true;
+      },
+      { once: true },
+    );
+    const hash = context?.el?.querySelector(`[data-id="${target.id}"]`);
     placeholder.style.backgroundImage = hash ? hash.style.backgroundImage : "";
     placeholder.style.backgroundColor = hash ? hash.style.backgroundColor : "";
     placeholder.style.aspectRatio = target.width && target.height ? `${target.width} / ${target.height}` : "";
@@ -88,8 +138,12 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
         return;
       }
       const minutes = Math.max(1, Math.round(Number(response.headers.get("Retry-After") || 300) / 60));
-      toast(`This original is in cold storage. It is being restored: try again in about ${minutes} minute${minutes === 1 ? "" : "s"}.`);
-    } catch (err) { toast(err.message, "error"); }
+      toast(
+        `This original is in cold storage. It is being restored: try again in about ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      );
+    } catch (err) {
+      toast(err.message, "error");
+    }
   }
 
   function step(offset) {
@@ -99,10 +153,15 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
 
   async function toggleFavorite() {
     try {
-      const updated = await api(`/api/v1/photos/${current.id}`, { method: "PATCH", json: { favorite: !current.favorite } });
+      const updated = await api(`/api/v1/photos/${current.id}`, {
+        method: "PATCH",
+        json: { favorite: !current.favorite },
+      });
       Object.assign(current, { favorite: updated.favorite });
       show(current);
-    } catch (err) { toast(err.message, "error"); }
+    } catch (err) {
+      toast(err.message, "error");
+    }
   }
 
   function toggleInfo() {
@@ -138,10 +197,15 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
       e.exposure_time && (e.exposure_time < 1 ? `1/${Math.round(1 / e.exposure_time)} s` : `${e.exposure_time} s`),
       e.focal_length && `${e.focal_length} mm`,
       e.iso && `ISO ${e.iso}`,
-    ].filter(Boolean).join(" · ");
-    const place = full.location && (full.location.place ? full.location.place.label
-      : `${full.location.lat.toFixed(5)}, ${full.location.lon.toFixed(5)}`);
-    const names = [...new Set(faces.map((f) => f.person_id && people && people.get(f.person_id)).filter(Boolean))];
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    const place =
+      full.location &&
+      (full.location.place
+        ? full.location.place.label
+        : `${full.location.lat.toFixed(5)}, ${full.location.lon.toFixed(5)}`);
+    const names = [...new Set(faces.map((f) => f.person_id && people?.get(f.person_id)).filter(Boolean))];
 
     const description = h("textarea", { id: "photo-description", rows: "3", maxlength: "10000" });
     description.value = full.description || "";
@@ -159,7 +223,9 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
         Object.assign(current, await api(`/api/v1/photos/${photo.id}`, { method: "PATCH", json: patch }));
         toast("Saved");
         fillInfo();
-      } catch (err) { toast(err.message, "error"); }
+      } catch (err) {
+        toast(err.message, "error");
+      }
     };
     const rows = [
       ["Taken", takenText(full)],
@@ -168,17 +234,33 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
       place && ["Place", place],
       ["File", `${full.filename} · ${bytes(full.size)}${full.width ? ` · ${full.width} × ${full.height}` : ""}`],
       full.tier && ["Stored", TIERS[full.tier] || full.tier],
-      albums.length && ["Albums", h("span", {}, albums.map((a, i) => [i ? ", " : "", h("a", { href: `/albums/${a.id}` }, a.name)]))],
+      albums.length && [
+        "Albums",
+        h(
+          "span",
+          {},
+          albums.map((a, i) => [i ? ", " : "", h("a", { href: `/albums/${a.id}` }, a.name)]),
+        ),
+      ],
       names.length && ["People", names.join(", ")],
       full.tags.length && ["Tags", full.tags.map((t) => t.name).join(", ")],
       full.status !== "ready" && ["Status", full.error ? `${full.status}: ${full.error}` : full.status],
     ].filter(Boolean);
     panel.replaceChildren(
-      h("dl", {}, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-      h("form", { class: "edit", onsubmit: save },
-        h("label", { for: "photo-description" }, "Description"), description,
-        h("label", { for: "photo-date" }, "Date taken"), when,
-        h("button", { type: "submit", class: "primary" }, "Save")),
+      h(
+        "dl",
+        {},
+        rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+      ),
+      h(
+        "form",
+        { class: "edit", onsubmit: save },
+        h("label", { for: "photo-description" }, "Description"),
+        description,
+        h("label", { for: "photo-date" }, "Date taken"),
+        when,
+        h("button", { type: "submit", class: "primary" }, "Save"),
+      ),
       h("h3", {}, "Similar photos"),
       similarStrip(photo),
     );
@@ -186,15 +268,27 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
 
   function similarStrip(photo) {
     const strip = h("div", { class: "similar" });
-    api(`/api/v1/photos/${photo.id}/similar`, { query: { limit: 12 } }).then((found) => {
-      if (!found.length) strip.append(h("p", { class: "muted" }, "None yet."));
-      for (const { photo: other } of found) {
-        strip.append(h("a", { href: `/photos/${other.id}`, "aria-label": other.filename, onclick: (event) => {
-          event.preventDefault();
-          show(other);
-        } }, h("img", { src: thumbUrl(other), alt: "", loading: "lazy" })));
-      }
-    }).catch(() => strip.append(h("p", { class: "muted" }, "Not available.")));
+    api(`/api/v1/photos/${photo.id}/similar`, { query: { limit: 12 } })
+      .then((found) => {
+        if (!found.length) strip.append(h("p", { class: "muted" }, "None yet."));
+        for (const { photo: other } of found) {
+          strip.append(
+            h(
+              "a",
+              {
+                href: `/photos/${other.id}`,
+                "aria-label": other.filename,
+                onclick: (event) => {
+                  event.preventDefault();
+                  show(other);
+                },
+              },
+              h("img", { src: thumbUrl(other), alt: "", loading: "lazy" }),
+            ),
+          );
+        }
+      })
+      .catch(() => strip.append(h("p", { class: "muted" }, "Not available.")));
     return strip;
   }
 
@@ -208,7 +302,9 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     event.preventDefault();
   });
   let startX = null;
-  stage.addEventListener("pointerdown", (event) => { startX = event.clientX; });
+  stage.addEventListener("pointerdown", (event) => {
+    startX = event.clientX;
+  });
   stage.addEventListener("pointerup", (event) => {
     if (startX === null) return;
     const dx = event.clientX - startX;
@@ -219,7 +315,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     dialog.remove();
     if (!share) history.replaceState(history.state, "", back.startsWith("/photos/") ? "/" : back);
     if (onClose) onClose(current);
-    const tile = context && context.el && context.el.querySelector(`[data-id="${current.id}"]`);
+    const tile = context?.el?.querySelector(`[data-id="${current.id}"]`);
     if (tile) tile.focus();
   });
   document.body.append(dialog);
