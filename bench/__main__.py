@@ -25,10 +25,10 @@ from pathlib import Path
 import pillow_heif
 import pyvips
 import requests
-from albumen.app.root import build
 from PIL import Image, ImageChops
 
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
+from albumen.app.root import build
 from albumen.config import Settings
 from bench import analysis, durability, library, scale, similar, startup, tiers, webapp
 from bench.server import Server
@@ -155,7 +155,7 @@ def bench_upload(work: Path) -> dict[str, object]:
     """A 10 MB photo acknowledged over HTTP (keep-alive, body built once, as a browser streams
     a file) vs writing, fsyncing and hashing the same bytes locally."""
     settings = Settings(data_dir=work / "upload", run_workers_in_server=False)
-    key = build(settings).users.add("bench").secret
+    key = build(settings).services.users.add("bench").secret
     data_10mb = b"\xff\xd8\xff" + os.urandom(10 * 1024 * 1024 - 3)
     boundary = "albumenbench"
     body = multipart_body(data_10mb, boundary)
@@ -228,7 +228,7 @@ def bench_import(work: Path) -> dict[str, object]:
 
 def http_import(data_dir: Path, files: list[Path]) -> float:
     settings = Settings(data_dir=data_dir, run_workers_in_server=False)
-    key = build(settings).users.add("bench").secret
+    key = build(settings).services.users.add("bench").secret
     local = threading.local()
     with Server(settings.data_dir) as server:
 

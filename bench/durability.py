@@ -26,12 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from albumen.adapters.backup import LocalBackupArchive
+from albumen.adapters.db.engine import make_engine
 from albumen.app.infrastructure import blob_stores
 from albumen.app.root import build
 from albumen.app.services import backup_service
-
-from albumen.adapters.backup import LocalBackupArchive
-from albumen.adapters.db.engine import make_engine
 from albumen.config import Settings
 from bench.library import percentiles
 

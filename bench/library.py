@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from albumen.app.root import build as build_albumen
-
 from albumen.config import Settings
 from albumen.domain.photos import sort_key
 from albumen.domain.search import SearchFilters, SearchOrder
@@ -323,12 +322,12 @@ def warm(settings: Settings, mix: list[tuple[str, str]]) -> None:
 def in_process(
     settings: Settings, mix: list[tuple[str, str]], plans_file: str = "library-plans.md"
 ) -> dict[str, object]:
-    """The built called directly: the time Albumen itself takes, and each shape's plans."""
+    """The services called directly: the time Albumen itself takes, and each shape's plans."""
     built = build_albumen(settings)
     owner = built.services.users.by_name("bench")
     by_shape: dict[str, list[float]] = {}
     plans: dict[str, dict[str, str]] = {}
-    index = built.services.search._index  # type: ignore[attr-defined]
+    index = built.infrastructure.search_index()
     for shape, q in mix:
         filters = built.services.search.filters(q, SearchFilters())
         ms, _ = timed(partial(built.services.search.search, owner.id, filters, NEWEST, 100, None))

@@ -47,7 +47,6 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from albumen.app.infrastructure import open_database
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 from tests.conftest import make_jpeg
@@ -58,6 +57,7 @@ from albumen.adapters.db.analysis import text_vector
 from albumen.adapters.db.engine import make_engine, migrate
 from albumen.adapters.db.transfer import SqlLibraryCopy
 from albumen.adapters.db.vectors import SEARCH_BREADTH, PgVectorIndex
+from albumen.app.infrastructure import open_database
 from albumen.config import Secret, Settings
 from albumen.domain.analysis import LIKENESS
 from bench import library

@@ -27,9 +27,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from albumen.app.root import build
 from sqlalchemy import text
 
+from albumen.app.root import build
 from albumen.config import Settings
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Retrieval, Tier, TierUsage, cost_report
 

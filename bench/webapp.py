@@ -22,11 +22,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from albumen.app.root import build as build_albumen
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 from tests.browser.chromium import ARGS, CHROMIUM
 
+from albumen.app.root import build as build_albumen
 from albumen.config import Settings
 from bench.server import Server
 

@@ -12,9 +12,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from albumen.adapters.db.pgsearch import PostgresSearchIndex
 from albumen.adapters.db.photos import SqlPhotoRepo
-from albumen.adapters.db.search import SqliteSearchIndex
+from albumen.adapters.db.search.postgres import PostgresSearchIndex
+from albumen.adapters.db.search.sqlite import SqliteSearchIndex
 from albumen.app.services import Services
 from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import NewPhoto

@@ -24,7 +24,7 @@ from albumen.domain.media import SNIFF_BYTES
 from albumen.ports import BlobStore, StagedFile, StoredBlob
 
 CHUNK = 1024 * 1024
-_HEX = frozenset("0123456789abcdef")
+HEX = frozenset("0123456789abcdef")  # the digits of a blob's name
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-writer")
 
 
@@ -264,7 +264,7 @@ class LocalBlobStore:
         return len(stale)
 
     def _path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in _HEX for c in sha256):
+        if len(sha256) != 64 or not all(c in HEX for c in sha256):
             raise NotFound("no such blob", code="blob_missing")
         return self._root / sha256[:2] / sha256[2:4] / sha256
 
@@ -291,7 +291,7 @@ def _sorted_dirs(parent: Path) -> list[Path]:
             names = [e.name for e in entries if len(e.name) == 2 and e.is_dir()]
     except FileNotFoundError:
         return []
-    return [parent / name for name in sorted(names) if all(c in _HEX for c in name)]
+    return [parent / name for name in sorted(names) if all(c in HEX for c in name)]
 
 
 def _timestamp(naive_utc: datetime) -> float:

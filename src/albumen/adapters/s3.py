@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-from albumen.adapters.blobs import _HEX, CHUNK, LocalBlobStore, LocalStagingWriter
+from albumen.adapters.blobs import CHUNK, HEX, LocalBlobStore, LocalStagingWriter
 from albumen.domain.errors import Archived, BlobMissing, IntegrityError, NotFound, Unavailable
 from albumen.ports import BlobStore, StagedFile, StoredBlob
 
@@ -291,7 +291,7 @@ class S3BlobStore:
         for page in pages:
             for item in page.get("Contents", []):
                 name = item["Key"].rsplit("/", 1)[-1]
-                if len(name) == 64 and all(c in _HEX for c in name):
+                if len(name) == 64 and all(c in HEX for c in name):
                     yield StoredBlob(name, int(item["Size"]), _naive(item["LastModified"]))
 
     def list_older_than(self, cutoff: datetime) -> Iterator[str]:
@@ -424,7 +424,7 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
 
 
 def _checked(sha256: str) -> str:
-    if len(sha256) != 64 or not all(c in _HEX for c in sha256):
+    if len(sha256) != 64 or not all(c in HEX for c in sha256):
         raise NotFound("no such blob", code="blob_missing")
     return sha256
 

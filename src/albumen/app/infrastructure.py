@@ -23,7 +23,7 @@ from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import LayeredCache, MemoryCache, RedisCache
 from albumen.adapters.db.engine import Pool, make_engine, migrate
 from albumen.adapters.db.replicas import MemoryMarks, ReadRouting, RedisMarks
-from albumen.adapters.db.search import SqliteSearchIndex
+from albumen.adapters.db.search.sqlite import SqliteSearchIndex
 from albumen.adapters.db.snapshot import backup_before_migrating
 from albumen.adapters.mirror import MirroredBlobStore
 from albumen.adapters.queue import HueyJobQueue
@@ -85,7 +85,7 @@ class Infrastructure:
     def search_index(self) -> SearchIndex:
         """The search index of the database: FTS5 and R*Tree, or tsvector and GiST."""
         if self.postgres:
-            from albumen.adapters.db.pgsearch import PostgresSearchIndex
+            from albumen.adapters.db.search.postgres import PostgresSearchIndex
 
             return PostgresSearchIndex(self.engine, self.reads)
         return SqliteSearchIndex(self.engine)

@@ -21,27 +21,25 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from albumen.adapters.db.replicas import ReadRouting
-from albumen.adapters.db.search import (
-    _WORD,
-    SUGGEST_SCAN,
+from albumen.adapters.db.search.core import (
+    WORD,
     Query,
-    _after,
-    _doc_range,
-    _flag_filters,
-    _fold,
-    _has_token,
-    _in_order,
-    _one_typo,
-    _place_names,
-    _ranked,
+    TextMatch,
+    after_cursor,
     day_counts,
-    named_suggestions,
+    doc_range,
+    filter_suggestions,
+    flag_filters,
+    fold,
+    has_token,
+    in_order,
+    one_typo,
     paged,
+    suggest,
     within_circle,
 )
 from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
-    FILTER_SUGGESTIONS,
     Box,
     SearchFilters,
     SearchOrder,
@@ -85,7 +83,7 @@ class PostgresSearchIndex:
         with self._reader(owner_id).connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
             whole = replace(query)  # what the count counts: from the start, not the cursor
-            _after(query, order, after)
+            after_cursor(query, order, after)
             rows, total = None, None
             if query.score is None:  # by date: the newest rows first
                 rows = _from_recent(conn, query, _window(filters, order, after), limit + 1)
@@ -96,7 +94,7 @@ class PostgresSearchIndex:
                     total = min(rows[0].total if rows else 0, count_cap)
             if count_cap and total is None:
                 total = _count(conn, whole, count_cap)
-            found = _in_order(conn, [row.doc_id for row in rows], by="doc_id")
+            found = in_order(conn, [row.doc_id for row in rows], by="doc_id")
         return paged(found, limit, [row.score for row in rows] if query.score else None), total
 
     def buckets(
@@ -118,48 +116,21 @@ class PostgresSearchIndex:
             return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
 
     def suggest(self, owner_id: str, prefix: str, limit: int) -> list[Suggestion]:
-        """Cameras, places and tags of the owner's photos, and their albums and people, with a
-        word that starts with ``prefix``; each kind reads at most ``SUGGEST_SCAN`` photos."""
-        word = _fold(prefix)
-        if not _has_token(word):
+        """What the owner's library has that starts with ``prefix`` (``core.suggest``), found
+        through the labelled words of each column, folded by PostgreSQL as the documents were."""
+        word = fold(prefix)
+        if not has_token(word):
             return []
-        found: list[Suggestion] = []
         with self._reader(owner_id).connect() as conn:
             words = _lexemes(conn, [prefix])[0]
             if not words:
-                return [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)][:limit]
+                return filter_suggestions(word)[:limit]
 
-            def docs(column: str, columns: str, join: str = "") -> list[Any]:
-                match = " & ".join(_term(f"~{column}~{w}") + ":*" for w in words)
-                sql = _SUGGEST_DOCS.format(columns=columns, join=join)
-                params = {"owner": owner_id, "match": match, "scan": SUGGEST_SCAN}
-                return list(conn.execute(text(sql), params).all())
+            def match(column: str) -> str:
+                return " & ".join(_term(f"~{column}~{w}") + ":*" for w in words)
 
-            cameras = docs("camera", "p.make, p.model")
-            found += _ranked(
-                "camera", [(r.model or r.make or "").strip() for r in cameras], word, "camera"
-            )
-            places = docs(
-                "place", "c.city, c.region, c.country", " JOIN places c ON c.id = p.place_id"
-            )
-            found += _ranked("place", _place_names(places, word), word, "place")
-            tagged = conn.execute(
-                text(
-                    "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
-                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id", join="") + ")"
-                ),
-                {
-                    "owner": owner_id,
-                    "match": " & ".join(_term(f"~tags~{w}") + ":*" for w in words),
-                    "scan": SUGGEST_SCAN,
-                    "low": word,
-                    "high": word + "\U0010ffff",
-                },
-            ).all()
-            found += _ranked("tag", [r.tag for r in tagged], word, "tag")
-            found += named_suggestions(conn, owner_id, word, "ILIKE", _like(word))
-        filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
-        return (found + filters)[:limit]
+            found_by = TextMatch(_SUGGEST_DOCS, match, "ILIKE", _like(word))
+            return suggest(conn, owner_id, word, limit, found_by)
 
     def explain(
         self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
@@ -207,8 +178,8 @@ class PostgresSearchIndex:
                     excluded=_any_of(_lexemes(conn, filters.excluded)),
                 )
             query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
-            _flag_filters(query, filters)
-        _doc_range(query, filters, query.key)
+            flag_filters(query, filters)
+        doc_range(query, filters, query.key)
         _geo_filters(query, filters)
         return query
 
@@ -328,7 +299,7 @@ def _word(conn: Connection, words: list[str]) -> str:
     if not words:
         return ""
     prefix = " & ".join(_term(w) + ":*" for w in words)
-    if len(words) > 1 or len(words[0]) < 3 or not _WORD.match(words[0]):
+    if len(words) > 1 or len(words[0]) < 3 or not WORD.match(words[0]):
         return prefix
     word = words[0]
     starts = conn.execute(
@@ -339,7 +310,7 @@ def _word(conn: Connection, words: list[str]) -> str:
         return prefix
     near = conn.execute(
         text("SELECT term FROM search_terms WHERE term = ANY(:candidates) ORDER BY term LIMIT 8"),
-        {"candidates": sorted(_one_typo(word))},
+        {"candidates": sorted(one_typo(word))},
     ).scalars()
     return " | ".join([prefix, *map(_term, near)])
 

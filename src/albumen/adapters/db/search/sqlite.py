@@ -8,27 +8,35 @@ the owner's timeline) and the other filters are checked on the rows it yields.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, text
 
-from albumen.adapters.db.photos import photo_query, photo_rows
-from albumen.adapters.db.tables import photos
-from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
+# An area holding fewer photos than this is searched through the R*Tree: its ids are read and
+# sorted (ids only: cheap), then photos are looked up newest first until the page is full.
+from albumen.adapters.db.search.core import (
+    WORD,
+    Query,
+    TextMatch,
+    after_cursor,
+    day_counts,
+    doc_range,
+    flag_filters,
+    fold,
+    has_token,
+    in_order,
+    one_typo,
+    paged,
+    suggest,
+    within_circle,
+)
+from albumen.domain.photos import Page, TimelineCursor
 from albumen.domain.search import (
-    EARTH_RADIUS_KM,
-    FILTER_SUGGESTIONS,
     Box,
-    Circle,
     SearchFilters,
     SearchOrder,
     Suggestion,
-    quoted,
 )
 
 # An area holding fewer photos than this is searched through the R*Tree: its ids are read and
@@ -38,38 +46,6 @@ _GEO_CHUNK = 256
 _WEIGHTS = (
     "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0, 0.0, 4.0)"  # the columns' say in relevance
 )
-_WORD = re.compile(r"^[0-9a-z]+$")
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-@dataclass
-class Query:
-    """The pieces of one search's SQL."""
-
-    source: str
-    conditions: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    order: str = "p.doc_id DESC"
-    score: str | None = None
-    area: Box | None = None  # drive from the R*Tree ids of this area
-
-    @property
-    def key(self) -> str:
-        """The column that orders results by date (and that cursors compare)."""
-        if self.source.startswith("photo_fts"):
-            return "f.rowid"
-        return "s.doc_id" if self.source.startswith("photo_search") else "p.doc_id"
-
-    def __post_init__(self) -> None:
-        self.conditions, self.params = list(self.conditions), dict(self.params)
-
-    def where(self, condition: str, **params: Any) -> None:
-        self.conditions.append(condition)
-        self.params.update(params)
-
-    def select(self, columns: str) -> str:
-        where = " AND ".join(self.conditions) or "1"
-        return f"SELECT {columns} FROM {self.source} WHERE {where}"
 
 
 class SqliteSearchIndex:
@@ -91,7 +67,7 @@ class SqliteSearchIndex:
         with self._engine.connect() as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
             total = _count(conn, replace(query), count_cap) if count_cap else None
-            _after(query, order, after)
+            after_cursor(query, order, after)
             if query.area is not None:
                 ids, ranks = _from_area(conn, query, order, limit + 1), None
             else:
@@ -100,7 +76,7 @@ class SqliteSearchIndex:
                 rows = conn.execute(text(sql), query.params | {"limit": limit + 1}).all()
                 ids = [row.id for row in rows]
                 ranks = [row.score for row in rows] if query.score else None
-            found = _in_order(conn, ids)
+            found = in_order(conn, ids)
         return paged(found, limit, ranks), total
 
     def buckets(
@@ -122,49 +98,15 @@ class SqliteSearchIndex:
             return [(k, int(n)) for k, n in conn.execute(text(sql), query.params)]
 
     def suggest(self, owner_id: str, prefix: str, limit: int) -> list[Suggestion]:
-        """Cameras, places and tags of the owner's photos, and their albums and people, with a
-        word that starts with ``prefix``. Each kind reads at most ``SUGGEST_SCAN`` matching
-        photos from the text index (prefix indexes), so a large library answers as fast."""
-        word = _fold(prefix)
-        if not _has_token(word):
+        """What the owner's library has that starts with ``prefix`` (``core.suggest``), found
+        through the FTS5 prefix indexes of each column."""
+        word = fold(prefix)
+        if not has_token(word):
             return []
-        match = "{column} : " + _phrase(word) + " *"
-        found: list[Suggestion] = []
+        phrase = _phrase(word)
+        found_by = TextMatch(_SUGGEST_DOCS, lambda column: f"{column} : {phrase} *", "LIKE", word)
         with self._engine.connect() as conn:
-            cameras = conn.execute(
-                text(_SUGGEST_DOCS.format(columns="p.make, p.model", join="")),
-                {"owner": owner_id, "match": match.format(column="camera"), "scan": SUGGEST_SCAN},
-            ).all()
-            found += _ranked(
-                "camera", [(r.model or r.make or "").strip() for r in cameras], word, "camera"
-            )
-            places = conn.execute(
-                text(
-                    _SUGGEST_DOCS.format(
-                        columns="c.city, c.region, c.country",
-                        join=" JOIN places c ON c.id = p.place_id",
-                    )
-                ),
-                {"owner": owner_id, "match": match.format(column="place"), "scan": SUGGEST_SCAN},
-            ).all()
-            found += _ranked("place", _place_names(places, word), word, "place")
-            tagged = conn.execute(
-                text(
-                    "SELECT t.tag FROM photo_tags t WHERE t.tag >= :low AND t.tag < :high"
-                    " AND t.photo_id IN (" + _SUGGEST_DOCS.format(columns="p.id", join="") + ")"
-                ),
-                {
-                    "owner": owner_id,
-                    "match": match.format(column="tags"),
-                    "scan": SUGGEST_SCAN,
-                    "low": word,
-                    "high": word + "\U0010ffff",
-                },
-            ).all()
-            found += _ranked("tag", [r.tag for r in tagged], word, "tag")
-            found += named_suggestions(conn, owner_id, word, "LIKE", word)
-        filters = [f for f in FILTER_SUGGESTIONS if f.query.startswith(word)]
-        return (found + filters)[:limit]
+            return suggest(conn, owner_id, word, limit, found_by)
 
     def explain(
         self, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
@@ -226,13 +168,13 @@ class SqliteSearchIndex:
     def _word(self, conn: Connection, word: str) -> str:
         """A word as a prefix; a word that starts no indexed term also matches the terms one
         typo away from it (a letter changed, added, dropped or swapped)."""
-        if not _has_token(word):
+        if not has_token(word):
             return ""
         prefix = f"{_phrase(word)}*"
-        folded = _fold(word)
-        if len(folded) < 3 or not _WORD.match(folded) or _starts_a_term(conn, folded):
+        folded = fold(word)
+        if len(folded) < 3 or not WORD.match(folded) or _starts_a_term(conn, folded):
             return prefix
-        near = _known_terms(conn, _one_typo(folded))
+        near = _known_terms(conn, one_typo(folded))
         return f"({' OR '.join([prefix, *map(_phrase, near)])})" if near else prefix
 
 
@@ -246,7 +188,7 @@ def _driver(
             query.score, query.order = _WEIGHTS, f"{_WEIGHTS}, f.rowid DESC"
         else:
             query.order = "f.rowid DESC" if order is SearchOrder.NEWEST else "f.rowid"
-        _doc_range(query, filters, "f.rowid")
+        doc_range(query, filters, "f.rowid")
         return query
     if (area := _area(filters)) is not None and _few_in(conn, area):
         query = Query("photos p", area=area)
@@ -254,7 +196,7 @@ def _driver(
         query = Query(f"photos p INDEXED BY {_walk_index(filters)}")
     if order is SearchOrder.OLDEST:
         query.order = "p.doc_id"
-    _doc_range(query, filters, "p.doc_id")
+    doc_range(query, filters, "p.doc_id")
     return query
 
 
@@ -306,82 +248,13 @@ def _in_area(query: Query) -> Query:
     return query
 
 
-def _doc_range(query: Query, filters: SearchFilters, column: str) -> None:
-    low, high = sort_key_bounds(filters.after, filters.before)
-    if low is not None:
-        query.where(f"{column} >= :low", low=low)
-    if high is not None:
-        query.where(f"{column} < :high", high=high)
-
-
-def _after(query: Query, order: SearchOrder, after: TimelineCursor | None) -> None:
-    if after is None:
-        return
-    column = query.key
-    if order is SearchOrder.RELEVANCE and query.score and after.rank is not None:
-        query.where(
-            f"({query.score} > :rank OR ({query.score} = :rank AND {column} < :cursor))",
-            rank=after.rank,
-            cursor=after.doc_id,
-        )
-    elif order is SearchOrder.OLDEST:
-        query.where(f"{column} > :cursor", cursor=after.doc_id)
-    else:
-        query.where(f"{column} < :cursor", cursor=after.doc_id)
-
-
-def paged(found: list[Photo], limit: int, ranks: list[float] | None) -> Page:
-    """A page of what a search found (``limit + 1`` asked: the extra one says there is more),
-    its cursor the last photo's timeline key, and its rank when ordered by relevance."""
-    if len(found) <= limit:
-        return Page(found, None)
-    found = found[:limit]
-    rank = ranks[limit - 1] if ranks else None
-    return Page(found, TimelineCursor(found[-1].doc_id, rank))
-
-
-def day_counts(conn: Connection, owner_id: str, width: int) -> list[tuple[str, int]]:
-    """The timeline's photos per day (``width`` 10) or month (7), newest first, from the day
-    counts the triggers keep."""
-    sql = (
-        f"SELECT substr(day, 1, {width}) AS k, sum(count) FROM timeline_days "
-        "WHERE owner_id = :owner GROUP BY k ORDER BY k DESC"
-    )
-    return [(k, int(n)) for k, n in conn.execute(text(sql), {"owner": owner_id})]
-
-
-def _flag_filters(query: Query, filters: SearchFilters) -> None:
-    """The filters on a photo's own columns, written alike for SQLite and PostgreSQL."""
-    for column, wanted in (("favorite", filters.favorite), ("archived", filters.archived)):
-        if wanted is not None:  # written as the partial indexes are, so that they apply
-            query.where(f"p.{column}" if wanted else f"NOT p.{column}")
-    if filters.has_location is not None:
-        query.where(f"p.lat IS {'NOT ' if filters.has_location else ''}NULL")
-    if filters.mimes:
-        names = {f"mime{n}": mime for n, mime in enumerate(filters.mimes)}
-        query.where(f"p.mime IN ({', '.join(':' + name for name in names)})", **names)
-
-
 def _row_filters(query: Query, filters: SearchFilters) -> None:
-    _flag_filters(query, filters)
+    flag_filters(query, filters)
     if filters.within is not None:
         _in_box(query, filters.within, "w")
     if filters.near is not None:
         _in_box(query, filters.near.box(), "n")
         within_circle(query, filters.near, "min")
-
-
-def within_circle(query: Query, near: Circle, least: str) -> None:
-    """The photos within the circle, by the haversine distance (``least``: the dialect's
-    smaller-of-two function, ``min`` in SQLite and ``least`` in PostgreSQL)."""
-    query.where(
-        f"2 * {EARTH_RADIUS_KM} * asin({least}(1, sqrt("
-        "power(sin(radians(p.lat - :nlat) / 2), 2) + cos(radians(:nlat)) * "
-        "cos(radians(p.lat)) * power(sin(radians(p.lon - :nlon) / 2), 2)))) <= :nradius",
-        nlat=near.lat,
-        nlon=near.lon,
-        nradius=near.radius_km,
-    )
 
 
 def _in_box(query: Query, box: Box, name: str) -> None:
@@ -426,16 +299,6 @@ def _few_in(conn: Connection, area: Box) -> bool:
     return int(conn.execute(text(sql), params).scalar() or 0) < GEO_DRIVE_LIMIT
 
 
-def _in_order(conn: Connection, keys: Sequence[str | int], by: str = "id") -> list[Photo]:
-    """The photos whose ``by`` (``id``, or ``doc_id``) is one of ``keys``, in their order."""
-    if not keys:
-        return []
-    found = photo_rows(conn, photo_query().where(photos.c[by].in_(keys)))
-    by_key = {getattr(photo, by): photo for photo in found}
-    return [by_key[key] for key in keys if key in by_key]
-
-
-SUGGEST_SCAN = 300
 # The owner's photos (not trashed) whose text matches, read from the index: at most :scan.
 _SUGGEST_DOCS = (
     "SELECT {columns} FROM photo_fts f JOIN photos p ON p.doc_id = f.rowid{join}"
@@ -444,66 +307,14 @@ _SUGGEST_DOCS = (
 )
 
 
-def _place_names(places: Sequence[Any], word: str) -> list[str]:
-    """Of each place row, the name (city, region or country) the word starts, or is in."""
-    return [
-        next((n for n in (r.city, r.region, r.country) if _fold(n).startswith(word)), "")
-        or next((n for n in (r.city, r.region, r.country) if word in _fold(n)), r.city)
-        for r in places
-    ]
-
-
-def named_suggestions(
-    conn: Connection, owner_id: str, word: str, like: str, pattern: str
-) -> list[Suggestion]:
-    """The owner's albums and people with a word starting with ``pattern`` (``like``: the
-    dialect's case-blind operator; ``pattern``: the word, escaped for it)."""
-    params = {"owner": owner_id, "start": f"{pattern}%", "inside": f"% {pattern}%"}
-    albums_found = conn.execute(
-        text(
-            f"SELECT name FROM albums WHERE owner_id = :owner"
-            f" AND (name {like} :start OR name {like} :inside) ORDER BY name LIMIT 20"
-        ),
-        params,
-    ).all()
-    people_found = conn.execute(
-        text(
-            f"SELECT name FROM people WHERE owner_id = :owner AND NOT hidden AND name IS NOT NULL"
-            f" AND (name {like} :start OR name {like} :inside) ORDER BY name LIMIT 20"
-        ),
-        params,
-    ).all()
-    return _ranked("album", [r.name for r in albums_found], word, "in") + _ranked(
-        "person", [r.name for r in people_found], word, "person"
-    )
-
-
-def _ranked(kind: str, values: Sequence[str], word: str, key: str) -> list[Suggestion]:
-    """Distinct non-empty values, most frequent first, those starting with the word before
-    those that only have a word starting with it; at most five of a kind."""
-    counts = Counter(v for v in values if v)
-    order = sorted(counts, key=lambda v: (not _fold(v).startswith(word), -counts[v], v.lower()))
-    return [Suggestion(kind, value, f"{key}:{quoted(value)}") for value in order[:5]]
-
-
 def _phrase(value: str) -> str:
     """A value as an FTS5 string: every character literal, nothing an operator."""
     return '"' + value.replace('"', '""') + '"'
 
 
 def _any_of(values: Sequence[str]) -> str:
-    parts = [_phrase(value) for value in values if _has_token(value)]
+    parts = [_phrase(value) for value in values if has_token(value)]
     return " OR ".join(parts) or '""'
-
-
-def _has_token(value: str) -> bool:
-    return any(char.isalnum() for char in value)
-
-
-def _fold(word: str) -> str:
-    """Lower case without accents, as the index's tokenizer sees words."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _starts_a_term(conn: Connection, prefix: str) -> bool:
@@ -517,13 +328,3 @@ def _known_terms(conn: Connection, candidates: set[str]) -> list[str]:
     return sorted(term for term in candidates if conn.execute(text(sql), {"term": term}).first())[
         :8
     ]
-
-
-def _one_typo(word: str) -> set[str]:
-    """Every string one edit from ``word``: a letter deleted, swapped, changed or added."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    changes = {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
-    inserts = {a + c + b for a, b in splits for c in _ALPHABET}
-    return (deletes | swaps | changes | inserts) - {word}
