@@ -430,7 +430,9 @@ class AlbumRepo(PhotoAccess, Protocol):
         self, album_id: str, photo_ids: Sequence[str], added_by: str | None, now: datetime
     ) -> list[str]: ...
 
-    def move_photos(self, album_id: str, photo_ids: Sequence[str], before: str | None) -> None: ...
+    def move_photos(self, album_id: str, photo_ids: Sequence[str], before: str | None) -> list[str]:
+        """Reorder; nothing moves when some ids are not in the album: those are returned."""
+        ...
 
     def photos_page(
         self,

@@ -30,7 +30,7 @@ from albumen.api import (
     trash,
     uploads,
 )
-from albumen.api.errors import install_error_handlers
+from albumen.api.errors import install_error_handlers, unexpected
 from albumen.app.root import Albumen, build, monitoring, start_background_work
 from albumen.config import Settings
 from albumen.logs import request_id, setup_logging
@@ -38,8 +38,13 @@ from albumen.logs import request_id, setup_logging
 log = logging.getLogger(__name__)
 
 
+# on every answer: no browser second-guesses a type (an original served as what it is)
+_HEADERS = [(b"x-content-type-options", b"nosniff")]
+
+
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps the client's), for logs and error bodies."""
+    """Gives each request an id (or keeps the client's), for logs, error bodies and the
+    ``X-Request-ID`` of every answer, a 500 included."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,13 +58,25 @@ class RequestIdMiddleware:
         rid = text if text.isprintable() and text else os.urandom(8).hex()
         token = request_id.set(rid)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                started = True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *_HEADERS,
+                    (b"x-request-id", rid.encode()),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as error:  # a bug: answered here, where the request id is known
+            if started:
+                raise  # the answer is under way: nothing more can be said to the client
+            await unexpected(error)(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
 

@@ -33,3 +33,19 @@ def test_no_module_imports_another_modules_private_names() -> None:
             ]
     assert found == []
 
+
+def test_no_log_call_passes_an_extra_that_logging_refuses() -> None:
+    """``extra={"name": ...}`` raises KeyError in logging (a LogRecord's own attribute): it made
+    every ``albumen backup`` exit 1 after a complete snapshot, wherever INFO was logged."""
+    import logging
+
+    reserved = set(vars(logging.LogRecord("n", 0, "p", 0, "m", None, None))) | {
+        "message",
+        "asctime",
+    }
+    clashes = []
+    for path in sorted(ROOT.glob("src/**/*.py")):
+        for extra in re.findall(r"extra=\{([^}]*)\}", path.read_text()):
+            keys = set(re.findall(r"\"(\w+)\":", extra))
+            clashes += [f"{path.relative_to(ROOT)}: {key}" for key in keys & reserved]
+    assert clashes == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from albumen.domain.errors import (
     AlbumenError,
@@ -79,13 +82,42 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return error_response(422, "validation_error", f"{where}: {first.get('msg', 'invalid')}")
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-    return error_response(error.status_code, code, str(error.detail))
+    response = error_response(error.status_code, code, str(error.detail))
+    response.headers.update(error.headers or {})
+    if error.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed(request))
+    return response
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method of every route at the request's path (Starlette names only the first's)."""
+    return sorted(set(_methods(request.app.router.routes, request.scope)))
+
+
+def _methods(routes: Sequence[BaseRoute], scope: Scope) -> Iterator[str]:
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        # an included router: its own routes (FastAPI keeps them on the router it wraps)
+        inner = getattr(route, "routes", None) or getattr(
+            getattr(route, "original_router", None), "routes", None
+        )
+        if inner is not None:
+            yield from _methods(inner, {**scope, **child})
+        else:
+            yield from getattr(route, "methods", None) or ()
 
 
 async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    return unexpected(error)
+
+
+def unexpected(error: Exception) -> JSONResponse:
+    """A bug's answer: logged whole, shown to the client as nothing but its request id."""
     log.error("unexpected error", exc_info=error)
     return error_response(500, "internal_error", "something went wrong on the server")
 

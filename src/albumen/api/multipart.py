@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from albumen.domain.errors import InvalidInput
@@ -65,9 +66,12 @@ async def stream_file_field(
     part = _FilePart(writer)
     callbacks = {name: getattr(part, name) for name in dir(part) if name.startswith("on_")}
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]  # a dict of the callbacks
-    async for chunk in body:
-        parser.write(chunk)
-    parser.finalize()
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as err:
+        raise InvalidInput(f"the form could not be read: {err}", code="bad_multipart") from err
     if not part.found:
         raise InvalidInput("the form has no 'file' field", code="missing_file")
     return part.filename

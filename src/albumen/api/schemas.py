@@ -7,7 +7,14 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from albumen.domain.errors import InvalidInput
 from albumen.domain.photos import Photo, PhotoEdit, PhotoTag, TimelineCursor
@@ -165,13 +172,22 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 PhotoId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 
 
+def _text_only(value: object) -> object:
+    if isinstance(value, int | float):
+        raise ValueError("a date is ISO 8601 text with its offset, not a number")
+    return value
+
+
+DateText = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+
+
 class PhotoPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     favorite: bool | None = None
     archived: bool | None = None
     description: str | None = Field(None, max_length=10_000)
-    taken_at: AwareDatetime | None = None
+    taken_at: DateText | None = None
     tags: list[Tag] | None = Field(None, max_length=100, description="The user's own tags.")
 
     def edit(self) -> PhotoEdit:

@@ -109,7 +109,10 @@ class AlbumService:
         self, user_id: str, album_id: str, photo_ids: Sequence[str], before: str | None
     ) -> None:
         self._album(user_id, album_id, AlbumRole.OWNER)
-        self._albums.move_photos(album_id, photo_ids, before)
+        if self._albums.move_photos(album_id, photo_ids, before):
+            raise InvalidInput(
+                "only photos that are in the album can be reordered", code="not_in_album"
+            )
 
     def photos(
         self,

@@ -72,7 +72,7 @@ class BackupService:
         archive.complete(manifest)
         log.info(
             "backup complete",
-            extra={"name": name, "blobs": manifest.blobs, "copied": manifest.copied},
+            extra={"backup": name, "blobs": manifest.blobs, "copied": manifest.copied},
         )
         return manifest
 

@@ -31,6 +31,7 @@ from albumen.ports import (
 from albumen.services.photos import store_rendition
 
 log = logging.getLogger(__name__)
+TRIED_AGAIN = "not processed yet: the server met an error; it will try again"
 # How long a worker's claim on a photo holds: another may take the photo after that (the first
 # died), and the recovery job queues it again. Far above the slowest photo's processing.
 PROCESSING_LEASE = timedelta(minutes=15)
@@ -74,8 +75,10 @@ class ProcessingService:
             self._photos.set_status(photo_id, PhotoStatus.FAILED, err.message)
             log.warning("photo failed", extra={"photo_id": photo_id, "code": err.code})
             return Outcome.FAILED
-        except Exception as err:
-            self._photos.set_status(photo_id, PhotoStatus.FAILED, f"internal error: {err}")
+        except Exception:
+            # not the photo's fault (a full disk, a store or database away, a bug): it waits,
+            # and is processed again by the queue's retries or the recovery after them
+            self._photos.set_status(photo_id, PhotoStatus.PENDING, TRIED_AGAIN)
             raise
         if self._analyse:
             self._queue.enqueue(JobName.ANALYZE_PHOTO, photo_id)

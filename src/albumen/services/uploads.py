@@ -72,6 +72,8 @@ class UploadService:
     ) -> Upload:
         """Append a PATCH body. A dropped connection keeps what arrived (unless checksummed)."""
         upload = self.get(owner_id, upload_id)
+        if upload.photo_id is not None:
+            raise Conflict("the upload is complete", code="upload_complete")
         if offset != upload.offset:
             raise Conflict(
                 f"Upload-Offset is {offset} but the upload is at {upload.offset}",
@@ -116,6 +118,8 @@ class UploadService:
 
 def _parse_checksum(header: str) -> tuple[str, bytes]:
     algorithm, _, encoded = header.strip().partition(" ")
+    if not encoded.strip():
+        raise InvalidInput("Upload-Checksum is 'algorithm base64-digest'", code="bad_checksum")
     if algorithm not in CHECKSUM_ALGORITHMS:
         raise InvalidInput(f"unsupported checksum algorithm {algorithm!r}", code="bad_checksum")
     try:

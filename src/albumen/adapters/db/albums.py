@@ -187,8 +187,9 @@ class SqlAlbumRepo:
                 _touch(conn, album_id, now)
         return gone
 
-    def move_photos(self, album_id: str, photo_ids: Sequence[str], before: str | None) -> None:
-        """Put these photos, in this order, just before ``before`` (at the end if ``None``)."""
+    def move_photos(self, album_id: str, photo_ids: Sequence[str], before: str | None) -> list[str]:
+        """Put these photos, in this order, just before ``before`` (at the end if ``None``);
+        when some are not in the album, nothing moves and they are returned."""
         with writing(self._engine) as conn:
             order = list(
                 conn.execute(
@@ -197,7 +198,10 @@ class SqlAlbumRepo:
                     .order_by(album_photos.c.position)
                 ).scalars()
             )
-            moving = [p for p in dict.fromkeys(photo_ids) if p in set(order)]
+            absent = [p for p in dict.fromkeys(photo_ids) if p not in set(order)]
+            if absent:
+                return absent
+            moving = list(dict.fromkeys(photo_ids))
             rest = [p for p in order if p not in set(moving)]
             at = rest.index(before) if before in rest else len(rest)
             final = rest[:at] + moving + rest[at:]
@@ -210,6 +214,7 @@ class SqlAlbumRepo:
                 .values(position=bindparam("place")),
                 [{"moved": p, "place": float(n)} for n, p in enumerate(final, 1)],
             )
+        return []
 
     def photos_page(
         self,

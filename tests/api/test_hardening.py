@@ -1,0 +1,117 @@
+"""Answers that were 5xx where a 4xx belongs, and errors that said too much (issue 21)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from fastapi.testclient import TestClient
+
+from albumen.adapters.queue import HueyJobQueue
+from albumen.app.services import Services
+from tests.conftest import make_jpeg, upload
+
+TUS = {"Tus-Resumable": "1.0.0"}
+STREAM = {"Content-Type": "application/offset+octet-stream"}
+
+
+def _tus(client: TestClient, auth: dict[str, str], data: bytes) -> str:
+    name = base64.b64encode(b"p.jpg").decode()
+    made = client.post(
+        "/api/v1/uploads",
+        headers=auth
+        | TUS
+        | {"Upload-Length": str(len(data)), "Upload-Metadata": f"filename {name}"},
+    )
+    assert made.status_code == 201
+    return str(made.headers["Location"])
+
+
+def test_reordering_an_empty_album_is_a_clear_4xx(client: TestClient, auth: dict[str, str]) -> None:
+    photo = upload(client, auth, make_jpeg(seed=1)).json()["id"]
+    album = client.post("/api/v1/albums", headers=auth, json={"name": "Empty"}).json()["id"]
+    moved = client.post(f"/api/v1/albums/{album}/photos/move", headers=auth, json={"ids": [photo]})
+    assert moved.status_code == 400
+    assert moved.json()["error"]["code"] == "not_in_album"
+
+
+def test_a_5000_character_file_name_is_kept_short_or_refused_clearly(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    answer = upload(client, auth, make_jpeg(seed=2), "a" * 5000 + ".jpg")
+    assert answer.status_code in (201, 400), answer.text
+    if answer.status_code == 400:
+        assert answer.json()["error"]["code"] == "bad_multipart"
+    else:
+        assert len(answer.json()["filename"].encode()) <= 255
+
+
+def test_a_patch_to_a_finished_upload_is_409(client: TestClient, auth: dict[str, str]) -> None:
+    data = make_jpeg(seed=3)
+    where = _tus(client, auth, data)
+    done = client.patch(where, headers=auth | TUS | STREAM | {"Upload-Offset": "0"}, content=data)
+    assert done.status_code == 204
+    again = client.patch(
+        where, headers=auth | TUS | STREAM | {"Upload-Offset": str(len(data))}, content=b""
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "upload_complete"
+
+
+def test_an_upload_checksum_without_a_value_is_400(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    data = make_jpeg(seed=4)
+    where = _tus(client, auth, data)
+    headers = auth | TUS | STREAM | {"Upload-Offset": "0", "Upload-Checksum": "sha1"}
+    answer = client.patch(where, headers=headers, content=data)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "bad_checksum"
+    digest = base64.b64encode(hashlib.sha1(data).digest()).decode()
+    headers["Upload-Checksum"] = f"sha1 {digest}"
+    assert client.patch(where, headers=headers, content=data).status_code == 204
+
+
+def test_an_unexpected_error_answers_500_with_its_request_id(
+    client: TestClient, auth: dict[str, str], services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("a bug, /srv/albumen/data/blobs/ab/cd/secret-path")
+
+    monkeypatch.setattr(services.photos, "timeline", broken)
+    answer = client.get("/api/v1/photos", headers=auth | {"X-Request-ID": "req-42"})
+    assert answer.status_code == 500
+    assert answer.json()["error"] == {
+        "code": "internal_error",
+        "message": "something went wrong on the server",
+        "request_id": "req-42",
+    }
+    assert answer.headers["X-Request-ID"] == "req-42"
+    assert "/srv" not in answer.text
+
+
+def test_originals_are_never_sniffed(
+    client: TestClient, auth: dict[str, str], queue: HueyJobQueue
+) -> None:
+    photo = upload(client, auth, make_jpeg(seed=5)).json()["id"]
+    queue.run_pending()
+    original = client.get(f"/api/v1/photos/{photo}/original", headers=auth)
+    assert original.status_code == 200
+    assert original.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_405_says_which_methods_are_allowed(client: TestClient, auth: dict[str, str]) -> None:
+    answer = client.put("/api/v1/photos", headers=auth)
+    assert answer.status_code == 405
+    assert set(answer.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_taken_at_must_be_a_date_not_a_number(client: TestClient, auth: dict[str, str]) -> None:
+    photo = upload(client, auth, make_jpeg(seed=6)).json()["id"]
+    answer = client.patch(f"/api/v1/photos/{photo}", headers=auth, json={"taken_at": 0})
+    assert answer.status_code == 422
+    assert client.get(f"/api/v1/photos/{photo}", headers=auth).json()["taken_at"] != (
+        "1970-01-01T00:00:00+00:00"
+    )
