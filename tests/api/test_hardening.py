@@ -115,3 +115,14 @@ def test_taken_at_must_be_a_date_not_a_number(client: TestClient, auth: dict[str
     assert client.get(f"/api/v1/photos/{photo}", headers=auth).json()["taken_at"] != (
         "1970-01-01T00:00:00+00:00"
     )
+
+
+def test_an_empty_file_is_refused_by_tus_as_by_multipart(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """A 0-byte tus upload was complete at creation and never became a photo, while the web
+    app said "Uploaded"; the multipart upload and the CLI say the file is empty."""
+    made = client.post("/api/v1/uploads", headers=auth | TUS | {"Upload-Length": "0"})
+    assert made.status_code == 400
+    assert made.json()["error"]["code"] == "empty_file"
+    assert upload(client, auth, b"").json()["error"]["code"] == "empty_file"

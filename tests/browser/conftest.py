@@ -122,14 +122,19 @@ def page(browser: Browser, library: Library) -> Iterator[Page]:
     tab.set_default_timeout(15_000)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(tab, library)
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+def sign_in(tab: Page, library: Library) -> None:
+    """Through the sign-in page, as alice; back on the timeline."""
     tab.goto("/login")
     tab.get_by_label("User name").fill("alice")
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_url(f"{library.url}/")
-    yield tab
-    context.close()
-    assert not errors, errors
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -18,7 +18,14 @@ import requests
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
-from tests.browser.conftest import PASSWORD, Library, axe_violations, dated_jpeg, screenshot
+from tests.browser.conftest import (
+    PASSWORD,
+    Library,
+    axe_violations,
+    dated_jpeg,
+    screenshot,
+    sign_in,
+)
 
 # The first thumbnails on screen have arrived and decoded.
 LOADED = """() => [...document.querySelectorAll('.tile img')].slice(0, 4)
@@ -370,11 +377,7 @@ def test_a_reload_offers_to_resume(page: Page, library: Library, tmp_path: Path)
 def test_small_screens(browser: Browser, library: Library, path: str) -> None:
     context = browser.new_context(base_url=library.url, viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{library.url}/")
+    sign_in(page, library)
     page.goto(path)
     expect(page.locator("main")).not_to_have_attribute("aria-busy", "true")
     width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -480,11 +483,7 @@ def test_the_viewer_shows_the_photo_not_its_placeholder(
     library.wait_ready()
     context = browser.new_context(base_url=library.url, viewport={"width": width, "height": height})
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{library.url}/")
+    sign_in(page, library)
     page.locator(f'.tile[data-id="{photo["id"]}"]').click()
     assert_the_viewer_shows(page, original)
     screenshot(page, f"viewer-{width}")
@@ -520,3 +519,28 @@ def test_a_share_visitor_sees_the_photo_in_the_viewer(browser: Browser, library:
     expect(visitor.get_by_role("complementary", name="Photo details")).to_be_hidden()
     assert refused == []
     stranger.close()
+
+
+def test_a_single_photo_share_without_downloads_shows_the_photo_and_no_stray_text(
+    browser: Browser, library: Library
+) -> None:
+    photo = library.upload("blocks-alone.jpg", sharp_jpeg(seed=11))
+    library.wait_ready()
+    share = requests.post(
+        f"{library.url}/api/v1/shares", headers=library.headers, json={"photo_id": photo["id"]}
+    ).json()
+    stranger = browser.new_context(viewport={"width": 1280, "height": 800})
+    visitor = stranger.new_page()
+    visitor.goto(f"{library.url}{share['url']}")
+    expect(visitor.locator("figure.shared-photo figcaption")).to_have_text("blocks-alone.jpg")
+    shown = visitor.locator("main").inner_text().split()
+    assert "null" not in shown  # a missing download button printed the word "null"
+    expect(visitor.get_by_role("link", name="Download original")).to_have_count(0)
+    stranger.close()
+
+
+def test_an_empty_file_dropped_in_the_web_app_says_so(page: Page) -> None:
+    empty: FilePayload = {"name": "empty.jpg", "mimeType": "image/jpeg", "buffer": b""}
+    page.locator("#file-picker").set_input_files([empty])
+    uploads = page.get_by_role("region", name="Uploads")
+    expect(uploads.locator(".upload-status")).to_have_text("Failed: the file is empty")

@@ -93,15 +93,18 @@ def test_a_restored_index_searches_as_wide_and_an_old_layout_is_rebuilt(
     old.save(str(tmp_path / f"{owner}-{LIKENESS}.usearch"))
     rebuilt = UsearchVectorIndex(engine, tmp_path, LIKENESS, DIMENSIONS)
     found = rebuilt.nearest(owner, query, 10)
-    # A rebuilt HNSW graph is built again on several threads, so it is not the same graph:
-    # the nearest agree up to near ties, which may swap or stand in for each other (seen in
-    # CI, anywhere in the top 10): the same scores, place by place, and mostly the same keys.
-    assert all(
-        abs(score - want) < 1e-3
-        for (_, score), (_, want) in zip(found[:5], expected[:5], strict=True)
-    )
-    assert found[0][0] == expected[0][0]  # the photo itself
-    assert len({key for key, _ in found} & {key for key, _ in expected}) >= 8
+    # A rebuilt HNSW graph is built again on several threads, so it is not the same graph as
+    # the first: two approximate answers differ by near ties and, now and then, by a miss
+    # (comparing them place by place failed about once in ten runs). What must hold is what a
+    # search promises, against the exact answer: the photo itself first, the true neighbours
+    # found, and each score the exact cosine of its photo, best first.
+    exact = vectors @ vectors[3]
+    truth = {int(key) + 1 for key in np.argsort(-exact)[:10]}
+    assert found[0][0] == 4  # the photo itself (keys are 1..n)
+    assert len({key for key, _ in found} & truth) >= 8
+    for key, score in found:
+        assert abs(score - float(exact[key - 1])) < 1e-4
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
     assert str(rebuilt._owners[owner].index.dtype).lower().endswith(DTYPE)
 
 

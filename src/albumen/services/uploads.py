@@ -44,6 +44,8 @@ class UploadService:
     def create(self, owner_id: str, length: int, filename: str) -> Upload:
         if length < 0:
             raise InvalidInput("Upload-Length must not be negative", code="invalid_length")
+        if length == 0:  # complete at once, and nothing to keep: refused as a multipart one is
+            raise InvalidInput("the file is empty", code="empty_file")
         if length > self.max_bytes:
             raise TooLarge(f"the upload is larger than the limit of {self.max_bytes} bytes")
         upload = Upload(

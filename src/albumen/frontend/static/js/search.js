@@ -111,10 +111,9 @@ export async function searchPage(main, params) {
   } catch (err) {
     if (err.code === "invalid_query") {
       const at = err.body.error.position;
-      count.replaceChildren(
-        h("span", { class: "error" }, err.message),
-        at !== undefined ? h("code", { class: "query-at" }, q.slice(0, at), h("mark", {}, q.slice(at) || " ")) : null,
-      );
+      const where =
+        at === undefined ? [] : [h("code", { class: "query-at" }, q.slice(0, at), h("mark", {}, q.slice(at) || " "))];
+      count.replaceChildren(h("span", { class: "error" }, err.message), ...where);
     }
   }
   return grid.cleanup;

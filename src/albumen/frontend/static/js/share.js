@@ -65,14 +65,17 @@ export async function sharePage(main, params, navigate, { token }) {
         }),
         h("figcaption", {}, photo.filename),
       ),
-      first.allow_download
-        ? h(
-            "a",
-            { class: "button primary", href: originalUrl(photo, token), download: photo.filename },
-            "Download original",
-          )
-        : null,
     );
+    if (first.allow_download) {
+      // append() writes a null as the word "null": only what there is goes in
+      main.append(
+        h(
+          "a",
+          { class: "button primary", href: originalUrl(photo, token), download: photo.filename },
+          "Download original",
+        ),
+      );
+    }
     return () => {};
   }
   let served = false;
