@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 FRONTEND := src/albumen/frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: setup run test check lint typecheck bench clean
+.PHONY: setup system run test check lint typecheck bench clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -27,10 +27,27 @@ $(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
+# Debian packages some tests use: promtool checks the metrics and alert rules, Chromium runs the
+# browser tests, redis-server backs the queue and cache tests, nginx is the edge cache's test.
+# Installed where missing when run as root; otherwise one line says what to install (those
+# tests are skipped, each saying why).
+SYSTEM_PACKAGES := prometheus:promtool chromium:chromium redis-server:redis-server nginx:nginx
+APT := apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends
+
+system:
+	@missing=""; for package in $(SYSTEM_PACKAGES); do \
+		command -v "$${package#*:}" >/dev/null || missing="$$missing $${package%%:*}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing$$missing for the tests"; \
+		$(APT) $$missing >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && $(APT) $$missing >/dev/null 2>&1; } \
+		|| echo "could not install$$missing: the tests that need them are skipped"; \
+	else echo "the tests that need them are skipped: install$$missing (Debian: apt-get install$$missing)"; fi
+
 run: setup
 	$(BIN)/albumen serve
 
-test: setup
+test: setup system
 	$(BIN)/pytest -q
 
 lint: setup

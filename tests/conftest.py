@@ -163,7 +163,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free loopback port for the session; its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server; make test does)")
     folder = tmp_path_factory.mktemp("redis")
     port = free_port()
     options = {

@@ -1,7 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against a real ``albumen serve``.
 
 Skipped, with the reason, where Chromium, Playwright or the web app's npm packages are missing
-(``.ci/run`` installs Chromium; ``make setup`` the packages)."""
+(``make test`` installs Chromium as root; ``make setup`` the packages)."""
 
 from __future__ import annotations
 

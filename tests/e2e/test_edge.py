@@ -54,7 +54,7 @@ http {{
 def edge(tmp_path: Path) -> Iterator[tuple[str, str]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx is not installed (apt-get install nginx; .ci/run does)")
+        pytest.skip("nginx is not installed (apt-get install nginx; make test does as root)")
     server = LiveServer(tmp_path / "data", ALBUMEN_ANALYSIS="false")
     key = server.cli("users", "add", "alice")
     server.start()
