@@ -88,10 +88,18 @@ class HueyJobQueue:
     @property
     def hueys(self) -> dict[Queue, Huey]:
         """The huey instances, made (and the registered jobs given to them) on first use."""
+        return self._ensure()
+
+    def _ensure(self) -> dict[Queue, Huey]:
         with self._lock:
             if self._made is None:
                 self._made = self._make()
             return self._made
+
+    def _task(self, job: JobName) -> TaskWrapper:
+        """The registered task of ``job`` (the huey instances are made first, if need be)."""
+        self._ensure()
+        return self._tasks[job]
 
     def _make(self) -> dict[Queue, Huey]:
         from huey import signals
@@ -164,9 +172,9 @@ class HueyJobQueue:
         """Queue a job. When the queue cannot be reached (Redis down) the caller goes on: what
         the job was for is kept in the database (a pending photo), and the recovery job queues
         it again once the queue is back; ``/readyz`` says the queue is failing meanwhile."""
-        self.hueys  # noqa: B018 (made on first use, with the tasks)
+        task = self._task(job)
         try:
-            self._tasks[job](arg)
+            task(arg)
         except Exception as err:  # redis-py's ConnectionError, TimeoutError, ...
             if not _unreachable(err):
                 raise
