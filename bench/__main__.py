@@ -30,7 +30,17 @@ from PIL import Image, ImageChops
 from albumen.adapters.media import WEBP_EFFORT, WEBP_QUALITY
 from albumen.app.root import build
 from albumen.config import Settings
-from bench import analysis, durability, library, scale, similar, startup, tiers, webapp
+from bench import (
+    analysis,
+    durability,
+    library,
+    scale,
+    search_limits,
+    similar,
+    startup,
+    tiers,
+    webapp,
+)
 from bench.server import Server
 
 pillow_heif.register_heif_opener()
@@ -380,6 +390,7 @@ def main() -> None:
             "import": bench_import(work),
             "serving": bench_serving(work),
             "library": library.main(),  # a million photos: search, timeline, buckets
+            "search_limits": search_limits.main(),  # another user's words; hostile queries
             "analysis": analysis.main(),  # faces, tags, embedding per photo
             "similar": similar.main(),  # nearest photos on the HNSW index
             "webapp": webapp.main(),  # first thumbnails and scrolling, in Chromium

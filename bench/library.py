@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
+from albumen.adapters.db.search.words import add_sqlite_functions
 from albumen.app.root import build as build_albumen
 from albumen.config import Settings
 from albumen.domain.photos import sort_key
@@ -36,7 +37,7 @@ from bench.server import Server
 ROOT = Path(__file__).resolve().parent
 NEWEST = SearchOrder.NEWEST
 PHOTOS = int(os.environ.get("BENCH_LIBRARY_PHOTOS", "1000000"))
-VERSION = 4
+VERSION = 5  # 5: each owner's vocabulary (migration 0015)
 WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list)
     "beach dog cat sunset mountain car food birthday snow city tree flower baby portrait "
     "party lake boat bird bridge church castle forest river garden street night sky cake "
@@ -82,6 +83,7 @@ def build(data_dir: Path, photos: int) -> None:
     other = built.services.users.add("other").user.id
     built.close()
     db = sqlite3.connect(data_dir / "albumen.db")
+    add_sqlite_functions(db)  # the search triggers call them
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA journal_mode=WAL")
     places = _places(db, rng)

@@ -29,8 +29,7 @@ def stored(services: Services, engine: Engine, n: int) -> tuple[str, np.ndarray]
     vectors = rng.standard_normal((n, DIMENSIONS)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     repo = SqlPhotoRepo(engine)
-    # a second apart: this is about vectors, not about photos of one millisecond (their sort
-    # keys are salted apart; once, in the scale world, eight salts in a row collided here)
+    # a second apart: this is about vectors (photos of one instant are test_sort_keys' subject)
     start = datetime(2024, 1, 1)
     photo_ids = [
         repo.add(

@@ -20,6 +20,10 @@ from typing import Any
 from albumen.domain.errors import InvalidInput
 from albumen.domain.media import media_named
 
+# What one search may ask for and spend: a query of at most MAX_TERMS words and filters, and
+# SEARCH_SECONDS of database work (a query that would need more answers query_too_costly).
+MAX_TERMS = 32
+SEARCH_SECONDS = 1.0
 MAX_RADIUS_KM = 20_037.5  # half the Earth's circumference: every point is nearer than this
 EARTH_RADIUS_KM = 6371.0088
 _UNITS_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344}
@@ -33,6 +37,22 @@ class QuerySyntaxError(InvalidInput):
     def __init__(self, message: str, position: int) -> None:
         super().__init__(f"{message} (at position {position})")
         self.details["position"] = position
+
+
+class QueryTooLong(QuerySyntaxError):
+    code = "query_too_long"
+
+
+class SearchTooCostly(InvalidInput):
+    """A search that ran out of its time budget (``SEARCH_SECONDS``) before it found its page."""
+
+    code = "query_too_costly"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"this search needs more than {SEARCH_SECONDS:g} s of work:"
+            " use fewer words, or longer ones"
+        )
 
 
 class SearchOrder(StrEnum):
@@ -148,7 +168,9 @@ def tokens(query: str) -> Iterator[Token]:
 def parse_query(query: str) -> SearchFilters:
     """The filters a query-language string asks for."""
     found = SearchFilters()
-    for token in tokens(query):
+    for n, token in enumerate(tokens(query)):
+        if n == MAX_TERMS:
+            raise QueryTooLong(f"a query has at most {MAX_TERMS} words and filters", token.position)
         found = found.merged(_read(token))
     return found
 

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 
+from albumen.adapters.db.search.words import add_sqlite_functions
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration in migrations/versions. A test keeps it equal to Alembic's head, so a
 # database already there is recognised with one query, without loading Alembic (0.4 s).
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def dialect_insert(conn: Connection | Engine, table: Table) -> Any:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    add_sqlite_functions(dbapi_connection)  # the search triggers call them
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged upload survives power loss

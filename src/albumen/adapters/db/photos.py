@@ -53,7 +53,9 @@ from albumen.domain.places import Place
 from albumen.domain.tiers import Tier
 
 _UNFINISHED = (PhotoStatus.PENDING.value, PhotoStatus.PROCESSING.value)
-_SALT_TRIES = 8
+_SALT_TRIES = 6  # random salts, then the first free keys (twice, for a racing writer)
+_KEY_TRIES = 8
+_KEY_SCAN = 1024
 T = TypeVar("T")
 
 
@@ -96,15 +98,46 @@ def keyset_page(engine: Engine, query: Select[Any], limit: int) -> Page:
     return Page(photos=found, next_cursor=TimelineCursor(found[-1].doc_id) if more else None)
 
 
-def with_fresh_key(attempt: Callable[[int], T]) -> T:
-    """Run ``attempt(salt)`` until its sort key is unique (same-millisecond photos collide)."""
-    for _ in range(_SALT_TRIES - 1):
+def with_fresh_key(
+    engine: Engine, sort_at: datetime, attempt: Callable[[int], T], count: int = 1
+) -> T:
+    """Run ``attempt(key)`` with a timeline key (``doc_id``) for ``sort_at`` that no photo
+    has, or the first of ``count`` consecutive ones: a random salt first (photos of the same
+    millisecond differ by it), then the first free keys once random draws keep missing, as
+    they do when a scanner's batch gives a thousand photos one instant."""
+    for tried in range(_KEY_TRIES):
+        if tried < _SALT_TRIES:
+            key = sort_key(sort_at, random.randrange(1 << 10))
+        else:
+            key = _free_keys(engine, sort_key(sort_at), count)
         try:
-            return attempt(random.randrange(1 << 10))
+            return attempt(key)
         except IntegrityError as err:
-            if "doc_id" not in str(err.orig):
+            if "doc_id" not in str(err.orig) or tried == _KEY_TRIES - 1:
                 raise
-    return attempt(random.randrange(1 << 10))
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _free_keys(engine: Engine, base: int, count: int) -> int:
+    """The first key at or after ``base`` followed by ``count - 1`` free ones."""
+    with engine.connect() as conn:
+        start = base
+        while True:
+            taken = conn.execute(
+                select(photos.c.doc_id)
+                .where(photos.c.doc_id >= start)
+                .order_by(photos.c.doc_id)
+                .limit(_KEY_SCAN)
+            ).scalars()
+            candidate, seen = start, 0
+            for key in taken:
+                seen += 1
+                if key - candidate >= count:
+                    return candidate
+                candidate = max(candidate, key + 1)
+            if seen < _KEY_SCAN:
+                return candidate
+            start = candidate
 
 
 class SqlPhotoRepo:
@@ -127,13 +160,13 @@ class SqlPhotoRepo:
         columns = ("id", "owner_id", "filename", "mime", "size", "sha256", "created_at", "sort_at")
         values = {name: getattr(photo, name) for name in columns} | {"status": photo.status.value}
 
-        def insert_with(salt: int) -> None:
+        def insert_with(key: int) -> None:
             with writing(self._engine) as conn:
-                conn.execute(insert(photos).values({**values, "doc_id": sort_key(now, salt)}))
+                conn.execute(insert(photos).values({**values, "doc_id": key}))
                 _start_hot(conn, new.sha256, now)
 
         try:
-            with_fresh_key(insert_with)
+            with_fresh_key(self._engine, now, insert_with)
         except IntegrityError:  # the owner already has these bytes: the first one wins
             existing = self.find_by_hash(new.owner_id, new.sha256)
             if existing is None:
@@ -246,7 +279,7 @@ class SqlPhotoRepo:
     def save_metadata(
         self, photo_id: str, metadata: PhotoMetadata, sort_at: datetime, place: Place | None
     ) -> None:
-        def save(salt: int) -> None:
+        def save(key: int) -> None:
             with writing(self._engine) as conn:
                 place_id = _place_id(conn, place)
                 conn.execute(
@@ -254,13 +287,13 @@ class SqlPhotoRepo:
                     .where(photos.c.id == photo_id)
                     .values(
                         sort_at=sort_at,
-                        doc_id=sort_key(sort_at, salt),
+                        doc_id=key,
                         place_id=place_id,
                         **_metadata_values(metadata),
                     )
                 )
 
-        with_fresh_key(save)
+        with_fresh_key(self._engine, sort_at, save)
 
     def set_place(self, photo_id: str, place: Place | None) -> None:
         with writing(self._engine) as conn:
@@ -291,13 +324,12 @@ class SqlPhotoRepo:
     def edit(self, photo_ids: Sequence[str], edit: PhotoEdit, sort_at: datetime | None) -> None:
         values = _edit_values(edit, sort_at)
 
-        def save(salt: int) -> None:
+        def save(first: int) -> None:
             with writing(self._engine) as conn:
                 if values and sort_at is None:
                     conn.execute(update(photos).where(photos.c.id.in_(photo_ids)).values(values))
                 elif values and sort_at is not None:
                     # photos given one date still need keys of their own: consecutive ones
-                    first = sort_key(sort_at, salt)
                     conn.execute(
                         update(photos).where(photos.c.id == bindparam("photo")).values(values),
                         [
@@ -308,7 +340,10 @@ class SqlPhotoRepo:
                 if edit.tags is not None:
                     _replace_user_tags(conn, photo_ids, edit.tags)
 
-        with_fresh_key(save)
+        if sort_at is None:
+            save(0)  # no key changes
+        else:
+            with_fresh_key(self._engine, sort_at, save, count=len(photo_ids))
 
     def set_deleted(self, photo_ids: Sequence[str], deleted_at: datetime | None) -> list[str]:
         """Trash (or restore, with ``None``) these photos; the ids whose state changed."""

@@ -5,7 +5,6 @@ typo expansion's candidates and the suggestions (``suggest``, over a dialect's o
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from albumen.adapters.db.photos import photo_query, photo_rows
+from albumen.adapters.db.search.words import fold
 from albumen.adapters.db.tables import photos
 from albumen.domain.photos import Page, Photo, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
@@ -27,10 +27,11 @@ from albumen.domain.search import (
     quoted,
 )
 
-# An area holding fewer photos than this is searched through the R*Tree: its ids are read and
-# sorted (ids only: cheap), then photos are looked up newest first until the page is full.
-
-WORD = re.compile(r"^[0-9a-z]+$")
+_WORD = re.compile(r"^[0-9a-z]+$")
+# A word is also looked for a typo away when it is 3 to 24 letters: a longer one is not a word
+# a person mistyped, and its 74 candidates per letter would cost more than they could find.
+TYPO_SHORTEST, TYPO_LONGEST = 3, 24
+NEAR_TERMS = 8  # the most words a typo away that one word also matches
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -191,10 +192,10 @@ def has_token(value: str) -> bool:
     return any(char.isalnum() for char in value)
 
 
-def fold(word: str) -> str:
-    """Lower case without accents, as the index's tokenizer sees words."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+def may_be_mistyped(word: str) -> bool:
+    """Whether a folded word is one to look for a typo away, when it starts none of the
+    owner's words."""
+    return TYPO_SHORTEST <= len(word) <= TYPO_LONGEST and _WORD.match(word) is not None
 
 
 def one_typo(word: str) -> set[str]:

@@ -14,15 +14,17 @@ album filter the photo's ``~album~<id>``. Places use the GiST index on ``point(l
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from albumen.adapters.db.replicas import ReadRouting
 from albumen.adapters.db.search.core import (
-    WORD,
+    NEAR_TERMS,
     Query,
     TextMatch,
     after_cursor,
@@ -30,19 +32,22 @@ from albumen.adapters.db.search.core import (
     doc_range,
     filter_suggestions,
     flag_filters,
-    fold,
     has_token,
     in_order,
+    may_be_mistyped,
     one_typo,
     paged,
     suggest,
     within_circle,
 )
+from albumen.adapters.db.search.words import fold
 from albumen.domain.photos import Page, TimelineCursor, sort_key_bounds
 from albumen.domain.search import (
+    SEARCH_SECONDS,
     Box,
     SearchFilters,
     SearchOrder,
+    SearchTooCostly,
     Suggestion,
 )
 
@@ -50,6 +55,7 @@ from albumen.domain.search import (
 _RANK = "ts_rank(s.document, CAST(:match AS tsquery))"
 _NOTHING = "'~nothing~'"  # a tsquery term no document holds
 _NOT_TRASHED = "!'~is~trashed'"
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by its timeout
 _COLUMNS = {
     "cameras": "camera",
     "tags": "tags",
@@ -67,6 +73,19 @@ class PostgresSearchIndex:
     def _reader(self, owner_id: str) -> Engine:
         return self._engine if self._reads is None else self._reads.for_user(owner_id)
 
+    @contextmanager
+    def budgeted(self, owner_id: str) -> Iterator[Connection]:
+        """A connection (in a transaction) whose statements stop after ``SEARCH_SECONDS``
+        each (``SearchTooCostly``): the words and filters a query may have bound the rest."""
+        with self._reader(owner_id).connect() as conn:
+            conn.execute(text(f"SET LOCAL statement_timeout = {int(SEARCH_SECONDS * 1000)}"))
+            try:
+                yield conn
+            except OperationalError as err:
+                if getattr(err.orig, "sqlstate", None) == _QUERY_CANCELED:
+                    raise SearchTooCostly() from err
+                raise
+
     def search(
         self,
         owner_id: str,
@@ -80,7 +99,7 @@ class PostgresSearchIndex:
         """A page of results and, when ``count_cap`` is given, how many match (counting no
         further than the cap). When every match was read to sort them, the count comes with
         the page; otherwise it is one more query."""
-        with self._reader(owner_id).connect() as conn:
+        with self.budgeted(owner_id) as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
             whole = replace(query)  # what the count counts: from the start, not the cursor
             after_cursor(query, order, after)
@@ -107,7 +126,7 @@ class PostgresSearchIndex:
         """Photo counts per month (``2019-06``) or day, newest first. Without filters they
         come from the timeline's day counts, which triggers keep."""
         width = 10 if by_day else 7
-        with self._reader(owner_id).connect() as conn:
+        with self.budgeted(owner_id) as conn:
             if filters is None:
                 return day_counts(conn, owner_id, width)
             query = self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST, rows=True)
@@ -121,7 +140,7 @@ class PostgresSearchIndex:
         word = fold(prefix)
         if not has_token(word):
             return []
-        with self._reader(owner_id).connect() as conn:
+        with self.budgeted(owner_id) as conn:
             words = _lexemes(conn, [prefix])[0]
             if not words:
                 return filter_suggestions(word)[:limit]
@@ -153,7 +172,7 @@ class PostgresSearchIndex:
         """The search's SQL. With words it reads ``photo_search`` alone (the photo's flags and
         trash are terms of its document) unless a place or ``rows`` (the photo's columns)
         needs the photo's row too."""
-        match = _tsquery(conn, filters, album_ids)
+        match = _tsquery(conn, owner_id, filters, album_ids)
         if match is not None:
             joined = rows or filters.within is not None or filters.near is not None
             join = " JOIN photos p ON p.doc_id = s.doc_id" if joined else ""
@@ -251,7 +270,7 @@ def _from_indexes(conn: Connection, query: Query, wanted: int, counted: bool) ->
 
 
 def _tsquery(
-    conn: Connection, filters: SearchFilters, album_ids: Sequence[str] | None
+    conn: Connection, owner_id: str, filters: SearchFilters, album_ids: Sequence[str] | None
 ) -> str | None:
     """The query: the words (as prefixes, or a typo away), the phrases, the column filters
     and the albums, all required; then none of the excluded."""
@@ -260,7 +279,7 @@ def _tsquery(
     ]
     values = [*filters.words, *filters.phrases, *(value for _, value in columns)]
     lexemes = iter(_lexemes(conn, [*values, *filters.excluded]))
-    parts = [_word(conn, next(lexemes)) for _ in filters.words]
+    parts = [_word(conn, owner_id, next(lexemes)) for _ in filters.words]
     parts += [" <-> ".join(map(_term, next(lexemes))) for _ in filters.phrases]
     for column, _value in columns:
         words = next(lexemes)
@@ -293,24 +312,31 @@ def _flag_terms(filters: SearchFilters) -> list[str]:
     return terms
 
 
-def _word(conn: Connection, words: list[str]) -> str:
-    """A word as a prefix; a word that starts no indexed term also matches the terms one
-    typo away from it (a letter changed, added, dropped or swapped)."""
+def _word(conn: Connection, owner_id: str, words: list[str]) -> str:
+    """A word as a prefix; a word that starts none of the owner's words also matches those
+    of their words one typo away (a letter changed, added, dropped or swapped). Only the
+    owner's vocabulary is asked: what others have never changes the work or the answer."""
     if not words:
         return ""
     prefix = " & ".join(_term(w) + ":*" for w in words)
-    if len(words) > 1 or len(words[0]) < 3 or not WORD.match(words[0]):
+    if len(words) > 1 or not may_be_mistyped(words[0]):
         return prefix
     word = words[0]
     starts = conn.execute(
-        text("SELECT 1 FROM search_terms WHERE term >= :low AND term < :high LIMIT 1"),
-        {"low": word, "high": word + "\U0010ffff"},
+        text(
+            "SELECT 1 FROM search_terms WHERE owner_id = :owner"
+            " AND term >= :low AND term < :high LIMIT 1"
+        ),
+        {"owner": owner_id, "low": word, "high": word + "\U0010ffff"},
     ).first()
     if starts is not None:
         return prefix
     near = conn.execute(
-        text("SELECT term FROM search_terms WHERE term = ANY(:candidates) ORDER BY term LIMIT 8"),
-        {"candidates": sorted(one_typo(word))},
+        text(
+            "SELECT term FROM search_terms WHERE owner_id = :owner"
+            " AND term = ANY(:candidates) ORDER BY term LIMIT :most"
+        ),
+        {"owner": owner_id, "candidates": sorted(one_typo(word)), "most": NEAR_TERMS},
     ).scalars()
     return " | ".join([prefix, *map(_term, near)])
 

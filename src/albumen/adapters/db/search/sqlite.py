@@ -8,34 +8,39 @@ the owner's timeline) and the other filters are checked on the rows it yields.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
-# An area holding fewer photos than this is searched through the R*Tree: its ids are read and
-# sorted (ids only: cheap), then photos are looked up newest first until the page is full.
 from albumen.adapters.db.search.core import (
-    WORD,
+    NEAR_TERMS,
     Query,
     TextMatch,
     after_cursor,
     day_counts,
     doc_range,
     flag_filters,
-    fold,
     has_token,
     in_order,
+    may_be_mistyped,
     one_typo,
     paged,
     suggest,
     within_circle,
 )
+from albumen.adapters.db.search.words import fold
 from albumen.domain.photos import Page, TimelineCursor
 from albumen.domain.search import (
+    SEARCH_SECONDS,
     Box,
     SearchFilters,
     SearchOrder,
+    SearchTooCostly,
     Suggestion,
 )
 
@@ -43,6 +48,7 @@ from albumen.domain.search import (
 # sorted (ids only: cheap), then photos are looked up newest first until the page is full.
 GEO_DRIVE_LIMIT = 50_000
 _GEO_CHUNK = 256
+_STEPS = 10_000  # SQLite's virtual machine steps between two looks at the search's clock
 _WEIGHTS = (
     "bm25(photo_fts, 1.0, 3.0, 4.0, 2.0, 4.0, 3.0, 0.0, 4.0)"  # the columns' say in relevance
 )
@@ -64,7 +70,7 @@ class SqliteSearchIndex:
     ) -> tuple[Page, int | None]:
         """A page of results and, when ``count_cap`` is given and there is more than a page,
         how many match (counting no further than the cap)."""
-        with self._engine.connect() as conn:
+        with self.budgeted(owner_id) as conn:
             query = self._query(conn, owner_id, filters, album_ids, order)
             total = _count(conn, replace(query), count_cap) if count_cap else None
             after_cursor(query, order, after)
@@ -89,7 +95,7 @@ class SqliteSearchIndex:
         """Photo counts per month (``2019-06``) or day, newest first. Without filters they
         come from the timeline's day counts, which triggers keep."""
         width = 10 if by_day else 7
-        with self._engine.connect() as conn:
+        with self.budgeted(owner_id) as conn:
             if filters is None:
                 return day_counts(conn, owner_id, width)
             query = _in_area(self._query(conn, owner_id, filters, album_ids, SearchOrder.NEWEST))
@@ -105,7 +111,7 @@ class SqliteSearchIndex:
             return []
         phrase = _phrase(word)
         found_by = TextMatch(_SUGGEST_DOCS, lambda column: f"{column} : {phrase} *", "LIKE", word)
-        with self._engine.connect() as conn:
+        with self.budgeted(owner_id) as conn:
             return suggest(conn, owner_id, word, limit, found_by)
 
     def explain(
@@ -121,6 +127,24 @@ class SqliteSearchIndex:
             sql = f"EXPLAIN QUERY PLAN {query.select('p.id')} ORDER BY {query.order} LIMIT 101"
             return steps + [row[3] for row in conn.execute(text(sql), query.params)]
 
+    @contextmanager
+    def budgeted(self, _owner_id: str) -> Iterator[Connection]:
+        """A connection whose statements stop (``SearchTooCostly``) once the search has run
+        ``SEARCH_SECONDS``: SQLite calls the progress handler every few thousand steps."""
+        with self._engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            deadline = time.monotonic() + SEARCH_SECONDS
+            raw.set_progress_handler(lambda: time.monotonic() > deadline, _STEPS)
+            try:
+                yield conn
+            except OperationalError as err:
+                if "interrupted" in str(err.orig):
+                    raise SearchTooCostly() from err
+                raise
+            finally:
+                raw.set_progress_handler(None, 0)
+
     def _query(
         self,
         conn: Connection,
@@ -129,7 +153,7 @@ class SqliteSearchIndex:
         album_ids: Sequence[str] | None,
         order: SearchOrder,
     ) -> Query:
-        match = self._match(conn, filters, album_ids)
+        match = self._match(conn, owner_id, filters, album_ids)
         query = _driver(conn, filters, match, order)
         query.where("p.owner_id = :owner AND p.deleted_at IS NULL", owner=owner_id)
         _row_filters(query, filters)
@@ -141,10 +165,14 @@ class SqliteSearchIndex:
         return query
 
     def _match(
-        self, conn: Connection, filters: SearchFilters, album_ids: Sequence[str] | None
+        self,
+        conn: Connection,
+        owner_id: str,
+        filters: SearchFilters,
+        album_ids: Sequence[str] | None,
     ) -> str | None:
         """The FTS5 query: the words, the text-like filters and the albums, all required."""
-        parts = [self._word(conn, word) for word in filters.words]
+        parts = [_word(conn, owner_id, word) for word in filters.words]
         parts += [_phrase(p) for p in filters.phrases]
         for column, values in (
             ("camera", filters.cameras),
@@ -165,17 +193,19 @@ class SqliteSearchIndex:
             match = f"({match}) NOT ({_any_of(filters.excluded)})"
         return match
 
-    def _word(self, conn: Connection, word: str) -> str:
-        """A word as a prefix; a word that starts no indexed term also matches the terms one
-        typo away from it (a letter changed, added, dropped or swapped)."""
-        if not has_token(word):
-            return ""
-        prefix = f"{_phrase(word)}*"
-        folded = fold(word)
-        if len(folded) < 3 or not WORD.match(folded) or _starts_a_term(conn, folded):
-            return prefix
-        near = _known_terms(conn, one_typo(folded))
-        return f"({' OR '.join([prefix, *map(_phrase, near)])})" if near else prefix
+
+def _word(conn: Connection, owner_id: str, word: str) -> str:
+    """A word as a prefix; a word that starts none of the owner's words also matches those
+    of their words one typo away (a letter changed, added, dropped or swapped). Only the
+    owner's vocabulary is asked: what others have never changes the work or the answer."""
+    if not has_token(word):
+        return ""
+    prefix = f"{_phrase(word)}*"
+    folded = fold(word)
+    if not may_be_mistyped(folded) or _starts_a_term(conn, owner_id, folded):
+        return prefix
+    near = _known_terms(conn, owner_id, one_typo(folded))
+    return f"({' OR '.join([prefix, *map(_phrase, near)])})" if near else prefix
 
 
 def _driver(
@@ -317,14 +347,20 @@ def _any_of(values: Sequence[str]) -> str:
     return " OR ".join(parts) or '""'
 
 
-def _starts_a_term(conn: Connection, prefix: str) -> bool:
-    sql = "SELECT 1 FROM photo_fts_vocab WHERE term >= :low AND term < :high LIMIT 1"
-    params = {"low": prefix, "high": prefix + "\U0010ffff"}
+def _starts_a_term(conn: Connection, owner_id: str, prefix: str) -> bool:
+    sql = (
+        "SELECT 1 FROM search_terms WHERE owner_id = :owner"
+        " AND term >= :low AND term < :high LIMIT 1"
+    )
+    params = {"owner": owner_id, "low": prefix, "high": prefix + "\U0010ffff"}
     return conn.execute(text(sql), params).first() is not None
 
 
-def _known_terms(conn: Connection, candidates: set[str]) -> list[str]:
-    sql = "SELECT term FROM photo_fts_vocab WHERE term = :term"
-    return sorted(term for term in candidates if conn.execute(text(sql), {"term": term}).first())[
-        :8
-    ]
+def _known_terms(conn: Connection, owner_id: str, candidates: set[str]) -> list[str]:
+    """Which of the candidates are the owner's words: one lookup in their vocabulary."""
+    sql = (
+        "SELECT term FROM search_terms WHERE owner_id = :owner"
+        " AND term IN (SELECT value FROM json_each(:candidates)) ORDER BY term LIMIT :most"
+    )
+    params = {"owner": owner_id, "candidates": json.dumps(sorted(candidates)), "most": NEAR_TERMS}
+    return list(conn.execute(text(sql), params).scalars())
