@@ -19,6 +19,7 @@ from albumen.services.processing import ProcessingService, SweepService
 from albumen.services.sidecars import SidecarService
 from albumen.services.tiers import TierService
 from albumen.services.trash import TrashService
+from albumen.services.uploads import UploadService
 
 
 class UseCases(Protocol):
@@ -32,6 +33,8 @@ class UseCases(Protocol):
     def people(self) -> PeopleService: ...
     @property
     def sweep(self) -> SweepService: ...
+    @property
+    def uploads(self) -> UploadService: ...
     @property
     def trash(self) -> TrashService: ...
     @property
@@ -61,6 +64,7 @@ JOBS: tuple[Job, ...] = (
     Job(JobName.REGROUP_FACES, lambda s, _: _counted(s.people.regroup_everyone()), Schedule(27)),
     Job(JobName.SWEEP_BLOBS, lambda s, _: _counted(s.sweep.sweep_blobs()), Schedule(7)),
     Job(JobName.EXPIRE_UPLOADS, lambda s, _: _counted(s.sweep.expire_uploads()), Schedule(37)),
+    Job(JobName.FINISH_UPLOADS, lambda s, _: _counted(s.uploads.finish_stranded()), Schedule(39)),
     Job(JobName.EXPIRE_TRASH, lambda s, _: _counted(s.trash.expire()), Schedule(47)),
     Job(JobName.LOCATE_PHOTOS, lambda s, _: _counted(s.processing.locate_missing())),
     Job(JobName.WRITE_SIDECARS, lambda s, _: _counted(s.sidecars.flush()), Schedule()),

@@ -646,9 +646,34 @@ class UploadRepo(Protocol):
 
     def get(self, upload_id: str, owner_id: str) -> Upload | None: ...
 
-    def set_offset(self, upload_id: str, offset: int) -> None: ...
+    def claim(
+        self,
+        upload_id: str,
+        offset: int,
+        writer: str,
+        until: datetime,
+        now: datetime,
+        lapsed: Callable[[str], bool],
+    ) -> bool:
+        """Make ``writer`` the one request writing to the upload, if it is at ``offset``
+        without a photo and nobody else holds it (no claim, a lapsed one, or one whose holder
+        ``lapsed`` says has ended)."""
+        ...
 
-    def set_photo(self, upload_id: str, photo_id: str) -> None: ...
+    def renew(self, upload_id: str, writer: str, until: datetime) -> bool: ...
+
+    def advance(self, upload_id: str, writer: str, offset: int) -> bool: ...
+
+    def release(
+        self, upload_id: str, writer: str, offset: int, photo_id: str | None = None
+    ) -> bool:
+        """The offset (and the photo) ``writer`` leaves, and its claim ended, in one step;
+        each of these is ``False`` when the claim was no longer ``writer``'s."""
+        ...
+
+    def stranded(self) -> list[Upload]:
+        """Uploads that have every byte and no photo."""
+        ...
 
     def delete(self, upload_id: str) -> None: ...
 
@@ -659,6 +684,10 @@ class PartWriter(Protocol):
     written: int
 
     def write(self, chunk: bytes) -> None: ...
+
+    def abandon(self) -> None:
+        """Stop without touching the file again (another request writes to it now)."""
+        ...
 
     def digest(self) -> bytes | None:
         """The digest of what was written (``None`` when no algorithm was asked for)."""
@@ -682,6 +711,11 @@ class UploadParts(Protocol):
         ...
 
     def path(self, upload_id: str) -> Path: ...
+
+    def link(self, upload_id: str) -> Path:
+        """A second name for a complete part, in the staging folder, for the blob store to
+        take as it takes any staged file: the part itself stays until its photo is recorded."""
+        ...
 
     def remove(self, upload_id: str) -> None: ...
 

@@ -121,6 +121,41 @@ def test_upload_resumes_after_a_dropped_connection(server: LiveServer) -> None:
     assert photo["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+def test_a_second_patch_meanwhile_is_409_and_the_first_completes(server: LiveServer) -> None:
+    data = make_jpeg(1600, 1200, seed=43) + b"\0" * 300_000
+    headers = _auth(server) | {"Tus-Resumable": "1.0.0"}
+    created = requests.post(
+        f"{server.url}/api/v1/uploads", headers=headers | {"Upload-Length": str(len(data))}
+    )
+    path = created.headers["Location"]
+    patch = headers | {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in patch.items())
+        + f"Content-Length: {len(data)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as first:
+        first.sendall(head + data[:100_000])  # the first writer, halfway
+        refused = None
+        for _ in range(100):  # an empty PATCH changes nothing: ask until the first holds it
+            answer = requests.patch(server.url + path, data=b"", headers=patch)
+            if answer.status_code == 409:
+                refused = answer
+                break
+            threading.Event().wait(0.05)
+        assert refused is not None
+        assert refused.json()["error"]["code"] == "upload_busy"
+        first.sendall(data[100_000:])
+        reply = b""
+        while chunk := first.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 204"), reply[:200]
+    head_after = requests.head(server.url + path, headers=headers)
+    assert head_after.headers["Upload-Offset"] == str(len(data))
+    photo = _photo(server, head_after.headers["Albumen-Photo-Id"])
+    assert photo["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 def test_multipart_upload_dropped_midway_leaves_nothing(server: LiveServer) -> None:
     body = make_jpeg(1600, 1200, seed=42) + b"\0" * 500_000
     boundary = "b0undary"

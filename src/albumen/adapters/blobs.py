@@ -333,7 +333,9 @@ class LocalPartWriter:
     """Appends a request body to a partial upload; ``rollback`` restores the old end."""
 
     def __init__(self, path: Path, offset: int, algorithm: str | None) -> None:
-        self._file = path.open("r+b")
+        # unbuffered: each chunk is in the file when write returns, and nothing is left to
+        # reach it later once the upload is another request's (abandon)
+        self._file = path.open("r+b", buffering=0)
         self._file.seek(offset)
         self._file.truncate()
         self._start = offset
@@ -341,7 +343,9 @@ class LocalPartWriter:
         self.written = 0
 
     def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
+        view = memoryview(chunk)
+        while view:  # an unbuffered write may take part of the chunk
+            view = view[self._file.write(view) or 0 :]
         if self._hash is not None:
             self._hash.update(chunk)
         self.written += len(chunk)
@@ -350,10 +354,12 @@ class LocalPartWriter:
         return None if self._hash is None else self._hash.digest()
 
     def commit(self) -> int:
-        self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         return self._start + self.written
+
+    def abandon(self) -> None:
+        self._file.close()
 
     def rollback(self) -> None:
         self._file.truncate(self._start)
@@ -375,6 +381,22 @@ class LocalUploadParts:
 
     def path(self, upload_id: str) -> Path:
         return self._dir / f"{uuid.UUID(upload_id)}.part"
+
+    def link(self, upload_id: str) -> Path:
+        """A hard link in the staging folder (a copy where links are refused): the blob
+        store moves it into place, and the part keeps its bytes for a retry until then. The
+        part is complete, so nothing writes into it again (that would change the blob)."""
+        source, target = self.path(upload_id), self._dir.parent / f"{uuid.uuid4().hex}.part"
+        try:
+            os.link(source, target)
+        except OSError as err:
+            if err.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            with source.open("rb") as src, target.open("xb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+                dst.flush()
+                os.fsync(dst.fileno())
+        return target
 
     def remove(self, upload_id: str) -> None:
         self.path(upload_id).unlink(missing_ok=True)

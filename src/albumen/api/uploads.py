@@ -6,7 +6,6 @@ import base64
 import binascii
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from albumen.api.deps import CurrentUser, Uploads
@@ -58,7 +57,7 @@ def create(request: Request, user: CurrentUser, uploads: Uploads) -> Response:
 def status(upload_id: str, request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     if (refused := _require_tus(request)) is not None:
         return refused
-    return Response(status_code=200, headers=_progress(uploads.get(user.id, upload_id)))
+    return Response(status_code=200, headers=_progress(uploads.status(user.id, upload_id)))
 
 
 @router.patch("/{upload_id}")
@@ -70,13 +69,13 @@ async def append(upload_id: str, request: Request, user: CurrentUser, uploads: U
     offset = _int_header(request, "upload-offset")
     checksum = request.headers.get("upload-checksum")
     try:
-        upload = await uploads.append(user.id, upload_id, offset, request.stream(), checksum)
+        upload, result = await uploads.append(
+            user.id, upload_id, offset, request.stream(), checksum
+        )
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening; what arrived is kept
     headers = _progress(upload)
-    if upload.offset == upload.length:
-        result = await run_in_threadpool(uploads.finish, upload)
-        headers["Albumen-Photo-Id"] = result.photo.id
+    if result is not None:
         headers["Albumen-Duplicate"] = str(result.duplicate).lower()
     return Response(status_code=204, headers=headers)
 

@@ -41,12 +41,14 @@ def build(settings: Settings) -> Albumen:
 
 
 def start_background_work(albumen: Albumen) -> None:
-    """After a restart: queue unfinished photos again, and tidy the store."""
+    """After a restart: queue unfinished photos again, finish uploads a crash interrupted,
+    and tidy the store."""
     albumen.services.processing.recover()
     queue = albumen.infrastructure.queue
     for job in (
         JobName.SWEEP_BLOBS,
         JobName.EXPIRE_UPLOADS,
+        JobName.FINISH_UPLOADS,
         JobName.EXPIRE_TRASH,
         JobName.LOCATE_PHOTOS,
         JobName.WRITE_SIDECARS,

@@ -153,6 +153,7 @@ def build_services(infra: Infrastructure) -> Services:
             parts=infra.parts,
             photos=photos,
             clock=clock,
+            processes=SystemProcesses(),
             max_bytes=settings.max_upload_bytes,
         ),
         users=user_service(infra),

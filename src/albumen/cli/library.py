@@ -118,13 +118,18 @@ def analyze(
 
 @app.command()
 def sweep() -> None:
-    """Remove unreferenced blobs older than the grace period, and expired uploads."""
+    """Finish uploads a crash interrupted; remove unreferenced blobs older than the grace
+    period, and expired uploads."""
     from albumen.app.root import build
 
     built = build(settings())
+    finished = built.services.uploads.finish_stranded()
     removed = built.services.sweep.sweep_blobs()
     expired = built.services.sweep.expire_uploads()
-    print(f"removed {removed} unreferenced blobs and {expired} expired uploads")
+    print(
+        f"finished {finished} interrupted uploads, removed {removed} unreferenced blobs"
+        f" and {expired} expired uploads"
+    )
 
 
 @tiers_app.command("report")

@@ -10,6 +10,7 @@ class JobName(StrEnum):
     PROCESS_PHOTO = "process_photo"  # metadata, then thumbnails; later ML
     SWEEP_BLOBS = "sweep_blobs"
     EXPIRE_UPLOADS = "expire_uploads"
+    FINISH_UPLOADS = "finish_uploads"  # complete uploads that a crash left without their photo
     EXPIRE_TRASH = "expire_trash"  # delete for good what stayed in the trash too long
     ANALYZE_PHOTO = "analyze_photo"  # faces, tags and embedding, after the thumbnails
     GROUP_FACES = "group_faces"  # new faces of one owner into people
@@ -46,6 +47,7 @@ QUEUE_OF = {
     JobName.REGROUP_FACES: Queue.ANALYSIS,
     JobName.SWEEP_BLOBS: Queue.UPKEEP,
     JobName.EXPIRE_UPLOADS: Queue.UPKEEP,
+    JobName.FINISH_UPLOADS: Queue.UPKEEP,
     JobName.EXPIRE_TRASH: Queue.UPKEEP,
     JobName.WRITE_SIDECARS: Queue.UPKEEP,
     JobName.MOVE_TIERS: Queue.UPKEEP,

@@ -13,6 +13,7 @@ TAG = 100
 CAMERA_TEXT = 200  # make, model and lens, as the file says them
 DATE_SOURCE = 200  # where a photo's date and its offset came from, in words
 WORKER = 120  # a worker's name (host:pid:start) and the models' versions
+UPLOAD_WRITER = 160  # a request's token and its process's name
 
 
 def clip(text: str, limit: int) -> str:

@@ -198,6 +198,8 @@ uploads = Table(
     Column("filename", String(limits.FILENAME_BYTES), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("photo_id", String(36)),
+    Column("writer", String(limits.UPLOAD_WRITER)),  # the request writing now, and its process
+    Column("writer_until", DateTime),  # when that claim lapses unless renewed
     Index("ix_uploads_created_at", "created_at"),
 )
 
