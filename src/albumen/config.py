@@ -9,6 +9,7 @@ command a quarter of a second at start (asyncio, dotenv and cloud secret stores,
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
 from pydantic_core import CoreSchema, core_schema
 
 PREFIX = "ALBUMEN_"
@@ -220,6 +221,12 @@ class Settings(BaseModel):
     sign_in_attempts: str = Field(
         "10 per 15 minutes", description="Sign-in tries allowed per user name and client."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="The proxies (addresses or networks, comma-separated: 127.0.0.1,"
+        " 10.0.0.0/8) whose X-Forwarded-For and X-Forwarded-Proto are believed; none by"
+        " default, so a client cannot pick the address its rate limits count.",
+    )
     session_days: int = Field(
         30, ge=1, description="How long a browser stays signed in (the session cookie's life)."
     )
@@ -235,6 +242,17 @@ class Settings(BaseModel):
     )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Write logs as JSON lines.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (part.strip() for part in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError as err:
+                    raise ValueError(f"{part!r} is not an address or a network") from err
+        return value
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:

@@ -6,6 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from albumen.adapters.datadir import DataDirUnusable, check_writable
 from albumen.config import Settings, mask_url
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -88,3 +92,18 @@ def test_environment_fills_lists_and_secrets() -> None:
         MARKED["database_replica_urls"]
     )
     assert settings.secret_key.reveal() == MARKER
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8,::1").trusted_proxies
+    with pytest.raises(ValidationError, match="'nginx' is not an address or a network"):
+        Settings(trusted_proxies="127.0.0.1,nginx")
+
+
+def test_a_data_folder_that_cannot_be_written_is_named_with_the_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataDirUnusable) as refused:
+        check_writable(blocker / "data")
+    assert str(blocker / "data") in refused.value.message
+    assert "not a directory" in refused.value.message

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import LayeredCache, MemoryCache, RedisCache
+from albumen.adapters.datadir import check_writable
 from albumen.adapters.db.engine import Pool, make_engine, migrate
 from albumen.adapters.db.replicas import MemoryMarks, ReadRouting, RedisMarks
 from albumen.adapters.db.search.sqlite import SqliteSearchIndex
@@ -163,6 +164,7 @@ def pool_of(settings: Settings) -> Pool:
 
 def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
     """The database, its schema brought up to date (after a checked backup, when it changes)."""
+    check_writable(settings.data_dir)
     engine = make_engine(settings.effective_database_url.reveal(), queries, pool_of(settings))
     backup_before_migrating(engine, settings.data_dir / "backups")
     migrate(engine)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from albumen.cli import durability, library, operations, serving, users  # noqa: F401 (commands)
-from albumen.cli.base import USER_ERROR, app, err_console
+from albumen.cli.base import USER_ERROR, app
 from albumen.domain.errors import AlbumenError
 
 
@@ -19,5 +19,5 @@ def main() -> None:
     try:
         app()
     except AlbumenError as err:
-        err_console().print(f"error: {err.message}", highlight=False, markup=False)
+        print(f"error: {err.message}", file=sys.stderr)  # one line, however wide
         sys.exit(USER_ERROR)

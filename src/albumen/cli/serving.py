@@ -27,7 +27,12 @@ def serve(
     (for up to ALBUMEN_SHUTDOWN_GRACE_SECONDS) and the job workers finish their task."""
     import uvicorn
 
+    from albumen.adapters.datadir import check_writable, hold_data_dir
+
     chosen = settings()
+    check_writable(chosen.data_dir)
+    if chosen.effective_database_url.reveal().startswith("sqlite"):  # one server at a time
+        held = hold_data_dir(chosen.data_dir)  # noqa: F841  # held while this process serves
     processes = workers or chosen.api_workers
     options: dict[str, Any] = {
         "host": host or chosen.host,
@@ -35,6 +40,9 @@ def serve(
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": chosen.shutdown_grace_seconds,
+        # forwarded headers only from the proxies named (uvicorn trusts 127.0.0.1 otherwise)
+        "proxy_headers": bool(chosen.trusted_proxies),
+        "forwarded_allow_ips": chosen.trusted_proxies or None,
     }
     if processes == 1:
         from albumen.web import create_app
