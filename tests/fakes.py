@@ -511,3 +511,22 @@ class FakeTierRepo:
 
     def retrievals(self, since_month: str) -> list[Retrieval]:
         return []
+
+
+class FakeDamagedBlobs:
+    """``ports.DamagedBlobs`` in memory."""
+
+    def __init__(self) -> None:
+        self.marked: dict[str, str] = {}
+
+    def mark(self, sha256: str, found_by: str, now: datetime) -> None:
+        self.marked.setdefault(sha256, found_by)
+
+    def clear(self, sha256: str) -> None:
+        self.marked.pop(sha256, None)
+
+    def is_damaged(self, sha256: str) -> bool:
+        return sha256 in self.marked
+
+    def all(self) -> set[str]:
+        return set(self.marked)

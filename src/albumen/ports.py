@@ -194,6 +194,18 @@ class BlobReferences(Protocol):
         ...
 
 
+class DamagedBlobs(Protocol):
+    """Blobs known not to match their hash (a read or a scrub found it), until one is whole."""
+
+    def mark(self, sha256: str, found_by: str, now: datetime) -> None: ...
+
+    def clear(self, sha256: str) -> None: ...
+
+    def is_damaged(self, sha256: str) -> bool: ...
+
+    def all(self) -> set[str]: ...
+
+
 class DatabaseSnapshots(Protocol):
     """Consistent, checked copies of the database."""
 

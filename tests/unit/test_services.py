@@ -26,6 +26,7 @@ from albumen.ports import (
     BlobStore,
     Cache,
     Clock,
+    DamagedBlobs,
     Geocoder,
     JobQueue,
     MetadataReader,
@@ -46,6 +47,7 @@ from tests.fakes import (
     FakeBlobStore,
     FakeCache,
     FakeClock,
+    FakeDamagedBlobs,
     FakeGeocoder,
     FakePhotoRepo,
     FakeQueue,
@@ -84,8 +86,9 @@ class World:
         tier_repo: TierRepo = self.tiers
         policy = LifecyclePolicy(timedelta(days=30), timedelta(days=180))
         tiers = TierService(tier_repo, {Tier.HOT: blobs}, queue, clock, policy, PRICES)
+        damaged: DamagedBlobs = FakeDamagedBlobs()
         self.photos = PhotoService(
-            repo, access, blobs, queue, thumbnailer, cache, clock, 10_000, tiers
+            repo, access, blobs, queue, thumbnailer, cache, clock, 10_000, tiers, damaged
         )
         self.processing = ProcessingService(
             repo, blobs, reader, thumbnailer, geocoder, queue, clock

@@ -159,7 +159,8 @@ def send_original(photo: Photo, request: Request, photos: PhotoService, caching:
         "Content-Disposition": content_disposition(photo.filename),
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+        return Response(status_code=304, headers=headers)  # the copy the client has is good
+    photos.check_intact(photo)
     redirect = photos.original_redirect(photo)
     if redirect is not None:  # the bytes, and any Range, straight from the object store
         return RedirectResponse(redirect, status_code=307, headers={"Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
+from albumen.adapters.db.damage import SqlDamagedBlobs
 from albumen.adapters.db.instance import SqlInstanceSecrets
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
@@ -106,6 +107,7 @@ def build_services(infra: Infrastructure) -> Services:
         clock=clock,
         max_upload_bytes=settings.max_upload_bytes,
         tiers=tiers,
+        damaged=SqlDamagedBlobs(engine),
         presign_seconds=settings.presign_originals_seconds,
         locks=infra.locks,
     )
@@ -182,6 +184,7 @@ def build_services(infra: Infrastructure) -> Services:
             references=SqlBlobReferences(engine),
             primary=infra.stores.primary,
             mirror=infra.stores.mirror,
+            damaged=SqlDamagedBlobs(engine),
             clock=clock,
             grace=grace,
         ),

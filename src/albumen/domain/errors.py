@@ -45,6 +45,12 @@ class BlobMissing(Gone):
     code = "blob_missing"
 
 
+class OriginalDamaged(Gone):
+    """An original's bytes no longer match their hash, and no good copy was at hand."""
+
+    code = "original_damaged"
+
+
 class Unavailable(AlbumenError):
     """A backend needed for this request cannot be reached now; trying later may work."""
 

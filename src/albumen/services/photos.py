@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from albumen.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from albumen.domain.errors import (
+    Conflict,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    OriginalDamaged,
+    Unavailable,
+)
 from albumen.domain.jobs import JobName
 from albumen.domain.media import media_type, safe_filename, sniff
 from albumen.domain.photos import (
@@ -28,6 +36,7 @@ from albumen.ports import (
     BlobStore,
     Cache,
     Clock,
+    DamagedBlobs,
     JobQueue,
     Locks,
     PhotoAccess,
@@ -67,6 +76,7 @@ class PhotoService:
         clock: Clock,
         max_upload_bytes: int,
         tiers: TierService,
+        damaged: DamagedBlobs,
         presign_seconds: int = 0,
         locks: Locks | None = None,
     ) -> None:
@@ -80,6 +90,7 @@ class PhotoService:
         self.max_upload_bytes = max_upload_bytes
         self._locks = locks
         self._tiers = tiers
+        self._damaged = damaged
         self._presign_seconds = presign_seconds
 
     def stage(self) -> StagingWriter:
@@ -200,11 +211,42 @@ class PhotoService:
             self._tiers.record_read(photo, photo.size)
         return url
 
+    def check_intact(self, photo: Photo) -> None:
+        """``OriginalDamaged`` when the original is known not to match its hash."""
+        if self._damaged.is_damaged(photo.sha256):
+            raise OriginalDamaged(
+                "the original's bytes are damaged: they no longer match their checksum. An"
+                " admin can mend them from the mirror (albumen scrub --repair) or restore them"
+                " from a backup"
+            )
+
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
-        """Bytes of a readable original (see ``restore_wait``); the read is noted."""
+        """Bytes of a readable original (see ``restore_wait``); the read is noted. A whole
+        read is checked against the hash on its way out (``_verified``)."""
         chunks = self._blobs.iter_range(photo.sha256, start, end)
         self._tiers.record_read(photo, end - start)
+        if start == 0 and end == photo.size:
+            return self._verified(photo, chunks)
         return chunks
+
+    def _verified(self, photo: Photo, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """The chunks, the last held back until the hash agrees. When it does not, the read
+        stops there (the client has a body cut short, never a whole wrong file) and the blob
+        is noted as damaged, so that the next read answers ``OriginalDamaged``."""
+        digest, held = hashlib.sha256(), None
+        for chunk in chunks:
+            digest.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+        if digest.hexdigest() != photo.sha256:
+            self._damaged.mark(photo.sha256, "read", self._clock.now())
+            log.error(
+                "a damaged original was read", extra={"photo_id": photo.id, "sha256": photo.sha256}
+            )
+            raise IntegrityError(f"the original of photo {photo.id} does not match its hash")
+        if held is not None:
+            yield held
 
     def thumbnail(
         self,

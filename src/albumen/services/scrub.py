@@ -25,7 +25,7 @@ from itertools import groupby
 
 from albumen.domain.durability import BlobFinding, Problem, ScrubReport
 from albumen.domain.errors import BlobMissing, IntegrityError
-from albumen.ports import BlobReferences, BlobStore, Clock, StoredBlob
+from albumen.ports import BlobReferences, BlobStore, Clock, DamagedBlobs, StoredBlob
 
 log = logging.getLogger(__name__)
 PAGE = 5000
@@ -38,6 +38,7 @@ class ScrubService:
         references: BlobReferences,
         primary: BlobStore,
         mirror: BlobStore | None,
+        damaged: DamagedBlobs,
         clock: Clock,
         grace: timedelta,
         threads: int = 4,
@@ -45,6 +46,7 @@ class ScrubService:
         self._refs = references
         self._primary = primary
         self._mirror = mirror
+        self._damaged = damaged
         self._clock = clock
         self._grace = grace
         self._threads = threads
@@ -57,11 +59,12 @@ class ScrubService:
         cutoff = report.started_at - self._grace
         start = time.perf_counter()
         in_flight: deque[Future[tuple[int, int, list[BlobFinding]]]] = deque()
+        damaged = self._damaged.all()
         with ThreadPoolExecutor(self._threads, thread_name_prefix="scrub") as pool:
             for sha256, referenced, primary, mirror in self._merged():
                 if referenced:
                     report.referenced += 1
-                    work = (sha256, primary, mirror, repair, rehash)
+                    work = (sha256, primary, mirror, repair, rehash, sha256 in damaged)
                     in_flight.append(pool.submit(self._check, *work))
                 elif _older(primary, cutoff) or _older(mirror, cutoff):
                     store = "primary" if primary is not None else "mirror"
@@ -118,8 +121,11 @@ class ScrubService:
         mirror: StoredBlob | None,
         repair: bool,
         rehash: bool,
+        was_damaged: bool,
     ) -> tuple[int, int, list[BlobFinding]]:
-        """Hash each copy; with ``repair``, mend a bad one from the good one."""
+        """Hash each copy; with ``repair``, mend a bad one from the good one. An original whose
+        primary copy stays corrupt is noted as damaged (never served as good); one noted
+        before whose primary copy is whole again is served again."""
         stores = {"primary": (self._primary, primary)}
         if self._mirror is not None:
             stores["mirror"] = (self._mirror, mirror)
@@ -141,6 +147,7 @@ class ScrubService:
             if actual != sha256:
                 bad[name] = Problem.CORRUPT
         if not bad:
+            self._note(sha256, bad, [], was_damaged and rehash)
             return blobs, hashed, []
         holders = self._refs.holders(sha256)  # before a repair may drop some
         findings = [BlobFinding(sha256, name, problem, holders) for name, problem in bad.items()]
@@ -148,7 +155,22 @@ class ScrubService:
             good = [stores[name][0] for name in stores if name not in bad]
             for finding in findings:
                 finding.repair = self._mend(finding, stores[finding.store][0], good)
+        self._note(sha256, bad, findings, was_damaged and rehash)
         return blobs, hashed, findings
+
+    def _note(
+        self, sha256: str, bad: dict[str, Problem], findings: list[BlobFinding], was: bool
+    ) -> None:
+        """Keep the damage notes true: an original whose primary copy stays corrupt is noted
+        (``was``: it had been, and is checked again); one whose copy is whole again is not."""
+        primary_whole = "primary" not in bad or any(
+            f.store == "primary" and f.repair is not None for f in findings
+        )
+        original = any(not holder.derived for f in findings for holder in f.holders)
+        if was and primary_whole:
+            self._damaged.clear(sha256)
+        elif bad.get("primary") is Problem.CORRUPT and not primary_whole and original:
+            self._damaged.mark(sha256, "scrub", self._clock.now())
 
     def _mend(self, finding: BlobFinding, store: BlobStore, good: list[BlobStore]) -> str | None:
         if good:

@@ -203,6 +203,14 @@ uploads = Table(
     Index("ix_uploads_created_at", "created_at"),
 )
 
+damaged_blobs = Table(  # blobs found not to match their hash: never served as good
+    "damaged_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("found_by", String(16), nullable=False),  # "read" or "scrub"
+    Column("found_at", DateTime, nullable=False),
+)
+
 photo_tags = Table(
     "photo_tags",
     metadata,
