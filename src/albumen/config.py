@@ -200,6 +200,12 @@ class Settings(BaseModel):
     sweep_grace_seconds: int = Field(
         3600, description="Age below which an unreferenced blob is never swept."
     )
+    min_free_mb: int = Field(
+        200,
+        ge=0,
+        description="Below this much free space on the data folder's volume, /readyz answers"
+        " 503 disk_space (uploads are refused with 507 once the disk is full).",
+    )
     upload_expiry_seconds: int = Field(
         86400, description="Unfinished resumable uploads older than this are removed."
     )

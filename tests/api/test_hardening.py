@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
 
+from albumen.adapters.blobs import LocalPartWriter, LocalStagingWriter
 from albumen.adapters.queue import HueyJobQueue
+from albumen.app.infrastructure import Infrastructure
+from albumen.app.root import build
 from albumen.app.services import Services
+from albumen.config import Settings
+from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -126,3 +132,56 @@ def test_an_empty_file_is_refused_by_tus_as_by_multipart(
     assert made.status_code == 400
     assert made.json()["error"]["code"] == "empty_file"
     assert upload(client, auth, b"").json()["error"]["code"] == "empty_file"
+
+
+def _disk_full(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_is_507_for_multipart_and_tus_and_nothing_half_kept(
+    client: TestClient,
+    auth: dict[str, str],
+    infrastructure: Infrastructure,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Uploads on a full disk answered 500 internal_error; they are 507, and resumable."""
+    staging = infrastructure.stores.staging_dir
+    before = set(staging.rglob("*"))
+    with monkeypatch.context() as full:
+        full.setattr(LocalStagingWriter, "_write_block", _disk_full)
+        answer = upload(client, auth, make_jpeg(seed=9) + b"\0" * 3_000_000)
+    assert answer.status_code == 507, answer.text
+    assert answer.json()["error"]["code"] == "insufficient_storage"
+    assert client.get("/api/v1/photos", headers=auth).json()["items"] == []
+    assert set(staging.rglob("*")) == before  # no staging file left behind
+
+    data = make_jpeg(seed=10)
+    where = _tus(client, auth, data)
+    with monkeypatch.context() as full:
+        full.setattr(LocalPartWriter, "write", _disk_full)
+        refused = client.patch(
+            where, headers=auth | TUS | STREAM | {"Upload-Offset": "0"}, content=data
+        )
+    assert refused.status_code == 507
+    assert refused.json()["error"]["code"] == "insufficient_storage"
+    offset = client.head(where, headers=auth | TUS).headers["Upload-Offset"]
+    # space is back: the upload goes on from where it is
+    done = client.patch(
+        where,
+        headers=auth | TUS | STREAM | {"Upload-Offset": offset},
+        content=data[int(offset) :],
+    )
+    assert done.status_code == 204
+    assert done.headers["Albumen-Photo-Id"]
+
+
+def test_readiness_says_when_the_data_volume_is_full(settings: Settings) -> None:
+    full = settings.model_copy(update={"min_free_mb": 10**12})  # more than any disk has
+    built = build(full)
+    try:
+        with TestClient(create_app(full, built)) as client:
+            answer = client.get("/readyz")
+    finally:
+        built.close()
+    assert answer.status_code == 503
+    assert answer.json()["failing"] == ["disk_space"]

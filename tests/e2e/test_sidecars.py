@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 
 from albumen.adapters.queue import HueyJobQueue
@@ -15,6 +18,7 @@ from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 from tests.e2e.test_cli import _albumen
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.slow
 
@@ -140,3 +144,59 @@ def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path)
     again = _albumen(data_dir, "rebuild-index", check=False)
     assert again.returncode == 2  # never over a library
     assert "not empty" in again.stderr
+
+
+def _garbage_over(path: Path) -> None:
+    """16 KB of garbage written over the file, in place (as a bad disk or a stray dd does)."""
+    with path.open("r+b") as file:
+        file.write(random.Random(15).randbytes(16384))
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def test_a_damaged_database_is_named_and_rebuild_index_moves_it_aside(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    built = build(_settings(data_dir))
+    try:
+        with TestClient(create_app(built.infrastructure.settings, built)) as client:
+            key = built.services.users.add("alice").secret
+            auth = {"Authorization": f"Bearer {key}"}
+            ids = _build(built.infrastructure.queue, client, auth)
+            built.services.sidecars.flush()
+    finally:
+        built.close()
+    for name in ("albumen.db-wal", "albumen.db-shm"):
+        (data_dir / name).unlink(missing_ok=True)
+    _garbage_over(data_dir / "albumen.db")
+
+    served = _albumen(data_dir, "serve", check=False)  # one line, not a traceback
+    assert served.returncode == 2
+    (line,) = served.stderr.strip().splitlines()
+    assert line.startswith(f"error: the database {data_dir.resolve() / 'albumen.db'} is damaged")
+    assert "rebuild-index" in line
+
+    rebuilt = _albumen(data_dir, "rebuild-index")
+    assert "the database was damaged (file is not a database): moved aside to" in rebuilt.stdout
+    assert "1 users, 3 photos and 2 albums" in rebuilt.stdout
+    (aside,) = data_dir.glob("albumen.db.damaged-*")
+    assert aside.read_bytes()[:16384] == random.Random(15).randbytes(16384)  # kept, as it was
+    built = build(_settings(data_dir))
+    try:
+        assert built.services.photos.get(built.services.users.by_name("alice").id, ids[0])
+    finally:
+        built.close()
+
+
+def test_readiness_fails_when_the_database_file_goes_bad_under_a_running_server(
+    tmp_path: Path,
+) -> None:
+    server = LiveServer(tmp_path / "data")
+    server.start()
+    try:
+        assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+        _garbage_over(server.data_dir / "albumen.db")
+        answer = requests.get(f"{server.url}/readyz", timeout=10)
+        assert answer.status_code == 503
+        assert "database" in answer.json()["failing"]
+    finally:
+        server.stop()

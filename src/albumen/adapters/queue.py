@@ -11,10 +11,13 @@ measured here (``albumen_job_duration_seconds``, failures), whatever its handler
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -233,13 +236,19 @@ class HueyJobQueue:
         """Run ``workers`` worker processes on each of ``queues`` in the foreground (``albumen
         worker``), one child process per queue, each huey's own consumer. SIGTERM, as sent by
         service managers and orchestrators, is a graceful stop: the tasks under way finish
-        first. The exit status is the first child's that failed, else 0."""
+        first. The processes stand and fall together: when any child ends, the others are
+        stopped (gracefully) and the status is the first one's (128 + its signal when one
+        killed it), so that the service manager starts a whole worker again; and each child,
+        and each of its worker processes, dies with its parent (a kill -9 of any of them left
+        workers running, ignoring SIGTERM)."""
         hueys = [self.hueys[queue] for queue in dict.fromkeys(queues)]
         if len(hueys) == 1:
             _consume(hueys[0], workers)
             return 0
         children = [
-            multiprocessing.get_context("fork").Process(target=_consume, args=(huey, workers))
+            multiprocessing.get_context("fork").Process(
+                target=_consume, args=(huey, workers, os.getpid())
+            )
             for huey in hueys
         ]
         for child in children:
@@ -252,9 +261,17 @@ class HueyJobQueue:
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, forward)
-        for child in children:
-            child.join()
-        return next((child.exitcode for child in children if child.exitcode), 0) or 0
+        first: int | None = None
+        running = list(children)
+        while running:  # exit codes, not sentinels: a child's workers hold its sentinel open
+            time.sleep(_SUPERVISE_SECONDS)
+            for child in [child for child in running if child.exitcode is not None]:
+                running.remove(child)
+                _end_group(child.pid)  # whatever the child left behind goes with it
+                if first is None:
+                    first = _status(child.exitcode)
+                    forward(signal.SIGTERM, None)  # the rest stop too
+        return first or 0
 
     def _started(self, _signal: str, _task: Any, *_: Any) -> None:
         with self._lock:
@@ -267,10 +284,48 @@ class HueyJobQueue:
                 self._failed += 1
 
 
-def _consume(huey: Huey, workers: int) -> None:
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+_SUPERVISE_SECONDS = 0.5  # how often ``albumen worker`` looks at its children
+
+
+def _consume(huey: Huey, workers: int, parent: int | None = None) -> None:
     from huey.consumer import Consumer
 
+    if parent is not None:
+        os.setpgid(0, 0)  # a group of its own: its processes can be ended together
+        die_with_parent(signal.SIGTERM, parent)  # a graceful stop when ``albumen worker`` ends
+    # huey's worker processes ignore SIGTERM (the consumer's graceful signal): without their
+    # consumer they would run on for good, so its end kills them
+    consumer = os.getpid()
+    huey.on_startup("die_with_the_consumer")(lambda: die_with_parent(signal.SIGKILL, consumer))
     Consumer(huey, workers=workers, worker_type="process", graceful_signal="TERM").run()
+
+
+def die_with_parent(signum: int, parent: int) -> None:
+    """Have the kernel send ``signum`` to this process when ``parent`` (its parent) ends
+    (Linux's ``PR_SET_PDEATHSIG``; elsewhere nothing). If it has ended already, now."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signum) != 0:
+        log.warning("cannot ask to end with the parent", extra={"errno": ctypes.get_errno()})
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signum)
+
+
+def _end_group(leader: int | None) -> None:
+    """Kill what is left of a child's process group (its scheduler and worker processes)."""
+    if leader is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left
+        os.killpg(leader, signal.SIGKILL)
+
+
+def _status(exitcode: int | None) -> int:
+    """A child's exit code as a process status: 128 + the signal that killed it."""
+    if exitcode is None:
+        return 1
+    return 128 - exitcode if exitcode < 0 else exitcode
 
 
 def _measured(job: JobName, handler: Callable[[str], Outcome]) -> Callable[[str], str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterator, Sequence
 
@@ -117,9 +118,30 @@ async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
 
 
 def unexpected(error: Exception) -> JSONResponse:
-    """A bug's answer: logged whole, shown to the client as nothing but its request id."""
+    """A bug's answer: logged whole, shown to the client as nothing but its request id. A
+    full disk, wherever it was met, is 507 instead: nothing of the request was kept."""
+    if _out_of_space(error):
+        log.error("storage full", extra={"error": str(error)})
+        return error_response(
+            507,
+            "insufficient_storage",
+            "the server's storage is full: nothing of this was kept; try again once space is"
+            " freed (a resumable upload goes on from its offset)",
+        )
     log.error("unexpected error", exc_info=error)
     return error_response(500, "internal_error", "something went wrong on the server")
+
+
+def _out_of_space(error: BaseException | None) -> bool:
+    """Whether the error, or one it came from, is a full disk or quota (SQLite's too)."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "database or disk is full" in str(error):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:

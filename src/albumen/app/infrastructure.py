@@ -8,8 +8,10 @@ locks and where rate limits are counted. Nothing else in Albumen looks at a URL'
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +20,19 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DatabaseError
 
 from albumen.adapters.blobs import LocalBlobStore, LocalUploadParts
 from albumen.adapters.cache import LayeredCache, MemoryCache, RedisCache
 from albumen.adapters.datadir import check_writable
-from albumen.adapters.db.engine import Pool, make_engine, migrate
+from albumen.adapters.db.engine import (
+    DatabaseFile,
+    Pool,
+    is_damage,
+    make_engine,
+    migrate,
+    sqlite_file,
+)
 from albumen.adapters.db.replicas import MemoryMarks, ReadRouting, RedisMarks
 from albumen.adapters.db.search.sqlite import SqliteSearchIndex
 from albumen.adapters.db.snapshot import backup_before_migrating
@@ -32,6 +42,7 @@ from albumen.adapters.sidecars import LocalSidecarStore, S3SidecarStore, Sidecar
 from albumen.adapters.system import LocalLocks, RateLimits, RedisLocks, SystemClock
 from albumen.adapters.tiers import TieredBlobStore
 from albumen.config import Settings
+from albumen.domain.errors import DatabaseDamaged
 from albumen.domain.tiers import Tier
 from albumen.ports import BlobStore, Cache, Clock, Locks, SearchIndex, SidecarStore, VectorIndex
 
@@ -78,6 +89,7 @@ class Infrastructure:
     limits: RateLimits
     clock: Clock
     redis: Redis | None
+    database_file: DatabaseFile | None  # the embedded database's file, for readiness
 
     @property
     def postgres(self) -> bool:
@@ -109,6 +121,7 @@ class Infrastructure:
             "database": self._ping_database,
             "blob_store": self.stores.blobs.check,
             "queue": self.queue.stats,
+            "disk_space": self._check_space,
         }
         failing = []
         for name, check in checks.items():
@@ -119,13 +132,27 @@ class Infrastructure:
                 failing.append(name)
         return failing
 
+    def _check_space(self) -> None:
+        """The data folder's volume (staging, the embedded database and store) has room."""
+        free = shutil.disk_usage(self.settings.data_dir).free
+        if free < self.settings.min_free_mb * 2**20:
+            raise OSError(errno.ENOSPC, f"{free // 2**20} MB free on the data folder's volume")
+
     def _ping_database(self) -> None:
+        """A cheap look that the database answers, and on SQLite that its file is still one
+        (16 KB of garbage over it left every call failing behind a ready server)."""
+        if self.database_file is not None and (damage := self.database_file.damage()):
+            raise DatabaseDamaged(f"the database is damaged: {damage}")
         with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            # read to the end: an unfinished SELECT would keep its snapshot on the pooled
+            # connection, and the next request on it would read the past
+            conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one()
 
     def close(self) -> None:
         self.reads.close()
         self.engine.dispose()
+        if self.database_file is not None:
+            self.database_file.close()  # after the connections: see DatabaseFile
 
 
 def build_infrastructure(settings: Settings, queries: QueryMonitor | None = None) -> Infrastructure:
@@ -150,6 +177,7 @@ def build_infrastructure(settings: Settings, queries: QueryMonitor | None = None
         limits=RateLimits(redis),
         clock=SystemClock(),
         redis=redis,
+        database_file=_database_file(settings),
     )
 
 
@@ -162,12 +190,32 @@ def pool_of(settings: Settings) -> Pool:
     )
 
 
+def _database_file(settings: Settings) -> DatabaseFile | None:
+    database = sqlite_file(settings.effective_database_url.reveal())
+    return None if database is None else DatabaseFile(database)
+
+
 def open_database(settings: Settings, queries: QueryMonitor | None = None) -> Engine:
-    """The database, its schema brought up to date (after a checked backup, when it changes)."""
+    """The database, its schema brought up to date (after a checked backup, when it changes).
+    A data folder that cannot be written, and an SQLite file that is not a database, are one
+    clear error each (``DataDirUnusable``, ``DatabaseDamaged``)."""
     check_writable(settings.data_dir)
     engine = make_engine(settings.effective_database_url.reveal(), queries, pool_of(settings))
-    backup_before_migrating(engine, settings.data_dir / "backups")
-    migrate(engine)
+    try:
+        backup_before_migrating(engine, settings.data_dir / "backups")
+        migrate(engine)
+    except DatabaseError as err:
+        engine.dispose()
+        database = sqlite_file(settings.effective_database_url.reveal())
+        if database is None or not is_damage(err):
+            raise
+        damaged = DatabaseDamaged(
+            f"the database {database} is damaged ({err.orig}): restore a backup (albumen"
+            " restore), or rebuild it from the metadata sidecars (albumen rebuild-index moves"
+            " the damaged file aside first)"
+        )
+        damaged.details["reason"] = str(err.orig)
+        raise damaged from err
     return engine
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from albumen.cli.base import app, byte_progress, console, err_console, say, settings, size
-from albumen.config import Secret
+from albumen.config import Secret, Settings
 
 if TYPE_CHECKING:
     from albumen.domain.durability import ScrubReport
@@ -255,18 +256,47 @@ def restore(
     raise typer.Exit(1 if problems else 0)
 
 
+def _move_aside_if_damaged(chosen: Settings) -> tuple[Path, str] | None:
+    """A damaged SQLite database (and its WAL files) renamed ``.damaged-<time>``."""
+    from albumen.adapters.db.engine import sqlite_file
+    from albumen.app.infrastructure import open_database
+    from albumen.domain.errors import DatabaseDamaged
+
+    database = sqlite_file(chosen.effective_database_url.reveal())
+    if database is None:
+        return None
+    try:
+        open_database(chosen).dispose()
+        return None
+    except DatabaseDamaged as err:
+        damage = str(err.details["reason"])
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = database.with_name(f"{database.name}.damaged-{stamp}")
+    for suffix in ("-wal", "-shm"):
+        companion = database.with_name(database.name + suffix)
+        if companion.exists():
+            companion.rename(aside.with_name(aside.name + suffix))
+    database.rename(aside)
+    return aside, damage
+
+
 @app.command("rebuild-index")
 def rebuild_index() -> None:
     """Recreate a lost database from the metadata sidecars beside the blobs.
 
     Run it where the database is gone (or empty): users with their keys and passwords,
     photos with their dates, places, cameras, thumbnails, tags and edits, and albums come
-    back. Faces and likeness are found again by `albumen analyze --missing`.
+    back. Faces and likeness are found again by `albumen analyze --missing`. A database file
+    that is damaged (not a database any more) is moved aside first, and kept.
     """
     from albumen.app.root import build
     from albumen.domain.durability import Problem
 
-    built = build(settings())
+    chosen = settings()
+    moved = _move_aside_if_damaged(chosen)
+    if moved is not None:
+        say(f"the database was damaged ({moved[1]}): moved aside to {moved[0]}")
+    built = build(chosen)
     with console().status("rebuilding from the sidecars"):
         report = built.services.sidecars.rebuild()
     say(

@@ -27,10 +27,11 @@ def serve(
     (for up to ALBUMEN_SHUTDOWN_GRACE_SECONDS) and the job workers finish their task."""
     import uvicorn
 
-    from albumen.adapters.datadir import check_writable, hold_data_dir
+    from albumen.adapters.datadir import hold_data_dir
+    from albumen.app.infrastructure import open_database
 
     chosen = settings()
-    check_writable(chosen.data_dir)
+    open_database(chosen).dispose()  # migrated once, and a clear line if it cannot be
     if chosen.effective_database_url.reveal().startswith("sqlite"):  # one server at a time
         held = hold_data_dir(chosen.data_dir)  # noqa: F841  # held while this process serves
     processes = workers or chosen.api_workers
@@ -49,9 +50,6 @@ def serve(
 
         uvicorn.run(create_app(chosen), **options)
         return
-    from albumen.app.infrastructure import open_database
-
-    open_database(chosen).dispose()
     _fresh_metrics_dir(chosen)
     uvicorn.run("albumen.web:app_from_environment", factory=True, workers=processes, **options)
 

@@ -45,6 +45,12 @@ class BlobMissing(Gone):
     code = "blob_missing"
 
 
+class DatabaseDamaged(AlbumenError):
+    """The database file cannot be read as a database."""
+
+    code = "database_damaged"
+
+
 class OriginalDamaged(Gone):
     """An original's bytes no longer match their hash, and no good copy was at hand."""
 

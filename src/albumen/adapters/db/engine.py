@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -104,6 +105,50 @@ def dialect_insert(conn: Connection | Engine, table: Table) -> Any:
     take ``on_conflict_do_nothing`` and ``on_conflict_do_update``)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (``None`` for a server database or one in memory)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.removeprefix("sqlite:///")
+    return Path(path) if path and path != ":memory:" else None
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether a database error says the SQLite file is not (or no longer) a database."""
+    text = str(getattr(error, "orig", error))
+    return "file is not a database" in text or "malformed" in text
+
+
+class DatabaseFile:
+    """An SQLite database's file looked at without SQLite: whether its header still says it is
+    one (16 KB of garbage over it left a server answering ready and failing every call).
+
+    The descriptor stays open until ``close``, after the engine's connections are: closing a
+    descriptor of the file drops every POSIX lock this process holds on it, SQLite's too."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def damage(self) -> str | None:
+        """``None`` while the header is an SQLite database's; else what is wrong."""
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY)
+        if os.fstat(self._fd).st_ino != self._path.stat().st_ino:
+            return "the file was replaced under the running server"
+        if os.pread(self._fd, len(SQLITE_HEADER), 0) != SQLITE_HEADER:
+            return "not an SQLite database"
+        return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
