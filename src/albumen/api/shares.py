@@ -19,7 +19,7 @@ from albumen.api.schemas import decode_cursor, encode_cursor
 from albumen.domain.albums import Album, ShareLink
 from albumen.domain.errors import NotFound
 from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
-from albumen.services.shares import UNLOCK_SECONDS
+from albumen.services.shares import EDGE_SECONDS, UNLOCK_SECONDS
 
 router = APIRouter(tags=["sharing"])
 # A link can be revoked at any moment: caches must ask again each time (a 304 is cheap).
@@ -219,17 +219,19 @@ async def edge_thumbnail(
     name: str,
     shares: Shares,
     photos: Photos,
+    link: Annotated[str, Query(max_length=36)],
     exp: Annotated[int, Query()],
     sig: Annotated[str, Query(max_length=64)],
 ) -> Response:
-    """A thumbnail by its content hash, through a URL a share page signed: no account and no
-    database, ``public`` and ``immutable`` until ``exp``, so an edge cache in front keeps it."""
-    shares.check_edge(name, exp, sig)
+    """A thumbnail by its content hash, through a URL a share page signed: no account, the
+    link checked on every request (revoked: 404 at once), and ``public`` for at most
+    ``EDGE_SECONDS``, so an edge cache in front keeps it that long and no longer."""
+    await run_in_threadpool(shares.check_edge, name, link, exp, sig)
     sha256, _, extension = name.partition(".")
     if extension != ThumbFormat.WEBP.value:
         raise NotFound("no such thumbnail", code="not_found")
     data = await run_in_threadpool(photos.blob, sha256)
-    max_age = max(0, exp - int(time.time()))
+    max_age = max(0, min(exp - int(time.time()), EDGE_SECONDS))
     headers = {
         "ETag": f'"{sha256}"',
         "Cache-Control": f"public, max-age={max_age}, immutable",

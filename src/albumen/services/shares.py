@@ -22,6 +22,7 @@ from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRe
 from albumen.services.photos import PhotoService, check_limit
 
 UNLOCK_SECONDS = 24 * 3600
+EDGE_SECONDS = 300  # how long an edge cache may keep a /t/ answer: a revocation's whole wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +148,12 @@ class ShareService:
     def edge_urls(self, link: ShareLink, photos: list[Photo]) -> dict[str, dict[str, str]]:
         """Signed, content-addressed URLs of the WebP thumbnail and preview of each photo.
 
-        ``/t/<hash>.webp?exp=..&sig=..`` needs no account and no database: an edge cache (or
-        the browser) may keep it, ``public`` and ``immutable``, until ``exp``. ``exp`` is the
-        end of the next whole hour, so the URL stays the same (cacheable) for an hour or
-        more. A revoked or expired link's URLs therefore work for up to two hours more.
+        ``/t/<hash>.webp?link=..&exp=..&sig=..`` needs no account: the signature names the
+        link, and each request checks that the link still stands (one lookup by its key), so
+        revoking it stops the URLs at once. An edge cache (or the browser) may keep an answer
+        ``public`` for ``EDGE_SECONDS``: that, five minutes, is all a revocation waits for.
+        ``exp``, the end of the next whole hour, keeps the URL the same (so cacheable) for an
+        hour or more, and bounds what a leaked URL is worth.
         """
         expires = (int(self._clock.now().replace(tzinfo=UTC).timestamp()) // 3600 + 2) * 3600
         if link.expires_at is not None:
@@ -159,19 +162,28 @@ class ShareService:
         urls: dict[str, dict[str, str]] = {}
         for (photo_id, size), sha256 in found.items():
             name = f"{sha256}.webp"
-            signed = f"/t/{name}?exp={expires}&sig={self._sign_edge(name, expires)}"
+            signature = self.sign_edge(name, link.id, expires)
+            signed = f"/t/{name}?link={link.id}&exp={expires}&sig={signature}"
             urls.setdefault(photo_id, {})[size.value] = signed
         return urls
 
-    def check_edge(self, name: str, expires: int, signature: str) -> None:
-        """``Gone`` once ``expires`` has passed; ``NotFound`` for a signature not ours."""
-        if not hmac.compare_digest(signature, self._sign_edge(name, expires)):
+    def check_edge(self, name: str, link_id: str, expires: int, signature: str) -> None:
+        """``NotFound`` for a signature not ours or a link revoked; ``Gone`` once ``expires``
+        or the link's own expiry has passed."""
+        if not hmac.compare_digest(signature, self.sign_edge(name, link_id, expires)):
             raise NotFound("no such thumbnail", code="not_found")
-        if expires < self._clock.now().replace(tzinfo=UTC).timestamp():
+        now = self._clock.now()
+        if expires < now.replace(tzinfo=UTC).timestamp():
             raise Gone("this thumbnail link has expired: open the share link again", code="expired")
+        link = self._shares.by_id(link_id)
+        if link is None:
+            raise NotFound("no such share link (it may have been revoked)", code="share_not_found")
+        if link.expires_at is not None and link.expires_at <= now:
+            raise Gone("this share link has expired", code="share_expired")
 
-    def _sign_edge(self, name: str, expires: int) -> str:
-        message = f"edge.{name}.{expires}".encode()
+    def sign_edge(self, name: str, link_id: str, expires: int) -> str:
+        """The signature of a ``/t/`` URL: the blob, the link it was handed out for, when."""
+        message = f"edge.{name}.{link_id}.{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def _find(self, token: str) -> tuple[ShareLink, str | None]:

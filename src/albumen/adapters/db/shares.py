@@ -37,6 +37,12 @@ class SqlShareRepo:
             row = conn.execute(query).first()
         return None if row is None else (_link(row), row.password_hash)
 
+    def by_id(self, link_id: str) -> ShareLink | None:
+        query = select(share_links).where(share_links.c.id == link_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _link(row)
+
     def of_owner(self, owner_id: str) -> list[ShareLink]:
         query = (
             select(share_links)
