@@ -98,7 +98,18 @@ def test_changes_need_the_csrf_token_and_this_origin(
         headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
     )
     assert elsewhere.status_code == 403
+    # the token without saying where the request comes from: the origin check is not skipped
+    # (#21, item 7; a browser always sends Origin with a signed-in change)
+    nowhere = client.post("/api/v1/photos", files=upload, headers={"X-CSRF-Token": csrf})
+    assert nowhere.status_code == 403
+    assert nowhere.json()["error"]["code"] == "csrf_failed"
     assert client.get("/api/v1/photos").json()["items"] == []  # nothing was stored
+    referred = client.post(
+        "/api/v1/photos",
+        files={"file": ("r.jpg", make_jpeg(seed=3))},
+        headers={"X-CSRF-Token": csrf, "Referer": "http://testserver/albums"},
+    )
+    assert referred.status_code == 201  # a Referer of this origin will do
 
     made = client.post("/api/v1/photos", files=upload, headers={"X-CSRF-Token": csrf, **ORIGIN})
     assert made.status_code == 201

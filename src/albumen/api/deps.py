@@ -111,7 +111,7 @@ async def _authenticated(request: Request) -> User:
     if session is None:
         session = await run_in_threadpool(users.session, secret)
     if request.method not in SAFE_METHODS:
-        check_same_origin(request)
+        check_same_origin(request, required=True)
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             raise Forbidden(
@@ -121,10 +121,16 @@ async def _authenticated(request: Request) -> User:
     return session.user
 
 
-def check_same_origin(request: Request) -> None:
-    """Refuse a browser request sent by another site (``Origin``, else ``Referer``)."""
+def check_same_origin(request: Request, *, required: bool = False) -> None:
+    """Refuse a browser request sent by another site (``Origin``, else ``Referer``). A change
+    made with a session cookie must say where it comes from (``required``): browsers send
+    ``Origin`` with every such request, and a cookie is only ever a browser's."""
     sent = request.headers.get("origin") or request.headers.get("referer")
     if not sent:
+        if required:
+            raise Forbidden(
+                "a signed-in change must say where it comes from (Origin)", code="csrf_failed"
+            )
         return  # not a browser's cross-site request: those always say where they come from
     origin = urlsplit(sent)
     if (origin.scheme, origin.netloc) != (request.url.scheme, request.url.netloc):
