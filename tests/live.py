@@ -46,6 +46,12 @@ class LiveServer:
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.key = ""  # an API key, for the tests that make a user
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The ``Authorization`` header of ``key``."""
+        return {"Authorization": f"Bearer {self.key}"}
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(

@@ -14,7 +14,6 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,22 +25,9 @@ from tests.live import LiveServer
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "data")
-    live.key = live.cli("users", "add", "alice")  # type: ignore[attr-defined]  # kept on it
-    live.start()
-    yield live
-    live.stop()
-
-
-def _auth(server: LiveServer) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.key}"}  # type: ignore[attr-defined]  # set above
-
-
 def _stored(server: LiveServer, data: bytes) -> tuple[str, Path]:
     answer = requests.post(
-        f"{server.url}/api/v1/photos", headers=_auth(server), files={"file": ("p.jpg", data)}
+        f"{server.url}/api/v1/photos", headers=server.auth, files={"file": ("p.jpg", data)}
     )
     assert answer.status_code == 201, answer.text
     sha = hashlib.sha256(data).hexdigest()
@@ -65,7 +51,7 @@ def _scrub(server: LiveServer) -> subprocess.CompletedProcess[bytes]:
 
 
 def _original(server: LiveServer, photo_id: str) -> requests.Response:
-    return requests.get(f"{server.url}/api/v1/photos/{photo_id}/original", headers=_auth(server))
+    return requests.get(f"{server.url}/api/v1/photos/{photo_id}/original", headers=server.auth)
 
 
 def _streamed(server: LiveServer, photo_id: str) -> tuple[bytes, bool]:
@@ -73,7 +59,7 @@ def _streamed(server: LiveServer, photo_id: str) -> tuple[bytes, bool]:
     received = b""
     url = f"{server.url}/api/v1/photos/{photo_id}/original"
     try:
-        with requests.get(url, headers=_auth(server), stream=True) as answer:
+        with requests.get(url, headers=server.auth, stream=True) as answer:
             assert answer.status_code == 200
             for chunk in answer.iter_content(65536):
                 received += chunk
@@ -96,7 +82,7 @@ def test_a_read_that_meets_damage_stops_short_and_the_next_is_410(server: LiveSe
     assert second.json()["error"]["code"] == "original_damaged"
     ranged = requests.get(
         f"{server.url}/api/v1/photos/{photo_id}/original",
-        headers=_auth(server) | {"Range": "bytes=0-99"},
+        headers=server.auth | {"Range": "bytes=0-99"},
     )
     assert ranged.status_code == 410  # no part of it either
 

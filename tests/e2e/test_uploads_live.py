@@ -19,21 +19,8 @@ from tests.live import LiveServer
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "data")
-    live.key = live.cli("users", "add", "alice")  # type: ignore[attr-defined]  # kept on it
-    live.start()
-    yield live
-    live.stop()
-
-
-def _auth(server: LiveServer) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.key}"}  # type: ignore[attr-defined]  # set above
-
-
 def _photo(server: LiveServer, photo_id: str) -> dict[str, object]:
-    response = requests.get(f"{server.url}/api/v1/photos/{photo_id}", headers=_auth(server))
+    response = requests.get(f"{server.url}/api/v1/photos/{photo_id}", headers=server.auth)
     response.raise_for_status()
     body: dict[str, object] = response.json()
     return body
@@ -41,7 +28,7 @@ def _photo(server: LiveServer, photo_id: str) -> dict[str, object]:
 
 def test_tuspy_upload_with_checksums_becomes_a_photo(server: LiveServer) -> None:
     data = make_jpeg(1600, 1200, seed=40)
-    uploader = tus.TusClient(f"{server.url}/api/v1/uploads", headers=_auth(server)).uploader(
+    uploader = tus.TusClient(f"{server.url}/api/v1/uploads", headers=server.auth).uploader(
         file_stream=io.BytesIO(data),
         chunk_size=64 * 1024,
         metadata={"filename": "tus.jpg"},
@@ -49,19 +36,19 @@ def test_tuspy_upload_with_checksums_becomes_a_photo(server: LiveServer) -> None
     )
     uploader.upload()
     assert uploader.url is not None
-    head = requests.head(uploader.url, headers=_auth(server) | {"Tus-Resumable": "1.0.0"})
+    head = requests.head(uploader.url, headers=server.auth | {"Tus-Resumable": "1.0.0"})
     assert head.headers["Upload-Offset"] == str(len(data))
     photo = _photo(server, head.headers["Albumen-Photo-Id"])
     assert photo["filename"] == "tus.jpg"
     assert photo["sha256"] == hashlib.sha256(data).hexdigest()
     original = requests.get(
-        f"{server.url}/api/v1/photos/{photo['id']}/original", headers=_auth(server)
+        f"{server.url}/api/v1/photos/{photo['id']}/original", headers=server.auth
     )
     assert original.content == data
 
 
 def test_wrong_checksum_is_460_and_keeps_nothing(server: LiveServer) -> None:
-    headers = _auth(server) | {"Tus-Resumable": "1.0.0"}
+    headers = server.auth | {"Tus-Resumable": "1.0.0"}
     created = requests.post(
         f"{server.url}/api/v1/uploads", headers=headers | {"Upload-Length": "10"}
     )
@@ -87,7 +74,7 @@ def _drop_midway(server: LiveServer, path: str, body: bytes, sent: int) -> None:
     """Send a PATCH that promises the whole body, deliver part of it and hang up."""
     head = (
         f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {server.key}\r\nTus-Resumable: 1.0.0\r\n"  # type: ignore[attr-defined]  # set
+        f"Authorization: Bearer {server.key}\r\nTus-Resumable: 1.0.0\r\n"
         "Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
@@ -97,7 +84,7 @@ def _drop_midway(server: LiveServer, path: str, body: bytes, sent: int) -> None:
 
 def test_upload_resumes_after_a_dropped_connection(server: LiveServer) -> None:
     data = make_jpeg(1600, 1200, seed=41) + b"\0" * 300_000
-    headers = _auth(server) | {"Tus-Resumable": "1.0.0"}
+    headers = server.auth | {"Tus-Resumable": "1.0.0"}
     created = requests.post(
         f"{server.url}/api/v1/uploads", headers=headers | {"Upload-Length": str(len(data))}
     )
@@ -111,7 +98,7 @@ def test_upload_resumes_after_a_dropped_connection(server: LiveServer) -> None:
         threading.Event().wait(0.1)
     assert offset == 200_000
 
-    uploader = tus.TusClient(f"{server.url}/api/v1/uploads", headers=_auth(server)).uploader(
+    uploader = tus.TusClient(f"{server.url}/api/v1/uploads", headers=server.auth).uploader(
         file_stream=io.BytesIO(data), url=server.url + path, chunk_size=128 * 1024
     )
     assert uploader.offset == 200_000  # tuspy asked the server where to go on from
@@ -123,7 +110,7 @@ def test_upload_resumes_after_a_dropped_connection(server: LiveServer) -> None:
 
 def test_a_second_patch_meanwhile_is_409_and_the_first_completes(server: LiveServer) -> None:
     data = make_jpeg(1600, 1200, seed=43) + b"\0" * 300_000
-    headers = _auth(server) | {"Tus-Resumable": "1.0.0"}
+    headers = server.auth | {"Tus-Resumable": "1.0.0"}
     created = requests.post(
         f"{server.url}/api/v1/uploads", headers=headers | {"Upload-Length": str(len(data))}
     )
@@ -169,7 +156,7 @@ def test_multipart_upload_dropped_midway_leaves_nothing(server: LiveServer) -> N
     )
     head = (
         f"POST /api/v1/photos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {server.key}\r\n"  # type: ignore[attr-defined]  # set above
+        f"Authorization: Bearer {server.key}\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         f"Content-Length: {len(form)}\r\n\r\n"
     ).encode()
@@ -181,7 +168,7 @@ def test_multipart_upload_dropped_midway_leaves_nothing(server: LiveServer) -> N
             break
         threading.Event().wait(0.1)
     assert list(staging.glob("*.part")) == []
-    listing = requests.get(f"{server.url}/api/v1/photos", headers=_auth(server)).json()
+    listing = requests.get(f"{server.url}/api/v1/photos", headers=server.auth).json()
     assert listing["items"] == []
     assert requests.get(f"{server.url}/healthz").status_code == 200
 
@@ -212,7 +199,7 @@ def test_a_500_mb_upload_keeps_the_servers_memory_flat(server: LiveServer) -> No
     response = requests.post(
         f"{server.url}/api/v1/photos",
         data=body(),
-        headers=_auth(server) | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        headers=server.auth | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
         timeout=300,
     )
     assert response.status_code == 201, response.text
