@@ -1,7 +1,9 @@
 """``PillowMetadataReader``: EXIF, XMP and IPTC of every supported format.
 
 Pillow (with pillow-heif for HEIC) opens the container lazily, so only the header and the
-metadata blocks are read. TIFF-based RAW files go to ExifRead and LibRaw (rawpy) instead.
+metadata blocks are read; a PNG's and a WebP's blocks come from their chunks (``chunks``), so
+that late or ImageMagick-style blocks are found, and a WebP that does not decode keeps its
+metadata. TIFF-based RAW files go to ExifRead and LibRaw (rawpy) instead.
 Raw tag values are turned into checked values by ``albumen.domain.metadata``.
 """
 
@@ -17,8 +19,9 @@ import exifread
 import pillow_heif
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
+from albumen.adapters.chunks import Blocks, png_blocks, webp_blocks
 from albumen.domain.errors import CorruptMedia, TooLarge
-from albumen.domain.media import MediaType
+from albumen.domain.media import PNG, WEBP, MediaType
 from albumen.domain.metadata import (
     Camera,
     Exposure,
@@ -69,23 +72,31 @@ class PillowMetadataReader:
     def read(self, path: Path, media: MediaType) -> PhotoMetadata:
         if media.is_raw:
             return _read_raw(path)
+        blocks = _container_blocks(path, media)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we check values
                 with Image.open(path) as image:
-                    return self._read_image(image)
+                    return self._read_image(image, blocks)
         except Image.DecompressionBombError as err:
             raise TooLarge(f"too many pixels to decode safely: {err}") from err
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            raise CorruptMedia(f"cannot read the image header: {err}") from err
+            if blocks.size is None:
+                raise CorruptMedia(f"cannot read the image header: {err}") from err
+        # the pixels do not decode, but the container says its size and holds the metadata
+        return self._read_tags(_Tags.of_blocks(blocks), *blocks.size, container_oriented=False)
 
-    def _read_image(self, image: Image.Image) -> PhotoMetadata:
-        width, height = image.size
+    def _read_image(self, image: Image.Image, blocks: Blocks) -> PhotoMetadata:
+        tags = _Tags.of_image(image, blocks)
+        return self._read_tags(tags, *image.size, container_oriented=_container_oriented(image))
+
+    def _read_tags(
+        self, tags: _Tags, width: int, height: int, *, container_oriented: bool
+    ) -> PhotoMetadata:
         if width * height > self._max_pixels:
             raise TooLarge(f"{width}x{height} pixels is more than this server decodes")
-        tags = _Tags(image)
         orientation = tags.orientation()
-        if swaps_axes(orientation) and not _container_oriented(image):
+        if swaps_axes(orientation) and not container_oriented:
             width, height = height, width
         return PhotoMetadata(
             width=width,
@@ -103,17 +114,44 @@ def _container_oriented(image: Image.Image) -> bool:
     return image.format == "HEIF"
 
 
-class _Tags:
-    """The metadata blocks of one opened image, read on demand."""
+def _container_blocks(path: Path, media: MediaType) -> Blocks:
+    """What a PNG's or WebP's chunks hold, read without the pixels (see ``chunks``)."""
+    reader = {PNG: png_blocks, WEBP: webp_blocks}.get(media)
+    return (_safe(lambda: reader(path)) or Blocks()) if reader else Blocks()
 
-    def __init__(self, image: Image.Image) -> None:
-        self._info = image.info
-        self._exif = _safe(image.getexif) or Image.Exif()
-        self._ifd0: dict[int, Any] = dict(self._exif)
-        self._sub: dict[int, Any] = _safe(lambda: dict(self._exif.get_ifd(EXIF_IFD))) or {}
-        self._gps: dict[int, Any] = _safe(lambda: dict(self._exif.get_ifd(GPS_IFD))) or {}
-        self._xmp = _xmp_bytes(image)
-        self._iptc: dict[tuple[int, int], Any] = _safe(lambda: _iptc(image)) or {}
+
+class _Tags:
+    """The metadata blocks of one image, read on demand."""
+
+    def __init__(
+        self,
+        info: dict[str | tuple[int, int], Any],
+        exif: Image.Exif,
+        xmp: bytes,
+        iptc: dict[tuple[int, int], Any],
+    ) -> None:
+        self._info = info
+        self._exif = exif
+        self._ifd0: dict[int, Any] = dict(exif)
+        self._sub: dict[int, Any] = _safe(lambda: dict(exif.get_ifd(EXIF_IFD))) or {}
+        self._gps: dict[int, Any] = _safe(lambda: dict(exif.get_ifd(GPS_IFD))) or {}
+        self._xmp = xmp
+        self._iptc = iptc
+
+    @classmethod
+    def of_image(cls, image: Image.Image, blocks: Blocks) -> _Tags:
+        """An opened image's tags; a container's own blocks where Pillow found none (and, for
+        a PNG, instead of Pillow's reading, which decodes the pixels to reach late chunks)."""
+        exif = _exif(blocks.exif) if image.format == "PNG" else _safe(image.getexif)
+        if not exif and blocks.exif:
+            exif = _exif(blocks.exif)
+        iptc = _safe(lambda: _iptc(image)) or {}
+        return cls(image.info, exif or Image.Exif(), _xmp_bytes(image) or blocks.xmp or b"", iptc)
+
+    @classmethod
+    def of_blocks(cls, blocks: Blocks) -> _Tags:
+        """The tags of a file whose pixels do not decode, from its container alone."""
+        return cls({}, _exif(blocks.exif), blocks.xmp or b"", {})
 
     def orientation(self) -> int | None:
         """The transform from stored to displayed pixels, as an EXIF orientation value.
@@ -202,6 +240,13 @@ def _iptc_offset(text: str) -> str:
     if len(text) == 5 and text[0] in "+-" and text[1:].isdigit():
         return f"{text[:3]}:{text[3:]}"
     return ""
+
+
+def _exif(block: bytes | None) -> Image.Exif:
+    exif = Image.Exif()
+    if block:
+        _safe(lambda: exif.load(block))
+    return exif
 
 
 def _safe(func: Callable[[], Any]) -> Any:
