@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 FRONTEND := src/albumen/frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: setup system run test check lint typecheck bench clean
+.PHONY: setup system run test check lint typecheck bench fuzz clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -63,6 +63,12 @@ check: lint typecheck test
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The fuzzers and schemathesis at length, with new inputs every run (make check runs a bounded,
+# repeatable pass of the same tests).
+fuzz: setup
+	ALBUMEN_FUZZ_EXAMPLES=5000 ALBUMEN_FUZZ_RANDOM=1 ALBUMEN_SCHEMA_EXAMPLES=300 \
+		ALBUMEN_SCHEMA_RANDOM=1 $(BIN)/pytest -q tests/unit/test_fuzz.py tests/api/test_schema.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules

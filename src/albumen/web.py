@@ -6,7 +6,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +17,7 @@ from albumen.api import (
     admin,
     albums,
     metrics,
+    openapi,
     ops,
     pages,
     people,
@@ -30,7 +30,7 @@ from albumen.api import (
     trash,
     uploads,
 )
-from albumen.api.errors import install_error_handlers, unexpected
+from albumen.api.errors import error_response, install_error_handlers, unexpected
 from albumen.app.root import Albumen, build, monitoring, start_background_work
 from albumen.config import Settings
 from albumen.logs import request_id, setup_logging
@@ -79,6 +79,22 @@ class RequestIdMiddleware:
             await unexpected(error)(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+
+
+class NulGuardMiddleware:
+    """A path or query string that holds a NUL character is refused with 400 ``invalid_text``
+    (a JSON body's text is refused by ``schemas.Body``): PostgreSQL cannot store one, and no
+    id, name or query has one, so both worlds answer alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            refused = error_response(400, "invalid_text", "text may not contain NUL characters")
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class ReadYourWritesMiddleware:
@@ -143,6 +159,7 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
     if albumen is not None:
         _serve(app, albumen)
     install_error_handlers(app)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(ReadYourWritesMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: it times everything
@@ -167,7 +184,7 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
     app.router.routes.extend(pages.mounts)
     if not (pages.MODULES / "tus-js-client").is_dir():
         log.warning("the web app's packages are missing: run `make setup` (npm ci)")
-    _describe(app, thumbnails.PATH, thumbnails.OPENAPI)
+    openapi.install(app, {thumbnails.PATH: thumbnails.OPENAPI})
     return app
 
 
@@ -177,15 +194,3 @@ def _serve(app: FastAPI, albumen: Albumen) -> None:
     app.state.services = albumen.services
     app.state.operations = albumen.operations
     app.state.reads = albumen.infrastructure.reads
-
-
-def _describe(app: FastAPI, path: str, operations: dict[str, Any]) -> None:
-    """Add a plain Starlette route to the OpenAPI schema FastAPI generates."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = generate()
-        schema["paths"].setdefault(path, operations)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend its schema

@@ -185,3 +185,32 @@ def test_readiness_says_when_the_data_volume_is_full(settings: Settings) -> None
         built.close()
     assert answer.status_code == 503
     assert answer.json()["failing"] == ["disk_space"]
+
+
+# Found by schemathesis (tests/api/test_schema.py): each answered 500 before.
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/photos/trash", {"ids": ["a\x00b"]}),
+        ("PATCH", "/api/v1/photos", {"ids": ["x"], "description": "nul\x00here"}),
+        ("POST", "/api/v1/albums", {"name": "Ice\x00"}),
+        ("POST", "/api/v1/session", {"username": "\x00", "password": "p"}),
+        ("GET", "/api/v1/photos/a%00b", None),
+        ("GET", "/api/v1/search?q=beach%00", None),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_alike_in_both_worlds(
+    client: TestClient, auth: dict[str, str], method: str, path: str, body: object
+) -> None:
+    """PostgreSQL cannot store a NUL: the scale world answered 500 where SQLite stored it."""
+    response = client.request(method, path, headers=auth, json=body)
+    assert response.status_code in (400, 422)
+    assert "NUL" in response.json()["error"]["message"]
+
+
+def test_an_edge_url_with_a_non_ascii_signature_is_404(client: TestClient) -> None:
+    response = client.get("/t/abc.webp", params={"link": "x", "exp": 1, "sig": "é"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

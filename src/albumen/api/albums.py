@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from albumen.api.deps import Albums, CurrentUser, Prefetch
-from albumen.api.schemas import PhotoId, PhotoOut, PhotoPage, decode_cursor, encode_cursor
+from albumen.api.openapi import errors
+from albumen.api.schemas import Body, PhotoId, PhotoOut, PhotoPage, decode_cursor, encode_cursor
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.services.albums import AlbumView
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1/albums", tags=["albums"])
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class AlbumIn(BaseModel):
+class AlbumIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -26,7 +27,7 @@ class AlbumIn(BaseModel):
     order: AlbumOrder = AlbumOrder.NEWEST
 
 
-class AlbumPatch(BaseModel):
+class AlbumPatch(Body):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
@@ -103,7 +104,7 @@ class AlbumDetail(AlbumOut):
         )
 
 
-class AlbumPhotos(BaseModel):
+class AlbumPhotos(Body):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[PhotoId] = Field(min_length=1, max_length=1000)
@@ -113,7 +114,7 @@ class MovePhotos(AlbumPhotos):
     before: str | None = Field(None, description="Put them before this photo; null: at the end.")
 
 
-class MemberIn(BaseModel):
+class MemberIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     user: str = Field(description="The user's name.")
@@ -124,7 +125,7 @@ class Changed(BaseModel):
     ids: list[str]
 
 
-@router.post("", status_code=201, response_model=AlbumOut)
+@router.post("", status_code=201, response_model=AlbumOut, responses=errors(400, 404, 409))
 def create(body: AlbumIn, user: CurrentUser, albums: Albums) -> AlbumOut:
     album = albums.create(user.id, body.name, body.description, body.parent_id, body.order)
     return AlbumOut.of(album)
@@ -143,7 +144,7 @@ def view(
     return AlbumDetail.of_view(albums.view(user.id, album_id, include_sub))
 
 
-@router.patch("/{album_id}", response_model=AlbumOut)
+@router.patch("/{album_id}", response_model=AlbumOut, responses=errors(400, 409))
 def edit(album_id: str, body: AlbumPatch, user: CurrentUser, albums: Albums) -> AlbumOut:
     """Rename, describe, choose the cover or the order, or move under another album."""
     return AlbumOut.of(albums.edit(user.id, album_id, body.edit()))
@@ -156,7 +157,7 @@ def delete(album_id: str, user: CurrentUser, albums: Albums, recursive: bool = F
     return Response(status_code=204)
 
 
-@router.get("/{album_id}/photos", response_model=PhotoPage)
+@router.get("/{album_id}/photos", response_model=PhotoPage, responses=errors(400))
 def photos(
     album_id: str,
     user: CurrentUser,
@@ -173,26 +174,28 @@ def photos(
     )
 
 
-@router.put("/{album_id}/photos", response_model=Changed)
+@router.put("/{album_id}/photos", response_model=Changed, responses=errors(400))
 def add_photos(album_id: str, body: AlbumPhotos, user: CurrentUser, albums: Albums) -> Changed:
     """Add photos (the user's own); answers the ids that were not in the album yet."""
     return Changed(ids=albums.add_photos(user.id, album_id, body.ids))
 
 
-@router.delete("/{album_id}/photos", response_model=Changed)
+@router.delete("/{album_id}/photos", response_model=Changed, responses=errors(400))
 def remove_photos(album_id: str, body: AlbumPhotos, user: CurrentUser, albums: Albums) -> Changed:
     """Take photos out of the album (they stay in the library); answers the ids removed."""
     return Changed(ids=albums.remove_photos(user.id, album_id, body.ids))
 
 
-@router.post("/{album_id}/photos/move", status_code=204)
+@router.post("/{album_id}/photos/move", status_code=204, responses=errors(400))
 def move_photos(album_id: str, body: MovePhotos, user: CurrentUser, albums: Albums) -> Response:
     """Set the manual order: these photos, in this order, before ``before``."""
     albums.move_photos(user.id, album_id, body.ids, body.before)
     return Response(status_code=204)
 
 
-@router.post("/{album_id}/members", status_code=201, response_model=MemberOut)
+@router.post(
+    "/{album_id}/members", status_code=201, response_model=MemberOut, responses=errors(400, 409)
+)
 def share(album_id: str, body: MemberIn, user: CurrentUser, albums: Albums) -> MemberOut:
     """Share the album (and the albums inside it) with another user of this instance."""
     return MemberOut.of(albums.share_with(user.id, album_id, body.user, body.role))

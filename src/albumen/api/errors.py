@@ -85,7 +85,9 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {400: "unreadable_body", 404: "not_found", 405: "method_not_allowed"}.get(
+        error.status_code, "http_error"
+    )
     response = error_response(error.status_code, code, str(error.detail))
     response.headers.update(error.headers or {})
     if error.status_code == 405:

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from albumen.api import openapi
 from albumen.api.deps import CurrentUser, People, Photos, Prefetch
 from albumen.api.http import etag_matches
-from albumen.api.schemas import PhotoOut, PhotoPage, decode_cursor, encode_cursor
+from albumen.api.openapi import errors
+from albumen.api.schemas import Body, PhotoOut, PhotoPage, decode_cursor, encode_cursor
 from albumen.domain.errors import NotFound
 from albumen.domain.people import Face, Person
 
@@ -56,20 +58,20 @@ class FaceOut(BaseModel):
         )
 
 
-class PersonPatch(BaseModel):
+class PersonPatch(Body):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, max_length=200, description="Empty clears the name.")
     hidden: bool | None = None
 
 
-class Merge(BaseModel):
+class Merge(Body):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[str] = Field(min_length=1, max_length=1000, description="People to fold in.")
 
 
-class FacePatch(BaseModel):
+class FacePatch(Body):
     model_config = ConfigDict(extra="forbid")
 
     person_id: str | None = Field(description="Another person, or null: a new person.")
@@ -86,19 +88,19 @@ def person(person_id: str, user: CurrentUser, people: People) -> PersonOut:
     return PersonOut.of(people.person(user.id, person_id))
 
 
-@router.patch("/api/v1/people/{person_id}", response_model=PersonOut)
+@router.patch("/api/v1/people/{person_id}", response_model=PersonOut, responses=errors(400))
 def edit(person_id: str, body: PersonPatch, user: CurrentUser, people: People) -> PersonOut:
     """Name or hide a person; search finds named people with ``person:NAME``."""
     return PersonOut.of(people.edit(user.id, person_id, body.name, body.hidden))
 
 
-@router.post("/api/v1/people/{person_id}/merge", response_model=PersonOut)
+@router.post("/api/v1/people/{person_id}/merge", response_model=PersonOut, responses=errors(400))
 def merge(person_id: str, body: Merge, user: CurrentUser, people: People) -> PersonOut:
     """Fold these people into this one (their faces move; they go)."""
     return PersonOut.of(people.merge(user.id, person_id, body.ids))
 
 
-@router.get("/api/v1/people/{person_id}/photos", response_model=PhotoPage)
+@router.get("/api/v1/people/{person_id}/photos", response_model=PhotoPage, responses=errors(400))
 def photos(
     person_id: str,
     user: CurrentUser,
@@ -120,13 +122,17 @@ def faces(photo_id: str, user: CurrentUser, people: People, photos: Photos) -> l
     return [FaceOut.of(face) for face in people.faces_of(photos.get(user.id, photo_id))]
 
 
-@router.patch("/api/v1/faces/{face_id}", response_model=FaceOut)
+@router.patch("/api/v1/faces/{face_id}", response_model=FaceOut, responses=errors(400))
 def move_face(face_id: str, body: FacePatch, user: CurrentUser, people: People) -> FaceOut:
     """Move a face to another person, or split it off into a new one (``null``)."""
     return FaceOut.of(people.move_face(user.id, face_id, body.person_id))
 
 
-@router.get("/api/v1/faces/{face_id}/thumbnail")
+@router.get(
+    "/api/v1/faces/{face_id}/thumbnail",
+    response_class=Response,
+    responses=openapi.image("image/jpeg"),
+)
 async def face_thumbnail(
     face_id: str, request: Request, user: CurrentUser, people: People, photos: Photos
 ) -> Response:

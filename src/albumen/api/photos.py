@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from albumen.api import openapi
 from albumen.api.albums import AlbumOut
 from albumen.api.deps import Albums, CurrentUser, Photos, Prefetch, Trash
 from albumen.api.errors import error_response
@@ -20,6 +21,7 @@ from albumen.api.http import (
     parse_range,
 )
 from albumen.api.multipart import stream_file_field
+from albumen.api.openapi import errors
 from albumen.api.schemas import (
     BulkPatch,
     ChangedIds,
@@ -38,7 +40,17 @@ from albumen.services.prefetch import PAGE_AHEAD
 router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
 
 
-@router.post("", status_code=201, response_model=PhotoOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=PhotoOut,
+    responses=errors(
+        400,
+        413,
+        415,
+        success={200: {"model": PhotoOut, "description": "Known already: `duplicate` is true"}},
+    ),
+)
 async def upload(request: Request, user: CurrentUser, photos: Photos) -> Response:
     """Upload one photo as the multipart field ``file``; 200 and ``duplicate`` if known."""
     declared = int(request.headers.get("content-length") or 0)
@@ -61,7 +73,7 @@ async def upload(request: Request, user: CurrentUser, photos: Photos) -> Respons
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
 
 
-@router.get("", response_model=PhotoPage)
+@router.get("", response_model=PhotoPage, responses=errors(400))
 def timeline(
     user: CurrentUser,
     photos: Photos,
@@ -82,19 +94,19 @@ def timeline(
     return PhotoPage(items=[PhotoOut.of(p) for p in page.photos], next_cursor=after)
 
 
-@router.patch("", status_code=204)
+@router.patch("", status_code=204, responses=errors(400, 404))
 def edit_photos(patch: BulkPatch, user: CurrentUser, photos: Photos) -> Response:
     """One edit (favorite, archived, tags, ...) to several of the user's photos at once."""
     photos.edit_many(user.id, patch.ids, patch.edit())
     return Response(status_code=204)
 
 
-@router.post("/trash", response_model=ChangedIds)
+@router.post("/trash", response_model=ChangedIds, responses=errors(400, 404))
 def trash_photos(body: PhotoIds, user: CurrentUser, trash: Trash) -> ChangedIds:
     return ChangedIds(ids=trash.trash(user.id, body.ids))
 
 
-@router.post("/restore", response_model=ChangedIds)
+@router.post("/restore", response_model=ChangedIds, responses=errors(400, 404))
 def restore_photos(body: PhotoIds, user: CurrentUser, trash: Trash) -> ChangedIds:
     return ChangedIds(ids=trash.restore(user.id, body.ids))
 
@@ -105,7 +117,7 @@ def get_photo(photo_id: str, user: CurrentUser, photos: Photos) -> PhotoOut:
     return PhotoOut.of(photos.viewable(user.id, photo_id))
 
 
-@router.patch("/{photo_id}", response_model=PhotoOut)
+@router.patch("/{photo_id}", response_model=PhotoOut, responses=errors(400))
 def edit_photo(photo_id: str, patch: PhotoPatch, user: CurrentUser, photos: Photos) -> PhotoOut:
     return PhotoOut.of(photos.edit(user.id, photo_id, patch.edit()))
 
@@ -128,7 +140,7 @@ def albums_of_photo(photo_id: str, user: CurrentUser, albums: Albums) -> list[Al
     return [AlbumOut.of(album) for album in albums.of_photo(user.id, photo_id)]
 
 
-@router.get("/{photo_id}/original")
+@router.get("/{photo_id}/original", response_class=Response, responses=openapi.original())
 def original(photo_id: str, request: Request, user: CurrentUser, photos: Photos) -> Response:
     """The bytes as uploaded. Range requests, strong ETag, immutable caching."""
     return send_original(photos.viewable(user.id, photo_id), request, photos, IMMUTABLE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -14,11 +14,34 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 from albumen.domain.errors import InvalidInput
 from albumen.domain.photos import Photo, PhotoEdit, PhotoTag, TimelineCursor
 from albumen.services.jobs import JobsOverview
+
+
+class Body(BaseModel):
+    """A request body. No text in it may hold a NUL character: PostgreSQL cannot store one,
+    and no name, title or id has one, so it is refused alike in both worlds."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+def _holds_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(key) or _holds_nul(value) for key, value in data.items())
+    if isinstance(data, (list, tuple)):
+        return any(_holds_nul(item) for item in data)
+    return False
 
 
 class PlaceOut(BaseModel):
@@ -181,7 +204,7 @@ def _text_only(value: object) -> object:
 DateText = Annotated[AwareDatetime, BeforeValidator(_text_only)]
 
 
-class PhotoPatch(BaseModel):
+class PhotoPatch(Body):
     model_config = ConfigDict(extra="forbid")
 
     favorite: bool | None = None
@@ -200,7 +223,7 @@ class PhotoPatch(BaseModel):
         )
 
 
-class PhotoIds(BaseModel):
+class PhotoIds(Body):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[PhotoId] = Field(min_length=1, max_length=1000)

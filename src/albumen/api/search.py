@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from albumen.api.deps import CurrentUser, Prefetch, Search
+from albumen.api.openapi import errors
 from albumen.api.schemas import PhotoOut, decode_cursor, encode_cursor
 from albumen.domain.errors import InvalidInput
 from albumen.domain.media import MediaType, media_named
@@ -89,7 +90,7 @@ def _media(name: str) -> tuple[MediaType, ...]:
 Filters = Annotated[SearchFilters, Depends(filters)]
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=SearchOut, responses=errors(400))
 def search_photos(
     user: CurrentUser,
     search: Search,
@@ -110,7 +111,7 @@ def search_photos(
     )
 
 
-@router.get("/timeline/buckets", response_model=BucketsOut)
+@router.get("/timeline/buckets", response_model=BucketsOut, responses=errors(400))
 def buckets(
     user: CurrentUser, search: Search, wanted: Filters, by: Literal["month", "day"] = "month"
 ) -> BucketsOut:
@@ -120,7 +121,7 @@ def buckets(
     return BucketsOut(by=by, buckets=[Bucket(key=key, count=n) for key, n in found])
 
 
-@router.get("/search/suggest", response_model=list[SuggestionOut])
+@router.get("/search/suggest", response_model=list[SuggestionOut], responses=errors(400))
 def suggest(
     user: CurrentUser,
     search: Search,

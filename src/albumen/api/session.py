@@ -8,13 +8,15 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from albumen.api.deps import SESSION_COOKIE, Users, check_same_origin, current_user
+from albumen.api.openapi import errors
+from albumen.api.schemas import Body
 from albumen.domain.errors import Unauthorized
 from albumen.domain.users import WebSession
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
 
 
-class SignIn(BaseModel):
+class SignIn(Body):
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
 
@@ -38,7 +40,7 @@ class SessionOut(BaseModel):
         )
 
 
-@router.post("", response_model=SessionOut)
+@router.post("", response_model=SessionOut, responses=errors(401, 403, 429))
 async def sign_in(body: SignIn, request: Request, response: Response, users: Users) -> SessionOut:
     """Sign in with a user name and password (``albumen users passwd`` sets one)."""
     check_same_origin(request)  # no signing a visitor in to someone else's account
@@ -58,7 +60,7 @@ async def sign_in(body: SignIn, request: Request, response: Response, users: Use
     return SessionOut.of(new.session)
 
 
-@router.get("", response_model=SessionOut)
+@router.get("", response_model=SessionOut, responses=errors(401))
 async def signed_in(request: Request, response: Response, users: Users) -> SessionOut:
     """Who the cookie signs in, and the session's CSRF token (401 when nobody)."""
     secret = request.cookies.get(SESSION_COOKIE)
@@ -68,7 +70,7 @@ async def signed_in(request: Request, response: Response, users: Users) -> Sessi
     return SessionOut.of(await run_in_threadpool(users.session, secret))
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, responses=errors(401, 403))
 async def sign_out(request: Request, users: Users) -> Response:
     """Sign this browser out: the session ends on the server, not just in the cookie."""
     secret = request.cookies.get(SESSION_COOKIE)

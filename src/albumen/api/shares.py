@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from albumen.api import pages
+from albumen.api import openapi, pages
 from albumen.api.deps import CurrentUser, Photos, Shares
 from albumen.api.http import accepts_webp, etag_matches
+from albumen.api.openapi import errors
 from albumen.api.pages import wants_html
 from albumen.api.photos import send_original
-from albumen.api.schemas import decode_cursor, encode_cursor
+from albumen.api.schemas import Body, decode_cursor, encode_cursor
 from albumen.domain.albums import Album, ShareLink
 from albumen.domain.errors import NotFound
 from albumen.domain.photos import Photo, ThumbFormat, ThumbSize
@@ -38,7 +39,7 @@ def _unlock(
 Unlock = Annotated[str | None, Depends(_unlock)]
 
 
-class ShareIn(BaseModel):
+class ShareIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     album_id: str | None = None
@@ -131,7 +132,7 @@ class SharedOut(BaseModel):
     next_cursor: str | None
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(Body):
     password: str = Field(max_length=200)
 
 
@@ -141,7 +142,7 @@ class UnlockOut(BaseModel):
     )
 
 
-@router.post("/api/v1/shares", status_code=201, response_model=ShareOut)
+@router.post("/api/v1/shares", status_code=201, response_model=ShareOut, responses=errors(400, 404))
 def create(body: ShareIn, user: CurrentUser, shares: Shares) -> ShareOut:
     """A link to an album or a photo. The token is in this answer only."""
     expires = body.expires_at.astimezone(UTC).replace(tzinfo=None) if body.expires_at else None
@@ -163,7 +164,7 @@ def revoke(link_id: str, user: CurrentUser, shares: Shares) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/s/{token}/unlock", response_model=UnlockOut)
+@router.post("/s/{token}/unlock", response_model=UnlockOut, responses=errors(400, 401, 429))
 def unlock(
     token: str, body: PasswordIn, request: Request, response: Response, shares: Shares
 ) -> UnlockOut:
@@ -182,7 +183,7 @@ def unlock(
     return UnlockOut(unlock=unlocked)
 
 
-@router.get("/s/{token}", response_model=SharedOut)
+@router.get("/s/{token}", response_model=SharedOut, responses=errors(400, 401, 410))
 def shared(
     token: str,
     request: Request,
@@ -214,7 +215,9 @@ def shared(
     )
 
 
-@router.get("/t/{name}")
+@router.get(
+    "/t/{name}", response_class=Response, responses=openapi.image("image/webp") | errors(410)
+)
 async def edge_thumbnail(
     name: str,
     shares: Shares,
@@ -239,7 +242,11 @@ async def edge_thumbnail(
     return Response(data, media_type=ThumbFormat.WEBP.mime, headers=headers)
 
 
-@router.get("/s/{token}/photos/{photo_id}/thumbnail")
+@router.get(
+    "/s/{token}/photos/{photo_id}/thumbnail",
+    response_class=Response,
+    responses=openapi.image("image/webp", "image/jpeg") | errors(400, 401, 409, 410),
+)
 async def shared_thumbnail(
     token: str,
     photo_id: str,
@@ -260,7 +267,11 @@ async def shared_thumbnail(
     return Response(found.data, media_type=found.mime, headers=headers)
 
 
-@router.get("/s/{token}/photos/{photo_id}/original")
+@router.get(
+    "/s/{token}/photos/{photo_id}/original",
+    response_class=Response,
+    responses=openapi.original(400, 401, 403),
+)
 def shared_original(
     token: str,
     photo_id: str,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from albumen.api.deps import CurrentUser, Similar
+from albumen.api.openapi import errors
 from albumen.api.schemas import PhotoOut
 
 router = APIRouter(tags=["similar"])
@@ -23,7 +24,9 @@ class DuplicateGroupOut(BaseModel):
     photos: list[PhotoOut]
 
 
-@router.get("/api/v1/photos/{photo_id}/similar", response_model=list[SimilarOut])
+@router.get(
+    "/api/v1/photos/{photo_id}/similar", response_model=list[SimilarOut], responses=errors(409)
+)
 def similar(
     photo_id: str,
     user: CurrentUser,
@@ -35,7 +38,7 @@ def similar(
     return [SimilarOut(photo=PhotoOut.of(s.photo), score=round(s.score, 4)) for s in found]
 
 
-@router.get("/api/v1/search/clip", response_model=list[SimilarOut])
+@router.get("/api/v1/search/clip", response_model=list[SimilarOut], responses=errors(400, 409))
 def clip_search(
     q: str,
     user: CurrentUser,

@@ -63,6 +63,7 @@ OPENAPI: dict[str, Any] = {
         "summary": "Thumbnail",
         "description": thumbnail.__doc__,
         "operationId": "thumbnail",
+        "security": [{"apiKey": []}, {"session": []}],
         "parameters": [
             {"name": "photo_id", "in": "path", "required": True, "schema": {"type": "string"}},
             {
@@ -75,6 +76,7 @@ OPENAPI: dict[str, Any] = {
         "responses": {
             "200": {"content": {"image/webp": {}, "image/jpeg": {}}},
             "304": {"description": "Not modified"},
+            "400": {"description": "`size` is not one of the sizes"},
             "404": {"description": "No such photo (or another user's)"},
             "409": {"description": "The photo could not be processed"},
         },

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from albumen.api.deps import CurrentUser, Trash
+from albumen.api.openapi import errors
 from albumen.api.schemas import (
     ChangedIds,
     PhotoIds,
@@ -19,7 +20,7 @@ from albumen.api.schemas import (
 router = APIRouter(prefix="/api/v1/trash", tags=["trash"])
 
 
-@router.get("", response_model=PhotoPage)
+@router.get("", response_model=PhotoPage, responses=errors(400))
 def trashed(
     user: CurrentUser,
     trash: Trash,
@@ -33,7 +34,7 @@ def trashed(
     )
 
 
-@router.post("/empty", response_model=ChangedIds)
+@router.post("/empty", response_model=ChangedIds, responses=errors(400, 404))
 def empty(body: PhotoIds, user: CurrentUser, trash: Trash) -> ChangedIds:
     """Delete for good the trashed photos named in ``ids`` (those the user saw there and
     confirmed); answers the ids deleted. Anything else stays."""

@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect
 
 from albumen.api.deps import CurrentUser, Uploads
 from albumen.api.errors import error_response
+from albumen.api.openapi import errors
 from albumen.domain.errors import InvalidInput
 from albumen.ports import Upload
 from albumen.services.uploads import CHECKSUM_ALGORITHMS
@@ -20,6 +21,28 @@ TUS = {"Tus-Resumable": TUS_VERSION}
 OFFSET_STREAM = "application/offset+octet-stream"
 
 
+def _header(name: str, description: str, schema: dict[str, object]) -> dict[str, object]:
+    return {"name": name, "in": "header", "description": description, "schema": schema}
+
+
+COUNT = {"type": "integer", "minimum": 0}
+RESUMABLE = _header("Tus-Resumable", "The tus version spoken", {"enum": [TUS_VERSION]})
+RESUMABLE["required"] = True
+SAYS_TUS = {"Tus-Resumable": {"schema": {"enum": [TUS_VERSION]}, "required": True}}
+PROGRESS = {
+    "description": "How much of the upload the server has",
+    "headers": SAYS_TUS
+    | {
+        "Upload-Offset": {"schema": COUNT, "required": True},
+        "Upload-Length": {"schema": COUNT, "required": True},
+        "Albumen-Photo-Id": {
+            "schema": {"type": "string"},
+            "description": "The photo made, once every byte has arrived",
+        },
+    },
+}
+
+
 def _require_tus(request: Request) -> Response | None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
         response = error_response(412, "tus_version", f"this server speaks tus {TUS_VERSION}")
@@ -28,7 +51,22 @@ def _require_tus(request: Request) -> Response | None:
     return None
 
 
-@router.options("")
+@router.options(
+    "",
+    response_class=Response,
+    status_code=204,
+    responses={
+        204: {
+            "description": "What this server's tus speaks",
+            "headers": {
+                "Tus-Version": {"schema": {"type": "string"}, "required": True},
+                "Tus-Extension": {"schema": {"type": "string"}, "required": True},
+                "Tus-Max-Size": {"schema": COUNT, "required": True},
+                "Tus-Checksum-Algorithm": {"schema": {"type": "string"}, "required": True},
+            },
+        }
+    },
+)
 def discover(uploads: Uploads) -> Response:
     return Response(
         status_code=204,
@@ -42,7 +80,30 @@ def discover(uploads: Uploads) -> Response:
     )
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    response_class=Response,
+    status_code=201,
+    responses=errors(
+        400,
+        412,
+        413,
+        success={
+            201: {
+                "description": "Created: send its bytes to `Location`",
+                "headers": SAYS_TUS
+                | {"Location": {"schema": {"type": "string"}, "required": True}},
+            }
+        },
+    ),
+    openapi_extra={
+        "parameters": [
+            RESUMABLE,
+            _header("Upload-Length", "The file's size in bytes", COUNT) | {"required": True},
+            _header("Upload-Metadata", "`filename <base64>`", {"type": "string"}),
+        ]
+    },
+)
 def create(request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     if (refused := _require_tus(request)) is not None:
         return refused
@@ -53,14 +114,36 @@ def create(request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     return Response(status_code=201, headers={**TUS, "Location": location})
 
 
-@router.head("/{upload_id}", name="upload_status")
+@router.head(
+    "/{upload_id}",
+    response_class=Response,
+    name="upload_status",
+    responses=errors(412, success={200: PROGRESS}),
+    openapi_extra={"parameters": [RESUMABLE]},
+)
 def status(upload_id: str, request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     if (refused := _require_tus(request)) is not None:
         return refused
     return Response(status_code=200, headers=_progress(uploads.status(user.id, upload_id)))
 
 
-@router.patch("/{upload_id}")
+@router.patch(
+    "/{upload_id}",
+    response_class=Response,
+    status_code=204,
+    responses=errors(400, 409, 412, 413, 415, 460, success={204: PROGRESS}),
+    openapi_extra={
+        "parameters": [
+            RESUMABLE,
+            _header("Upload-Offset", "Where these bytes start", COUNT) | {"required": True},
+            _header("Upload-Checksum", "`sha1 <base64>` (or sha256, md5)", {"type": "string"}),
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {OFFSET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
 async def append(upload_id: str, request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     if (refused := _require_tus(request)) is not None:
         return refused
@@ -80,7 +163,13 @@ async def append(upload_id: str, request: Request, user: CurrentUser, uploads: U
     return Response(status_code=204, headers=headers)
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete(
+    "/{upload_id}",
+    response_class=Response,
+    status_code=204,
+    responses=errors(412, success={204: {"description": "Ended", "headers": SAYS_TUS}}),
+    openapi_extra={"parameters": [RESUMABLE]},
+)
 def terminate(upload_id: str, request: Request, user: CurrentUser, uploads: Uploads) -> Response:
     if (refused := _require_tus(request)) is not None:
         return refused

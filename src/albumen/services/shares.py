@@ -170,7 +170,8 @@ class ShareService:
     def check_edge(self, name: str, link_id: str, expires: int, signature: str) -> None:
         """``NotFound`` for a signature not ours or a link revoked; ``Gone`` once ``expires``
         or the link's own expiry has passed."""
-        if not hmac.compare_digest(signature, self.sign_edge(name, link_id, expires)):
+        expected = self.sign_edge(name, link_id, expires).encode()
+        if not hmac.compare_digest(signature.encode(), expected):  # any text, not only ASCII
             raise NotFound("no such thumbnail", code="not_found")
         now = self._clock.now()
         if expires < now.replace(tzinfo=UTC).timestamp():
