@@ -151,6 +151,8 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
         title="Albumen",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # /docs is the web app's own page (pages.api_docs): no CDN
+        redoc_url=None,
         # FastAPI's built-in OpenTelemetry hook checks the global providers on every request
         # (~10 of the ~34 us a cached thumbnail costs); Albumen does not export OTel.
         telemetry={"tracing": False, "metrics": False, "logs": False},

@@ -544,3 +544,27 @@ def test_an_empty_file_dropped_in_the_web_app_says_so(page: Page) -> None:
     page.locator("#file-picker").set_input_files([empty])
     uploads = page.get_by_role("region", name="Uploads")
     expect(uploads.locator(".upload-status")).to_have_text("Failed: the file is empty")
+
+
+def test_the_api_docs_come_from_this_server_under_its_policy(
+    browser: Browser, library: Library
+) -> None:
+    """``/docs`` loaded Swagger UI from a CDN, with an inline script and no CSP (#21 item 7)."""
+    context = browser.new_context(base_url=library.url)
+    page = context.new_page()
+    asked: list[str] = []
+    refused: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.on(
+        "console", lambda message: refused.append(message.text) if message.type == "error" else None
+    )
+    answer = page.goto("/docs")
+    assert answer is not None
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    expect(page.get_by_text("/api/v1/photos/{photo_id}/original").first).to_be_visible()
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 60  # every operation of the document
+    assert [url for url in asked if not url.startswith(library.url)] == []
+    assert refused == []  # no script or style the policy blocked
+    screenshot(page, "api-docs")
+    context.close()

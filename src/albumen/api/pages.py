@@ -1,5 +1,6 @@
-"""The web app: one HTML shell for every page, its ES modules and styles, and the two
-front-end packages it uses, read from ``frontend/node_modules`` (``npm ci`` at setup time)."""
+"""The web app: one HTML shell for every page, its ES modules and styles, and the front-end
+packages it uses (tus, thumbhash, and Swagger UI for ``/docs``), read from
+``frontend/node_modules`` (``npm ci`` at setup time)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,13 @@ for _path in PAGES:
     router.add_api_route(_path, shell, methods=["GET"], response_class=FileResponse)
 
 
+@router.get("/docs", response_class=FileResponse)
+def api_docs() -> Response:
+    """The API's description in Swagger UI, served from here under the same policy as the app
+    (FastAPI's own page loads Swagger UI from a CDN, with an inline script)."""
+    return FileResponse(STATIC / "docs.html", media_type="text/html", headers=SECURITY)
+
+
 class _Revalidated(StaticFiles):
     """Static files a browser may keep but must check (a 304 is cheap) after an upgrade."""
 
@@ -77,6 +85,11 @@ mounts = [
         "/vendor/tus",
         _Revalidated(directory=MODULES / "tus-js-client" / "dist", check_dir=False),
         name="vendor-tus",
+    ),
+    Mount(
+        "/vendor/swagger-ui",
+        _Revalidated(directory=MODULES / "swagger-ui-dist", check_dir=False),
+        name="vendor-swagger-ui",
     ),
     Mount(
         "/vendor/thumbhash",
