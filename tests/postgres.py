@@ -100,10 +100,14 @@ class PostgresCluster:
             conn.execute(sql.encode())
 
     def stop(self) -> None:
+        self.halt()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data: ``start()`` brings it back on the same port."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # "fast": SIGTERM would wait for clients
             self.process.wait(timeout=30)
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30

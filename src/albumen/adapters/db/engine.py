@@ -15,9 +15,11 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 
 from albumen.adapters.db.search.words import add_sqlite_functions
+from albumen.domain.errors import Unavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,6 +30,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration in migrations/versions. A test keeps it equal to Alembic's head, so a
 # database already there is recognised with one query, without loading Alembic (0.4 s).
 SCHEMA_REVISION = "0017"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,22 @@ def _server_engine(url: str, pool: Pool) -> Engine:
         pool_recycle=pool.lifetime_seconds,
         pool_pre_ping=True,
         pool_timeout=30,
+        # a server that does not answer (a host gone, a network cut) is given up on, not waited
+        # for as long as the kernel would: the request answers 503 instead of hanging
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
+
+    @event.listens_for(engine, "handle_error")
+    def _away(context: ExceptionContext) -> None:
+        """The server out of reach (refused, gone mid-query, not answering) is ``Unavailable``,
+        a 503 the client may retry, not a bug's 500; the pool reconnects once it is back."""
+        error = context.sqlalchemy_exception
+        if isinstance(error, OperationalError) and (
+            context.is_disconnect or context.connection is None
+        ):
+            raise Unavailable(
+                "the database cannot be reached: try again shortly", code="database_unavailable"
+            ) from context.original_exception
 
     # SQLAlchemy's pool has no idle timeout: a connection that waited in the pool too long
     # is refused at checkout (DisconnectionError), and the pool opens a fresh one instead.
