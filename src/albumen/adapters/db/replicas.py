@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from albumen.domain.errors import Unavailable
+
 if TYPE_CHECKING:
     from redis import Redis
 
@@ -140,8 +142,8 @@ class ReadRouting:
                     position = conn.execute(
                         text("SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')::text")
                     ).scalar_one()
-            except DBAPIError as err:
-                log.warning("replica unreachable", extra={"error": str(err.orig)})
+            except (DBAPIError, Unavailable) as err:  # the engine's hook makes it Unavailable
+                log.warning("replica unreachable", extra={"error": str(err.__cause__ or err)})
                 replica.down_until = now + DOWN_SECONDS
                 return -1
             replica.replayed, replica.checked = lsn(position), now
