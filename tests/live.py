@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -10,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 
@@ -103,3 +106,39 @@ class LiveServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+
+class LiveWorker:
+    """A real ``albumen worker`` process (its children too), logging to ``log``."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], workers: int = 1) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / "worker.log"
+        self._env = {**LiveServer(data_dir)._env, **env}
+        self._workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LiveWorker:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "albumen", "worker", "--workers", str(self._workers)],
+                env=self._env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL to the worker and every process under it at once, as when its machine
+        loses power (killing the parent alone lets its children stop gracefully)."""
+        assert self.process is not None
+        parent = psutil.Process(self.process.pid)
+        for process in [parent, *parent.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        self.process.wait(timeout=10)
+
+    def records(self) -> list[dict[str, object]]:
+        """Its log's JSON records (``ALBUMEN_LOG_JSON=true``)."""
+        lines = self.log.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]

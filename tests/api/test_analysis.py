@@ -15,7 +15,7 @@ from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.app.root import Albumen, build
 from albumen.config import Settings
 from albumen.domain.analysis import Analysis, Box, DetectedFace
-from albumen.domain.errors import CorruptMedia
+from albumen.domain.errors import CorruptMedia, Unavailable
 from albumen.domain.jobs import Outcome
 from albumen.services.analysis import AnalysisService
 from albumen.web import create_app
@@ -86,6 +86,38 @@ def test_a_failed_analysis_keeps_the_photo(
     shown = client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()
     assert (shown["status"], shown["analysis_error"]) == ("ready", "the model could not read it")
     assert client.get(f"/api/v1/photos/{photo['id']}/thumbnail", headers=auth).status_code == 200
+
+
+class AwayAnalyzer:
+    version = "away/1"
+
+    def analyze(self, image: bytes) -> Analysis:
+        raise Unavailable("object storage cannot be reached now", code="storage_unavailable")
+
+
+def test_an_analysis_that_meets_an_outage_is_tried_again_not_failed(
+    world: tuple[TestClient, Albumen, Headers],
+) -> None:
+    """A store or database away is no fault of the photo: the job raises (the queue retries
+    it) and the photo is still to be analysed; it was recorded as failed for good."""
+    client, built, auth = world
+    photo = upload(client, auth, make_jpeg(seed=7)).json()
+    queue = FakeQueue()
+    analyses = SqlAnalysisRepo(built.infrastructure.engine)
+    away = AnalysisService(
+        SqlPhotoRepo(built.infrastructure.engine),
+        analyses,
+        built.infrastructure.stores.blobs,
+        AwayAnalyzer(),
+        queue,
+        FakeClock(),
+    )
+    built.infrastructure.queue.run_pending()  # thumbnails (the real analysis is queued)
+    with pytest.raises(Unavailable):
+        away.analyze_photo(photo["id"])
+    shown = client.get(f"/api/v1/photos/{photo['id']}", headers=auth).json()
+    assert shown["analysis_error"] is None
+    assert away.queue_unanalysed() == 1  # still to be done with these models
 
 
 def _analysed(

@@ -1,8 +1,10 @@
-"""kill -9 the server while uploads are in flight: nothing acknowledged is lost, no orphans."""
+"""kill -9 the server while uploads are in flight, a tier mover mid-move, a worker
+mid-processing: nothing acknowledged is lost, no orphans, and the work resumes."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import random
 import signal
@@ -15,9 +17,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 
 from tests.conftest import make_jpeg
-from tests.live import LiveServer
+from tests.live import LiveServer, LiveWorker
 
 pytestmark = pytest.mark.slow
 ALBUMEN = [sys.executable, "-m", "albumen"]
@@ -143,3 +146,69 @@ def test_kill_9_during_a_tier_move_loses_nothing_and_the_move_resumes(tmp_path: 
     with sqlite3.connect(data_dir / "albumen.db") as db:
         rows = db.execute("SELECT tier, moving_to FROM blob_tiers").fetchall()
     assert rows == [("warm", None)] * len(originals)
+
+
+def test_kill_9_of_a_worker_mid_processing_loses_nothing_and_a_new_one_finishes(
+    tmp_path: Path, postgres_url: str, redis_url: str, s3_endpoint: str
+) -> None:
+    """The scale world as deployed (PostgreSQL, Redis, S3; an API and a worker apart): the
+    worker and every process under it are killed at once while photos are being processed.
+    The photos they had claimed stayed ``processing`` for the 15 minutes of the lease: their
+    claimers were zombies (dead, not yet collected by init), which the check took for alive.
+    The next worker's start-up recovery frees them now and every acknowledged photo is done."""
+    env = {
+        "ALBUMEN_DATABASE_URL": postgres_url,
+        "ALBUMEN_REDIS_URL": redis_url,
+        "ALBUMEN_STORAGE_URL": f"s3://albumen-worker-crash?endpoint_url={s3_endpoint}",
+        "ALBUMEN_RUN_WORKERS_IN_SERVER": "false",
+        "ALBUMEN_ANALYSIS": "false",
+    }
+    server = LiveServer(tmp_path / "api", **env)
+    server.key = server.cli("users", "add", "alice")
+    server.start()
+    first = LiveWorker(tmp_path / "worker1", env, workers=2)
+    second = LiveWorker(tmp_path / "worker2", env, workers=2)
+    try:
+        acked: dict[str, bytes] = {}
+        for n in range(24):  # large enough that processing them all takes a while
+            data = make_jpeg(2400, 1800, seed=n)
+            response = requests.post(
+                f"{server.url}/api/v1/photos",
+                headers=server.auth,
+                files={"file": (f"{n}.jpg", data)},
+                timeout=60,
+            )
+            assert response.status_code == 201, response.text
+            acked[response.json()["id"]] = data
+
+        def counts() -> dict[str, int]:
+            jobs = requests.get(f"{server.url}/api/v1/jobs", headers=server.auth, timeout=30)
+            return dict(jobs.json()["photos"])
+
+        first.start()
+        deadline = time.monotonic() + 120
+        while counts()["ready"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.kill()
+        cut_short = counts()
+        assert cut_short["ready"] < len(acked), cut_short  # killed before it was done
+        assert cut_short["processing"] >= 1, cut_short  # claims held by the dead processes
+
+        second.start()
+        deadline = time.monotonic() + 240
+        while (now := counts())["ready"] < len(acked) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert now["ready"] == len(acked), now
+        assert now["failed"] == now["pending"] == now["processing"] == 0
+        for photo_id, sent in acked.items():
+            url = f"{server.url}/api/v1/photos/{photo_id}"
+            original = requests.get(f"{url}/original", headers=server.auth, timeout=30)
+            assert original.content == sent
+            thumb = requests.get(f"{url}/thumbnail", headers=server.auth, timeout=30)
+            assert thumb.status_code == 200
+            Image.open(io.BytesIO(thumb.content)).load()
+    finally:
+        for worker in (first, second):
+            if worker.process is not None and worker.process.poll() is None:
+                worker.kill()
+        server.stop()

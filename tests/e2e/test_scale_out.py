@@ -8,12 +8,9 @@ that no row refers to; then every process stops gracefully on SIGTERM.
 
 from __future__ import annotations
 
-import json
 import pickle
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from albumen.adapters.queue import HUEY_NAMES
 from tests.conftest import make_jpeg
-from tests.live import LiveServer
+from tests.live import LiveServer, LiveWorker
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +62,7 @@ def test_two_apis_and_two_workers_take_500_concurrent_uploads(
     key = servers[0].cli("users", "add", "alice")
     for api in servers:
         api.start()
-    workers = [_worker(tmp_path / f"worker{n}", environment) for n in (1, 2)]
+    workers = [LiveWorker(tmp_path / f"worker{n}", environment).start() for n in (1, 2)]
     try:
         files = [make_jpeg(64 + n % 20, 48 + n // 20, seed=n) for n in range(DISTINCT)]
         uploads = list(range(DISTINCT)) + random.Random(5).sample(range(DISTINCT), COPIES)
@@ -109,7 +106,7 @@ def test_two_apis_and_two_workers_take_500_concurrent_uploads(
         assert Counter(m.name for m in left) == {}
 
         processed = Counter(
-            record["photo_id"] for worker in workers for record in _log(worker) if
+            record["photo_id"] for worker in workers for record in worker.records() if
             record.get("message") == "photo processed"
         )  # fmt: skip
         assert len(processed) == DISTINCT
@@ -149,32 +146,6 @@ def test_two_apis_and_two_workers_take_500_concurrent_uploads(
     for api in servers:
         log = api.data_dir.parent / f"serve-{api.port}.log"
         assert "Application shutdown complete." in log.read_text()
-
-
-class _Worker:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
-        self.process = process
-        self.log = log
-
-
-def _worker(data_dir: Path, environment: dict[str, str]) -> _Worker:
-    data_dir.mkdir(parents=True)
-    log = data_dir / "worker.log"
-    env = {**LiveServer(data_dir)._env, **environment}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "albumen", "worker", "--workers", "1"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return _Worker(process, log)
-
-
-def _log(worker: _Worker) -> Iterator[dict[str, object]]:
-    for line in worker.log.read_text().splitlines():
-        if line.startswith("{"):
-            yield json.loads(line)
 
 
 def _wait_until_processed(engine: Engine, seconds: float = 240) -> dict[str, int]:

@@ -3,9 +3,12 @@ recovery job finds what a dead worker or an emptied queue left behind."""
 
 from __future__ import annotations
 
+import os
 import socket
+import time
 from datetime import datetime, timedelta
 
+import psutil
 from sqlalchemy import Engine
 
 from albumen.adapters.db.photos import SqlPhotoRepo
@@ -81,3 +84,19 @@ def test_a_photo_claimed_by_a_worker_of_this_host_that_died_is_processed_at_rest
     assert services.processing.recover() == 1  # released, then queued again
     queue.run_pending()
     assert services.photos.get(owner, photo.id).status is PhotoStatus.READY
+
+
+def test_a_dead_process_not_yet_collected_is_gone() -> None:
+    """A zombie (ended, its status not yet read by its parent) is a dead worker: a killed
+    worker's children wait as zombies until init collects them, and their claims were held."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0)  # the child ends at once; the test does not collect it yet
+    try:
+        zombie = psutil.Process(child)
+        name = f"{socket.gethostname()}:{child}:{zombie.create_time():.0f}"
+        while zombie.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+        assert SystemProcesses().gone(name)
+    finally:
+        os.waitpid(child, 0)

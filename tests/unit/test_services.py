@@ -14,6 +14,7 @@ from albumen.domain.errors import (
     InvalidInput,
     NotFound,
     Unauthorized,
+    Unavailable,
     UnsupportedMedia,
 )
 from albumen.domain.jobs import JobName, Outcome
@@ -145,12 +146,23 @@ def test_processing_makes_the_photo_ready(world: World) -> None:
     assert {key[1] for key in world.repo.derivatives} == {ThumbSize.THUMB, ThumbSize.PREVIEW}
 
 
-def test_a_transient_error_leaves_the_photo_to_be_tried_again_never_failed(world: World) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(28, "No space left on device", "/srv/data/blobs/ab/cd/x.tmp"),
+        Unavailable("object storage cannot be reached now", code="storage_unavailable"),
+    ],
+    ids=["disk full", "store away"],
+)
+def test_a_transient_error_leaves_the_photo_to_be_tried_again_never_failed(
+    world: World, error: Exception
+) -> None:
     """A full disk (or a store, a database away) is no fault of the photo: it stays pending,
-    saying so without the server's paths, and is processed once the fault is gone."""
+    saying so without the server's paths, and is processed once the fault is gone. (A store
+    away, an ``AlbumenError`` like bad media, failed the photo for good.)"""
     photo = world.photos.ingest("alice", "a.jpg", world.staged()).photo
-    world.reader.error = OSError(28, "No space left on device", "/srv/data/blobs/ab/cd/x.tmp")
-    with pytest.raises(OSError, match="No space"):
+    world.reader.error = error
+    with pytest.raises(type(error)):
         world.processing.process_photo(photo.id)  # raised: the queue retries it
     waiting = world.repo.photos[photo.id]
     assert waiting.status is PhotoStatus.PENDING

@@ -10,9 +10,13 @@ and refuses what does not match, and the object's size is checked after the uplo
 Reads use ``Range`` requests. ``local_path`` (for the jobs that decode an original) fetches
 the object into a local cache, hash-checked, which keeps the most recently used within a
 budget (``cache_mb`` in the URL, 2 GiB), so a worker's disk does not fill with every original.
-Calls are retried with backoff by botocore (its ``standard`` mode); when S3 keeps failing, a
-circuit breaker answers at once with ``Unavailable`` (503 ``storage_unavailable``) for a few
-seconds instead of every request waiting for its timeouts.
+Calls are retried with backoff by botocore (its ``standard`` mode, 3 attempts), each bounded
+by a connect and a read timeout (3 s and 10 s; ``connect_timeout`` and ``read_timeout`` in the
+URL), so an endpoint that hangs costs a request about half a minute, not the two and a half
+it cost with botocore's patience; readiness probes with one attempt of 2 s, so a health
+check answers before a load balancer gives up on it. When S3 keeps failing, a circuit
+breaker answers at once with ``Unavailable`` (503 ``storage_unavailable``) for a few seconds
+instead of every request waiting for its timeouts.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # read only after a restore
 PART_BYTES = 16 * 1024 * 1024
 CACHE_BYTES = 2 * 1024**3  # originals fetched for the jobs, kept on local disk
 CACHE_HOLD_SECONDS = 600  # a file handed out is kept this long: its reader may not have opened it
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0  # S3 answers a 16 MiB part within a second or two of its last byte
+ATTEMPTS = 3
+PROBE_TIMEOUT = 2.0  # readiness: one attempt
 
 
 class CircuitBreaker:
@@ -87,8 +95,10 @@ class S3BlobStore:
         breaker: CircuitBreaker | None = None,
         prefix: str = "",
         cache_bytes: int = CACHE_BYTES,
+        probe: S3Client | None = None,
     ) -> None:
         self._s3 = client
+        self._probe = probe or client  # readiness's client: quick to give up
         self.client = client
         self.bucket = bucket
         self.storage_class = storage_class
@@ -106,7 +116,7 @@ class S3BlobStore:
         return self._staging
 
     def check(self) -> None:
-        self._call(lambda: self._s3.head_bucket(Bucket=self.bucket))
+        self._call(lambda: self._probe.head_bucket(Bucket=self.bucket))
 
     def ensure_bucket(self, region: str = "us-east-1") -> None:
         """Create the bucket where it is missing (and creating it is allowed)."""
@@ -389,7 +399,8 @@ class S3BlobStore:
 
 def s3_store(url: str, local: Path) -> S3BlobStore:
     """``s3://BUCKET[/PREFIX]?endpoint_url=...&region=...&storage_class=...&cache_mb=...``
-    (credentials: the standard ``AWS_*`` variables). A prefix lets tiers share a bucket."""
+    ``&connect_timeout=...&read_timeout=...`` (seconds; credentials: the standard ``AWS_*``
+    variables). A prefix lets tiers share a bucket."""
     try:
         import boto3
         from botocore.config import Config
@@ -399,25 +410,31 @@ def s3_store(url: str, local: Path) -> S3BlobStore:
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     region = query.get("region", "us-east-1")
-    client = boto3.client(
-        "s3",
-        endpoint_url=query.get("endpoint_url"),
-        region_name=region,
-        config=Config(
-            retries={"max_attempts": 4, "mode": "standard"},
-            connect_timeout=3,
-            read_timeout=30,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_supported",
-        ),
-    )
+    connect = float(query.get("connect_timeout", CONNECT_TIMEOUT))
+    read = float(query.get("read_timeout", READ_TIMEOUT))
+
+    def client(attempts: int, connect_timeout: float, read_timeout: float) -> S3Client:
+        return boto3.client(
+            "s3",
+            endpoint_url=query.get("endpoint_url"),
+            region_name=region,
+            config=Config(
+                retries={"max_attempts": attempts, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_supported",
+            ),
+        )
+
     store = S3BlobStore(
-        client,
+        client(ATTEMPTS, connect, read),
         parts.netloc,
         local,
         query.get("storage_class", "STANDARD"),
         prefix=parts.path,
         cache_bytes=int(query.get("cache_mb", CACHE_BYTES // 1024**2)) * 1024**2,
+        probe=client(1, min(connect, PROBE_TIMEOUT), min(read, PROBE_TIMEOUT)),
     )
     store.ensure_bucket(region)
     return store

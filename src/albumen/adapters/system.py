@@ -4,7 +4,6 @@ locks (threads, or Redis across processes)."""
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -136,7 +135,7 @@ class SystemProcesses:
     """Processes of this host, named ``host:pid:start`` (the start time tells a pid reused)."""
 
     def me(self) -> str:
-        return _name(os.getpid())
+        return _name(psutil.Process())
 
     def gone(self, claimer: str) -> bool:
         host, _, rest = claimer.partition(":")
@@ -144,10 +143,13 @@ class SystemProcesses:
         if host != socket.gethostname() or not pid.isdigit():
             return False  # another machine's: only its lease tells
         try:
-            return _name(int(pid)) != claimer
+            process = psutil.Process(int(pid))
+            # a zombie has ended: only its parent has not collected it yet (a killed worker's
+            # children are left to an init that may take its time, or never come)
+            return _name(process) != claimer or process.status() == psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return True
 
 
-def _name(pid: int) -> str:
-    return f"{socket.gethostname()}:{pid}:{psutil.Process(pid).create_time():.0f}"
+def _name(process: psutil.Process) -> str:
+    return f"{socket.gethostname()}:{process.pid}:{process.create_time():.0f}"

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from albumen.domain.errors import AlbumenError
+from albumen.domain.errors import AlbumenError, Unavailable
 from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.photos import PhotoStatus, ThumbFormat, ThumbSize
 from albumen.ports import (
@@ -60,6 +60,8 @@ class AnalysisService:
             analysis = self._analyzer.analyze(image)
             if self._clip is not None:
                 analysis = replace(analysis, clip=self._clip.embed_image(image))
+        except Unavailable:
+            raise  # the store away, not the photo's fault: the job is tried again
         except AlbumenError as err:
             self._analyses.fail(photo_id, version, err.message)
             log.warning("analysis failed", extra={"photo_id": photo_id, "code": err.code})

@@ -223,8 +223,8 @@ class PhotoService:
     def original_range(self, photo: Photo, start: int, end: int) -> Iterator[bytes]:
         """Bytes of a readable original (see ``restore_wait``); the read is noted. A whole
         read is checked against the hash on its way out (``_verified``)."""
-        chunks = self._blobs.iter_range(photo.sha256, start, end)
         self._tiers.record_read(photo, end - start)
+        chunks = self._blobs.iter_range(photo.sha256, start, end)
         if start == 0 and end == photo.size:
             return self._verified(photo, chunks)
         return chunks

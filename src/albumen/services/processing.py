@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from albumen.domain.errors import AlbumenError
+from albumen.domain.errors import AlbumenError, Unavailable
 from albumen.domain.jobs import JobName, Outcome
 from albumen.domain.media import media_type
 from albumen.domain.metadata import PhotoMetadata, TakenAt, zone_offset_minutes, zone_source
@@ -71,6 +71,10 @@ class ProcessingService:
             return Outcome.SKIPPED
         try:
             self._process(photo)
+        except Unavailable:
+            # a store or database away is not the photo's fault: it waits (below)
+            self._photos.set_status(photo_id, PhotoStatus.PENDING, TRIED_AGAIN)
+            raise
         except AlbumenError as err:
             self._photos.set_status(photo_id, PhotoStatus.FAILED, err.message)
             log.warning("photo failed", extra={"photo_id": photo_id, "code": err.code})

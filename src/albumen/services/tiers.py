@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from albumen.domain.errors import Archived, BlobMissing, IntegrityError
+from albumen.domain.errors import Archived, BlobMissing, IntegrityError, Unavailable
 from albumen.domain.jobs import JobName
 from albumen.domain.photos import Photo
 from albumen.domain.tiers import CostLine, LifecyclePolicy, Tier, TierPrice, cost_report
@@ -53,19 +53,26 @@ class TierService:
         """Note that the original was read: its age restarts, a paid tier's read is counted.
 
         The read time is written at most once a day per original (per process): the policy
-        counts in days, and a busy original must not cost a write per request.
+        counts in days, and a busy original must not cost a write per request. A database
+        that cannot take the write now (busy, away) does not stop the read: it is noted at a
+        later read.
         """
         now = self._clock.now()
-        if photo.tier is not Tier.HOT:
-            self._repo.count_retrieval(photo.owner_id, photo.tier, size, now)
         today = now.strftime("%Y-%m-%d")
-        with self._lock:
-            if self._reads.get(photo.sha256) == today:
-                return
-            if len(self._reads) > 100_000:
-                self._reads.clear()
-            self._reads[photo.sha256] = today
-        self._repo.read(photo.sha256, now)
+        try:
+            if photo.tier is not Tier.HOT:
+                self._repo.count_retrieval(photo.owner_id, photo.tier, size, now)
+            with self._lock:
+                if self._reads.get(photo.sha256) == today:
+                    return
+                if len(self._reads) > 100_000:
+                    self._reads.clear()
+                self._reads[photo.sha256] = today
+            self._repo.read(photo.sha256, now)
+        except Unavailable as err:
+            with self._lock:
+                self._reads.pop(photo.sha256, None)
+            log.warning("read not noted", extra={"sha256": photo.sha256, "code": err.code})
 
     def request_restore(self, photo: Photo) -> int:
         """Ask for a cold original back; the seconds to wait before asking again."""

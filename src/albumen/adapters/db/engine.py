@@ -31,6 +31,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # database already there is recognised with one query, without loading Alembic (0.4 s).
 SCHEMA_REVISION = "0017"
 CONNECT_TIMEOUT_SECONDS = 5
+BUSY_RETRY_AFTER_SECONDS = 5  # SQLite's write lock held past its busy timeout
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,24 @@ def make_engine(url: str, monitor: QueryMonitor | None = None, pool: Pool | None
         connect_args["factory"] = monitor.connection_factory()
     engine = create_engine(url, connect_args=connect_args)
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", _sqlite_busy)
     _WRITE_LOCKS[engine] = threading.Lock()
     return engine
+
+
+def _sqlite_busy(context: ExceptionContext) -> None:
+    """Another process held the write lock past the busy timeout (a slow disk under its
+    commit, a long backup): ``Unavailable``, a 503 to retry shortly, not a bug's 500."""
+    error = context.original_exception
+    if isinstance(context.sqlalchemy_exception, OperationalError) and str(error) in (
+        "database is locked",
+        "database is busy",
+    ):
+        busy = Unavailable(
+            "the database is busy with another writer: try again shortly", code="database_busy"
+        )
+        busy.details["retry_after"] = BUSY_RETRY_AFTER_SECONDS
+        raise busy from error
 
 
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
