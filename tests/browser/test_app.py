@@ -568,3 +568,55 @@ def test_the_api_docs_come_from_this_server_under_its_policy(
     assert refused == []  # no script or style the policy blocked
     screenshot(page, "api-docs")
     context.close()
+
+
+def on_top(target: Locator) -> bool:
+    """Whether what a person sees at the centre of ``target`` is ``target`` itself (or a child
+    of it), not something drawn over it (a backdrop, a dialog, a placeholder)."""
+    return bool(
+        target.evaluate(
+            """el => { const box = el.getBoundingClientRect();
+                 const seen = document.elementFromPoint(box.x + box.width / 2,
+                                                        box.y + box.height / 2);
+                 return box.width > 0 && el.contains(seen); }"""
+        )
+    )
+
+
+def test_a_share_dialog_shows_its_error_and_its_toast_above_itself(
+    page: Page, library: Library
+) -> None:
+    """An expiry in the past answered 400 and the dialog did nothing: the message was in a
+    toast under the dialog's backdrop. It is in the dialog now, and a toast raised while a
+    dialog is open (the link copied) is drawn above it."""
+    album = requests.post(
+        f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Expiring"}
+    ).json()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=library.url)
+    page.goto(f"/albums/{album['id']}")
+    page.get_by_role("button", name="Share link").click()
+    share = page.get_by_role("dialog", name=re.compile("Share"))
+    share.get_by_label("Expires (optional)").fill("2020-01-01")
+    share.get_by_role("button", name="Create link").click()
+    error = share.get_by_role("alert")
+    expect(error).to_have_text("the expiry is in the past")
+    assert on_top(error)
+    screenshot(page, "share-dialog-error")
+
+    share.get_by_label("Expires (optional)").fill("")
+    share.get_by_role("button", name="Create link").click()
+    expect(share.get_by_label("Anyone with this link can see it")).to_have_value(
+        re.compile(rf"{library.url}/s/[\w-]+")
+    )
+    expect(error).to_have_text("")
+    share.get_by_role("button", name="Copy link").click()
+    toast = page.locator("#toast")
+    expect(toast).to_have_text("Link copied")
+    expect(toast).to_be_visible()
+    page.wait_for_function(
+        "() => getComputedStyle(document.getElementById('toast')).transform.endsWith(', 0)')"
+    )  # slid in
+    assert on_top(toast)
+    screenshot(page, "share-dialog-toast")
+    share.get_by_role("button", name="Close").click()
+    expect(toast).to_have_text("Link copied")  # it outlives the dialog it was shown over

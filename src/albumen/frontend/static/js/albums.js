@@ -222,6 +222,7 @@ export function shareDialog(target, name) {
   const expires = h("input", { id: "share-expires", type: "date" });
   const allow = h("input", { id: "share-download", type: "checkbox" });
   const result = h("div", { class: "share-result", "aria-live": "polite" });
+  const error = h("p", { class: "error", role: "alert" });
   const dialog = h(
     "dialog",
     { class: "dialog", "aria-labelledby": "share-title" },
@@ -234,6 +235,7 @@ export function shareDialog(target, name) {
           const body = { ...target, allow_download: allow.checked };
           if (password.value) body.password = password.value;
           if (expires.value) body.expires_at = new Date(`${expires.value}T23:59:59`).toISOString();
+          error.textContent = "";
           try {
             const link = await api("/api/v1/shares", { method: "POST", json: body });
             const url = new URL(link.url, location.origin).href;
@@ -259,7 +261,8 @@ export function shareDialog(target, name) {
             );
             field.select();
           } catch (err) {
-            toast(err.message, "error");
+            error.textContent = err.message; // in the dialog, where the person is looking
+            result.replaceChildren();
           }
         },
       },
@@ -268,6 +271,7 @@ export function shareDialog(target, name) {
       h("label", { for: "share-expires" }, "Expires (optional)"),
       expires,
       h("div", { class: "check-row" }, allow, h("label", { for: "share-download" }, "Allow downloading originals")),
+      error,
       h(
         "div",
         { class: "buttons" },

@@ -24,9 +24,21 @@ export function clear(el) {
 }
 
 let toastTimer = 0;
-/** A short message at the bottom of the page, read out by screen readers. */
+let toastElement = null;
+/** A short message at the bottom of the page, read out by screen readers. While a modal
+ * dialog is open, everything outside it is inert and under its backdrop (a toast there was
+ * hidden and never read out), so the toast goes into the dialog, still drawn at the bottom
+ * of the screen; otherwise into the page's body. */
 export function toast(message, kind = "info") {
-  const el = document.getElementById("toast");
+  toastElement ??= document.getElementById("toast");
+  const el = toastElement;
+  const modal = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).at(-1);
+  const host = modal || document.body;
+  if (el.parentElement !== host) {
+    host.append(el);
+    // back to the page when the dialog closes: the toast outlives it
+    modal?.addEventListener("close", () => document.body.append(el), { once: true });
+  }
   el.textContent = message;
   el.dataset.kind = kind;
   el.classList.add("shown");
