@@ -73,3 +73,22 @@ def test_sort_keys_follow_time_and_bound_dates() -> None:
     assert low is not None
     assert high is not None
     assert low <= sort_key(datetime(2019, 6, 1), 500) < high
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("favorite:true", "there is no “favorite:” filter; did you mean is:favorite?"),
+        ("beach Archived:yes", "there is no “Archived:” filter; did you mean is:archived?"),
+        ("gps:yes", "there is no “gps:” filter; did you mean has:location?"),
+        ("year:2019", "there is no “year:” filter; did you mean on:2019-06?"),
+        ("cammera:canon", "there is no “cammera:” filter; did you mean camera:?"),
+        ("colour:red", "there is no “colour:” filter; filters are like after:2019, on:2019-06,"),
+    ],
+)
+def test_an_unknown_filter_says_what_was_meant_in_words(query: str, said: str) -> None:
+    """It answered "unknown filter 'favorite'; known: after, album, bbox, …" (#16)."""
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(query)
+    assert caught.value.message.startswith(said)
+    assert caught.value.details["position"] == query.index(query.split()[-1])

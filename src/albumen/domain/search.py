@@ -9,6 +9,7 @@ mistake raises ``QuerySyntaxError`` with the position (0-based) of the problem.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -184,8 +185,7 @@ def _read(token: Token) -> SearchFilters:
         return SearchFilters(words=(token.value,))
     reader = _KEYS.get(token.key.lower())
     if reader is None:
-        known = ", ".join(sorted(_KEYS))
-        raise QuerySyntaxError(f"unknown filter {token.key!r}; known: {known}", token.position)
+        raise QuerySyntaxError(_unknown_filter(token.key), token.position)
     if token.negated and token.key.lower() not in _NEGATABLE:
         raise QuerySyntaxError(f"{token.key}: cannot be negated", token.position)
     try:
@@ -309,6 +309,34 @@ _KEYS: dict[str, Callable[[str, bool], SearchFilters]] = {
     "has": _flag("has", {"location": "has_location", "gps": "has_location"}),
 }
 _NEGATABLE = {"is", "has"}
+# Filters people type that the language spells otherwise, and what does it.
+_MEANT = {
+    **dict.fromkeys(("favorite", "favourite", "favorites", "fav", "starred"), "is:favorite"),
+    **dict.fromkeys(("archived", "archive", "hidden"), "is:archived"),
+    **dict.fromkeys(("location", "gps", "geo", "located"), "has:location"),
+    **dict.fromkeys(("date", "year", "month", "day", "taken", "when"), "on:2019-06"),
+    **dict.fromkeys(("since", "from"), "after:2019"),
+    **dict.fromkeys(("until", "till", "to"), "before:2020"),
+    **dict.fromkeys(("people", "face", "faces", "who"), "person:Anna"),
+    **dict.fromkeys(("city", "country", "where", "town"), "place:Paris"),
+    **dict.fromkeys(("file", "name", "path"), "filename:IMG_1234"),
+    **dict.fromkeys(("kind", "format", "mime", "ext", "extension"), "type:heic"),
+    **dict.fromkeys(("label", "labels", "tags", "keyword", "keywords"), "tag:dog"),
+    **dict.fromkeys(("folder", "albums"), "album:Holidays"),
+    **dict.fromkeys(("lens", "phone", "device"), "camera:iphone"),
+}
+_EXAMPLES = "after:2019, on:2019-06, camera:, tag:, place:, person:, album:, type:, is:favorite"
+
+
+def _unknown_filter(key: str) -> str:
+    """What to say of ``key:``, which is no filter: the one meant, where it can be told."""
+    meant = _MEANT.get(key.lower())
+    if meant is None:
+        close = difflib.get_close_matches(key.lower(), _KEYS, n=1, cutoff=0.75)
+        meant = f"{close[0]}:" if close else None
+    if meant is not None:
+        return f"there is no “{key}:” filter; did you mean {meant}?"
+    return f"there is no “{key}:” filter; filters are like {_EXAMPLES} (or leave out the colon)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,8 @@ export async function searchPage(main, params) {
       const at = err.body.error.position;
       const where =
         at === undefined ? [] : [h("code", { class: "query-at" }, q.slice(0, at), h("mark", {}, q.slice(at) || " "))];
-      count.replaceChildren(h("span", { class: "error" }, err.message), ...where);
+      const message = err.message.replace(/ \(at position \d+\)$/, ""); // the mark shows where
+      count.replaceChildren(h("span", { class: "error" }, message), ...where);
     }
   }
   return grid.cleanup;

@@ -164,7 +164,7 @@ function makeScrubber(sections, jump) {
       const year = section.key.slice(0, 4);
       const pos = (positions[i] / total) * 100;
       if (year !== lastYear && pos - lastPos > 4) {
-        const mark = h("span", { class: "scrub-year" }, year);
+        const mark = h("span", { class: "scrub-year", "data-index": String(i) }, year);
         mark.style.top = `${pos}%`;
         years.append(mark);
         lastPos = pos;
@@ -194,7 +194,10 @@ function makeScrubber(sections, jump) {
     dragging = true;
     el.setPointerCapture(event.pointerId);
     el.classList.add("dragging");
-    const index = at(event.clientY);
+    // a year's mark is centred on where the year starts: half of it lies over the newer
+    // year, so a click on "2009" jumped there by position; it goes to the year's first month
+    const mark = event.target.closest(".scrub-year");
+    const index = mark ? Number(mark.dataset.index) : at(event.clientY);
     show(index);
     jump(sections[index]);
   });
