@@ -13,9 +13,11 @@ answers ``/metrics`` with the sum (prometheus_client's multiprocess mode).
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from prometheus_client import (
@@ -256,21 +258,64 @@ def _call(pool: object, name: str) -> int:
     return int(method()) if callable(method) else 0
 
 
+class CpuMeter:
+    """The host's CPU busy ratio (0 to 1) over the last ``min_seconds`` or more.
+
+    ``psutil.cpu_percent(interval=None)`` measures since its previous call anywhere in the
+    process: the dashboard's sampler and a Prometheus scrape reset each other, and a reading
+    just after another said 0.0 (the admin page showed "CPU 0.0%" beside a firing CPU alert).
+    This keeps its own previous reading, and a reading sooner than ``min_seconds`` after it
+    repeats the last ratio."""
+
+    def __init__(self, min_seconds: float = 1.0) -> None:
+        self._min_seconds = min_seconds
+        self._lock = threading.Lock()
+        self._times = psutil.cpu_times()
+        self._at = time.monotonic()
+        self._ratio = 0.0
+
+    def ratio(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._at >= self._min_seconds:
+                times = psutil.cpu_times()
+                self._ratio = _busy(self._times, times)
+                self._times, self._at = times, now
+            return self._ratio
+
+
+def _busy(before: Any, after: Any) -> float:
+    """Busy share of the CPU time between two ``psutil.cpu_times()`` (as psutil counts it:
+    idle and I/O wait are idle; guest time is already in user time)."""
+
+    def split(times: Any) -> tuple[float, float]:
+        fields = times._asdict()
+        total = sum(fields.values()) - fields.get("guest", 0.0) - fields.get("guest_nice", 0.0)
+        return total, fields["idle"] + fields.get("iowait", 0.0)
+
+    (total_before, idle_before), (total_after, idle_after) = split(before), split(after)
+    total = total_after - total_before
+    if total <= 0:
+        return 0.0
+    return min(max((total - (idle_after - idle_before)) / total, 0.0), 1.0)
+
+
 class HostCollector(Collector):
     """CPU, memory, the data volume's space and I/O, and network bytes of this host (psutil)."""
 
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
+        self._cpu = CpuMeter()
 
     def collect(self) -> Iterator[Metric]:
-        return host_metrics(self._data_dir)
+        return host_metrics(self._data_dir, self._cpu)
 
 
-def host_metrics(data_dir: Path) -> Iterator[Metric]:
+def host_metrics(data_dir: Path, cpu: CpuMeter) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "albumen_host_cpu_utilization_ratio",
-        "Host CPU busy, 0 to 1, since the previous scrape.",
-        value=psutil.cpu_percent(interval=None) / 100,
+        "Host CPU busy, 0 to 1, over the last second or more.",
+        value=cpu.ratio(),
     )
     memory = psutil.virtual_memory()
     yield GaugeMetricFamily(
