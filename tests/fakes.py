@@ -175,6 +175,8 @@ class FakePhotoRepo:
         existing = self.find_by_hash(new.owner_id, new.sha256)
         if existing is not None:
             return existing, False
+        modified = new.file_modified
+        sort_at = (modified.utc or modified.local) if modified else now
         photo = Photo(
             str(uuid.uuid4()),
             new.owner_id,
@@ -184,8 +186,9 @@ class FakePhotoRepo:
             new.sha256,
             PhotoStatus.PENDING,
             now,
-            now,
-            doc_id=sort_key(now, len(self.photos)),
+            sort_at,
+            doc_id=sort_key(sort_at, len(self.photos)),
+            file_modified=modified,
         )
         self.photos[photo.id] = photo
         return photo, True

@@ -20,7 +20,7 @@ from albumen.domain.durability import (
 )
 from albumen.domain.jobs import JobName, Outcome, QueueStats, Schedule
 from albumen.domain.media import MediaType
-from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.metadata import PhotoMetadata, TakenAt
 from albumen.domain.monitoring import Alert
 from albumen.domain.people import Face, FaceSet, Person
 from albumen.domain.photos import (
@@ -595,6 +595,10 @@ class PeopleRepo(Protocol):
 
     def faces_of_photo(self, photo_id: str) -> list[Face]: ...
 
+    def faces_of_person(
+        self, owner_id: str, person_id: str, limit: int, after: str | None
+    ) -> list[Face]: ...
+
     def photos_page(
         self, owner_id: str, person_id: str, limit: int, after: TimelineCursor | None
     ) -> Page: ...
@@ -653,6 +657,7 @@ class Upload:
     filename: str
     created_at: datetime
     photo_id: str | None = None
+    file_modified: TakenAt | None = None  # for the photo it becomes
 
 
 class UploadRepo(Protocol):

@@ -168,6 +168,14 @@ def test_people_are_named_searched_merged_split_and_hidden(
         1,
     )
     assert found("person:barack") == {obama, obama1, biden}
+    faces = client.get(f"/api/v1/people/{barack}/faces", headers=auth, params={"limit": 2}).json()
+    rest = client.get(
+        f"/api/v1/people/{barack}/faces", headers=auth, params={"cursor": faces["next_cursor"]}
+    ).json()
+    listed = faces["items"] + rest["items"]
+    assert rest["next_cursor"] is None
+    assert {f["photo_id"] for f in listed} == {obama, obama1, biden}  # each face once, paged
+    assert face["id"] in {f["id"] for f in listed}
     split = client.patch(f"/api/v1/faces/{face['id']}", headers=auth, json={"person_id": None})
     assert split.json()["person_id"] not in (barack, joe)
     assert found("person:barack") == {obama, obama1}

@@ -57,6 +57,7 @@ CASES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("PATCH", "/api/v1/people/{person_id}"): lambda ids: {"name": "Stolen"},
     ("POST", "/api/v1/people/{person_id}/merge"): lambda ids: {"ids": [ids["person_id"]]},
     ("GET", "/api/v1/people/{person_id}/photos"): lambda ids: None,
+    ("GET", "/api/v1/people/{person_id}/faces"): lambda ids: None,
     ("PATCH", "/api/v1/faces/{face_id}"): lambda ids: {"person_id": None},
     ("GET", "/api/v1/faces/{face_id}/thumbnail"): lambda ids: None,
     ("DELETE", "/api/v1/shares/{link_id}"): lambda ids: None,

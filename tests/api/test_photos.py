@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable
 
@@ -17,6 +18,8 @@ from albumen.config import Settings
 from tests.conftest import make_jpeg, upload
 
 DATE_ORIGINAL, OFFSET_ORIGINAL, EXIF_IFD = 0x9003, 0x9011, 0x8769
+TUS = {"Tus-Resumable": "1.0.0"}
+TUS_BODY = "application/offset+octet-stream"
 
 
 def test_upload_stores_the_photo_and_processing_makes_it_ready(
@@ -336,3 +339,68 @@ def test_the_viewer_walk_gets_the_next_preview_warmed_ahead(
     scraped = client.get("/metrics", headers=auth).text
     assert 'albumen_prefetch_outcomes_total{kind="next",outcome="hit"}' in scraped
     assert 'albumen_prefetch_bytes_total{state="used"}' in scraped
+
+
+def test_a_photo_without_a_date_inside_takes_the_date_its_uploader_sent(
+    client: TestClient, auth: dict[str, str], queue: HueyJobQueue
+) -> None:
+    """Photos with no date in them piled up on the day of their upload (#16). The file's
+    date, sent as ``modified_at`` (a multipart field, or tus metadata), dates them now; a
+    date in the photo wins; a date no photo can have is refused and nothing is kept."""
+    sent = {"modified_at": "2015-06-01T12:30:00+02:00"}
+    multipart = client.post(
+        "/api/v1/photos", headers=auth, files={"file": ("scan.jpg", make_jpeg(seed=81))}, data=sent
+    )
+    assert multipart.status_code == 201, multipart.text
+    months = client.get("/api/v1/timeline/buckets", headers=auth).json()["buckets"]
+    assert months == [{"key": "2015-06", "count": 1}]  # in its place before it is processed
+
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in (("filename", "tus.jpg"), ("modified_at", "2016-02-03T04:05:06"))
+    )
+    data = make_jpeg(seed=82)
+    made = client.post(
+        "/api/v1/uploads",
+        headers=auth | TUS | {"Upload-Length": str(len(data)), "Upload-Metadata": metadata},
+    )
+    assert made.status_code == 201, made.text
+    done = client.patch(
+        made.headers["Location"],
+        headers=auth | TUS | {"Upload-Offset": "0", "Content-Type": TUS_BODY},
+        content=data,
+    )
+    assert done.status_code == 204, done.text
+    tus_id = done.headers["Albumen-Photo-Id"]
+
+    exif = {EXIF_IFD: {DATE_ORIGINAL: "2020:05:01 10:00:00", OFFSET_ORIGINAL: "+02:00"}}
+    dated = client.post(
+        "/api/v1/photos",
+        headers=auth,
+        files={"file": ("dated.jpg", make_jpeg(seed=83, exif=exif))},
+        data=sent,
+    ).json()
+    queue.run_pending()
+
+    def shown(photo_id: str) -> dict[str, str]:
+        return dict(client.get(f"/api/v1/photos/{photo_id}", headers=auth).json())
+
+    scan = shown(multipart.json()["id"])
+    assert scan["taken_at"] == "2015-06-01T12:30:00+02:00"
+    assert scan["taken_at_source"].startswith("the file's modification time")
+    assert shown(tus_id)["taken_at"] == "2016-02-03T04:05:06"  # local: no offset was sent
+    assert shown(dated["id"])["taken_at"] == "2020-05-01T10:00:00+02:00"
+    found = client.get("/api/v1/search", headers=auth, params={"q": "on:2015-06"}).json()
+    assert [p["id"] for p in found["items"]] == [scan["id"]]
+
+    for bad in ("last summer", "2999-01-01T00:00:00Z"):
+        refused = client.post(
+            "/api/v1/photos",
+            headers=auth,
+            files={"file": ("x.jpg", make_jpeg(seed=84))},
+            data={"modified_at": bad},
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["code"] == "invalid_modified_at"
+    listed = client.get("/api/v1/photos", headers=auth).json()["items"]
+    assert len(listed) == 3  # nothing of the refused ones was kept

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,26 @@ def test_import_a_folder_then_rerun_skips_everything(tmp_path: Path) -> None:
     with sqlite3.connect(data_dir / "albumen.db") as db:
         names = {row[0] for row in db.execute("SELECT filename FROM photos")}
     assert names >= {f"IMG_{n}.jpg" for n in range(1, 6)}
+
+
+def test_an_imported_photo_without_a_date_takes_its_files(tmp_path: Path) -> None:
+    """Photos with no date inside piled up on the day of the import (#16): the file's
+    modification time, in this machine's time zone, dates them now."""
+    data_dir, folder = tmp_path / "data", tmp_path / "scans"
+    folder.mkdir()
+    scan = folder / "scan.jpg"
+    scan.write_bytes(make_jpeg(320, 240, seed=5))  # no EXIF: no date inside
+    when = datetime(2015, 6, 1, 12, 30).astimezone()  # noon, here
+    os.utime(scan, (when.timestamp(), when.timestamp()))
+    _albumen(data_dir, "users", "add", "alice")
+    _albumen(data_dir, "import", str(folder), "--user", "alice", "--process")
+    with sqlite3.connect(data_dir / "albumen.db") as db:
+        local, source, status = db.execute(
+            "SELECT taken_local, taken_source, status FROM photos"
+        ).fetchone()
+    assert status == "ready"
+    assert local.startswith("2015-06-01 12:30:00")
+    assert source.startswith("the file's modification time")
 
     shown = json.loads(_albumen(data_dir, "config", "show").stdout)
     assert shown["data_dir"] == str(data_dir)

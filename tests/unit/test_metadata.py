@@ -8,7 +8,12 @@ import pytest
 
 from albumen.domain.errors import InvalidInput, UnsupportedMedia
 from albumen.domain.media import safe_filename, sniff
-from albumen.domain.metadata import checked_location, checked_orientation, parse_datetime
+from albumen.domain.metadata import (
+    checked_location,
+    checked_orientation,
+    file_modified,
+    parse_datetime,
+)
 
 
 @pytest.mark.parametrize(
@@ -105,3 +110,33 @@ def test_sniffing_refuses_non_images() -> None:
 )
 def test_safe_filename(name: str | None, safe: str) -> None:
     assert safe_filename(name) == safe
+
+
+NOW = datetime(2026, 12, 7, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("sent", "local", "offset"),
+    [
+        ("2019-03-05T09:00:00+01:00", datetime(2019, 3, 5, 9, 0), 60),
+        ("2019-03-05T08:00:00Z", datetime(2019, 3, 5, 8, 0), 0),
+        ("2019-03-05T09:00:00.250-05:30", datetime(2019, 3, 5, 9, 0), -330),
+        ("2019-03-05T09:00:00", datetime(2019, 3, 5, 9, 0), None),  # local, offset unknown
+        ("2026-12-08T10:00:00+00:00", datetime(2026, 12, 8, 10, 0), 0),  # a clock a bit ahead
+    ],
+)
+def test_a_files_date_from_its_uploader(sent: str, local: datetime, offset: int | None) -> None:
+    taken = file_modified(sent, NOW)
+    assert (taken.local, taken.offset_minutes) == (local, offset)
+    assert taken.source.startswith("the file's modification time")
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["yesterday", "", "2019-13-01T00:00:00", "1800-01-01T00:00:00", "2027-01-01T00:00:00Z",
+     "9999-12-31T23:59:59-12:00", "2019-03-05T09:00:00+23:00"],
+)  # fmt: skip
+def test_a_files_date_that_no_photo_can_have_is_refused(sent: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        file_modified(sent, NOW)
+    assert refused.value.code == "invalid_modified_at"

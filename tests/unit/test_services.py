@@ -18,7 +18,7 @@ from albumen.domain.errors import (
     UnsupportedMedia,
 )
 from albumen.domain.jobs import JobName, Outcome
-from albumen.domain.metadata import Location, PhotoMetadata, TakenAt
+from albumen.domain.metadata import Location, PhotoMetadata, TakenAt, file_modified
 from albumen.domain.photos import PhotoEdit, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.domain.places import Place
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier
@@ -171,6 +171,30 @@ def test_a_transient_error_leaves_the_photo_to_be_tried_again_never_failed(
     world.reader.error = None
     assert world.processing.process_photo(photo.id) is Outcome.DONE
     assert world.repo.photos[photo.id].status is PhotoStatus.READY
+
+
+def test_a_photo_without_a_date_inside_takes_its_files_and_one_with_a_date_keeps_it(
+    world: World,
+) -> None:
+    """Photos with no date inside piled up on the day of their upload (#16)."""
+    sent = file_modified("2015-06-01T12:30:00+02:00", world.clock.now())
+    world.reader.metadata = PhotoMetadata(width=4, height=3)  # no date inside
+    undated = world.photos.ingest("alice", "scan.jpg", world.staged(), sent).photo
+    assert undated.sort_at == datetime(2015, 6, 1, 10, 30)  # in place before it is processed
+    world.processing.process_photo(undated.id)
+    done = world.repo.photos[undated.id]
+    assert done.metadata is not None
+    assert done.metadata.taken_at == sent
+    assert done.sort_at == datetime(2015, 6, 1, 10, 30)
+
+    inside = TakenAt(datetime(2020, 5, 1, 10, 0), 120, "ExifIFD:DateTimeOriginal")
+    world.reader.metadata = PhotoMetadata(width=4, height=3, taken_at=inside)
+    dated = world.photos.ingest("alice", "a.jpg", world.staged(JPEG + b"2"), sent).photo
+    world.processing.process_photo(dated.id)
+    kept = world.repo.photos[dated.id]
+    assert kept.metadata is not None
+    assert kept.metadata.taken_at == inside  # what the photo says wins
+    assert kept.sort_at == datetime(2020, 5, 1, 8, 0)
 
 
 def test_without_an_offset_the_local_time_orders_and_without_a_date_the_upload(

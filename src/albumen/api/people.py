@@ -100,6 +100,25 @@ def merge(person_id: str, body: Merge, user: CurrentUser, people: People) -> Per
     return PersonOut.of(people.merge(user.id, person_id, body.ids))
 
 
+class FacePage(BaseModel):
+    items: list[FaceOut]
+    next_cursor: str | None
+
+
+@router.get("/api/v1/people/{person_id}/faces", response_model=FacePage, responses=errors(400))
+def person_faces(
+    person_id: str,
+    user: CurrentUser,
+    people: People,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> FacePage:
+    """The person's faces, a page at a time: to review them, and move a wrong one out
+    (``PATCH /api/v1/faces/{face_id}``)."""
+    found, after = people.faces_of_person(user.id, person_id, limit, cursor)
+    return FacePage(items=[FaceOut.of(face) for face in found], next_cursor=after)
+
+
 @router.get("/api/v1/people/{person_id}/photos", response_model=PhotoPage, responses=errors(400))
 def photos(
     person_id: str,

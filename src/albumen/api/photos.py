@@ -52,15 +52,18 @@ router = APIRouter(prefix="/api/v1/photos", tags=["photos"])
     ),
 )
 async def upload(request: Request, user: CurrentUser, photos: Photos) -> Response:
-    """Upload one photo as the multipart field ``file``; 200 and ``duplicate`` if known."""
+    """Upload one photo as the multipart field ``file``; 200 and ``duplicate`` if known.
+    An optional field ``modified_at`` (ISO 8601, e.g. ``2019-03-05T09:00:00+01:00``: when the
+    file was last modified) dates a photo whose contents have no date."""
     declared = int(request.headers.get("content-length") or 0)
     if declared > photos.max_upload_bytes + 64 * 1024:  # room for the form's own headers
         raise TooLarge(f"the upload is larger than the limit of {photos.max_upload_bytes} bytes")
     writer = photos.stage()
     try:
-        filename = await stream_file_field(
+        form = await stream_file_field(
             request.headers.get("content-type", ""), request.stream(), writer
         )
+        modified = photos.file_date(form.modified_at)  # checked before the bytes are kept
         staged = await run_in_threadpool(writer.finish)
     except ClientDisconnect:
         writer.abort()
@@ -68,7 +71,7 @@ async def upload(request: Request, user: CurrentUser, photos: Photos) -> Respons
     except BaseException:
         writer.abort()
         raise
-    result = await run_in_threadpool(photos.ingest, user.id, filename, staged)
+    result = await run_in_threadpool(photos.ingest, user.id, form.filename, staged, modified)
     body = PhotoOut.of(result.photo, duplicate=result.duplicate)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
 

@@ -100,7 +100,11 @@ def discover(uploads: Uploads) -> Response:
         "parameters": [
             RESUMABLE,
             _header("Upload-Length", "The file's size in bytes", COUNT) | {"required": True},
-            _header("Upload-Metadata", "`filename <base64>`", {"type": "string"}),
+            _header(
+                "Upload-Metadata",
+                "`filename <base64>`, and `modified_at <base64>`: the file's date (ISO 8601)",
+                {"type": "string"},
+            ),
         ]
     },
 )
@@ -109,7 +113,9 @@ def create(request: Request, user: CurrentUser, uploads: Uploads) -> Response:
         return refused
     length = _int_header(request, "upload-length")
     metadata = _metadata(request.headers.get("upload-metadata", ""))
-    upload = uploads.create(user.id, length, metadata.get("filename", ""))
+    upload = uploads.create(
+        user.id, length, metadata.get("filename", ""), metadata.get("modified_at")
+    )
     location = str(request.url_for("upload_status", upload_id=upload.id).path)
     return Response(status_code=201, headers={**TUS, "Location": location})
 

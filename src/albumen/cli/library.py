@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,7 +46,8 @@ def import_(
     with Progress(*columns, console=err_console()) as bar, ThreadPoolExecutor(jobs) as pool:
         task = bar.add_task("importing", total=len(files))
         futures = {
-            pool.submit(importer.import_one, f.name, f.stat().st_size, _reader(f)): f for f in files
+            pool.submit(importer.import_one, f.name, f.stat().st_size, _reader(f), _modified(f)): f
+            for f in files
         }
         for future in as_completed(futures):
             report.add(str(futures[future]), future.result())
@@ -55,6 +57,11 @@ def import_(
             built.infrastructure.queue.run_pending()
     _print_report(report)
     raise typer.Exit(1 if report.failed else 0)
+
+
+def _modified(path: Path) -> str:
+    """The file's modification time in this machine's time zone, with its offset."""
+    return datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat()
 
 
 def _discover(paths: list[Path]) -> set[Path]:

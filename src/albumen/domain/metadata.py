@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from albumen.domain.errors import InvalidInput
 from albumen.domain.limits import CAMERA_TEXT, DATE_SOURCE, clip
 
 _DATE_RE = re.compile(
@@ -220,3 +221,38 @@ def _int_in(raw: object, low: int, high: int) -> int | None:
 def _float_in(raw: object, low: float, high: float) -> float | None:
     value = as_float(raw)
     return round(value, 6) if value is not None and low <= value <= high else None
+
+
+FILE_MODIFIED = "the file's modification time, from its uploader"
+MAX_OFFSET_MINUTES = 14 * 60  # UTC-12:00 to UTC+14:00, with room for history's odd ones
+
+
+def file_modified(text: str, now: datetime) -> TakenAt:
+    """An uploader's ISO 8601 time of the file's last modification (``2019-03-05T09:00:00+01:00``,
+    or without an offset: local time), which dates a photo whose contents have no date.
+
+    ``InvalidInput`` when it is not such a time, is before photography or after ``now`` (UTC,
+    naive) by more than a day."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"modified_at {text[:40]!r} is not a time like 2019-03-05T09:00:00+01:00",
+            code="invalid_modified_at",
+        ) from None
+    offset = when.utcoffset()
+    minutes = None if offset is None else round(offset.total_seconds() / 60)
+    local = when.replace(tzinfo=None, microsecond=0)
+    taken = TakenAt(local, minutes, FILE_MODIFIED)
+    latest = now + timedelta(days=1)
+    if (
+        local.year < MIN_YEAR
+        or local > latest + timedelta(days=1)  # before the offset: far years overflow UTC
+        or (minutes is not None and abs(minutes) > MAX_OFFSET_MINUTES)
+        or (taken.utc or local) > latest
+    ):
+        raise InvalidInput(
+            f"modified_at {text[:40]!r} is not a time a photo can have",
+            code="invalid_modified_at",
+        )
+    return taken

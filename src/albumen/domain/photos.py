@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from albumen.domain.metadata import PhotoMetadata
+from albumen.domain.metadata import PhotoMetadata, TakenAt
 from albumen.domain.places import Place
 from albumen.domain.tiers import Tier
 
@@ -70,6 +70,7 @@ class Photo:
     analysis_version: str | None = None  # of the models that analysed it
     analysis_error: str | None = None
     tier: Tier = Tier.HOT  # where the original is stored
+    file_modified: TakenAt | None = None  # its uploader's file date: the date if none inside
 
     @property
     def trashed(self) -> bool:
@@ -85,6 +86,7 @@ class NewPhoto:
     mime: str
     size: int
     sha256: str
+    file_modified: TakenAt | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from albumen.domain.errors import AlbumenError
+from albumen.domain.errors import AlbumenError, InvalidInput
 from albumen.ports import StagedFile
 from albumen.services.photos import PhotoService
 
@@ -68,11 +68,19 @@ class Importer:
         self._owner_id = owner_id
         self._sizes = photos.sizes(owner_id)
 
-    def import_one(self, name: str, size: int, read: Reader) -> ImportResult:
+    def import_one(
+        self, name: str, size: int, read: Reader, modified_at: str | None = None
+    ) -> ImportResult:
+        """One file; ``modified_at`` (ISO 8601, its date on disk) dates a photo whose contents
+        have none, unless it is no date a photo can have (a clock reset to the future)."""
+        try:
+            modified = self._photos.file_date(modified_at)
+        except InvalidInput:
+            modified = None
         try:
             if size in self._sizes and self._stored(read):
                 return ImportResult(Imported.DUPLICATE)
-            result = self._photos.ingest(self._owner_id, name, self._stage(read))
+            result = self._photos.ingest(self._owner_id, name, self._stage(read), modified)
         except AlbumenError as err:
             return ImportResult(Imported.FAILED, reason=err.message)
         except OSError as err:

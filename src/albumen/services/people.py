@@ -119,6 +119,17 @@ class PeopleService:
     def faces_of(self, photo: Photo) -> list[Face]:
         return self._people.faces_of_photo(photo.id)
 
+    def faces_of_person(
+        self, owner_id: str, person_id: str, limit: int, after: str | None
+    ) -> tuple[list[Face], str | None]:
+        """A page of the person's faces (to review, and move a wrong one out), and the
+        cursor of the next page (``None``: the last)."""
+        check_limit(limit)
+        self.person(owner_id, person_id)
+        found = self._people.faces_of_person(owner_id, person_id, limit + 1, after)
+        more = len(found) > limit
+        return found[:limit], found[limit - 1].id if more else None
+
     def photos(
         self, owner_id: str, person_id: str, limit: int, cursor: TimelineCursor | None
     ) -> Page:

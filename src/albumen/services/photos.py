@@ -18,6 +18,7 @@ from albumen.domain.errors import (
 )
 from albumen.domain.jobs import JobName
 from albumen.domain.media import media_type, safe_filename, sniff
+from albumen.domain.metadata import TakenAt, file_modified
 from albumen.domain.photos import (
     Derivative,
     IngestResult,
@@ -100,18 +101,31 @@ class PhotoService:
     def stage_existing(self, path: Path) -> StagedFile:
         return self._blobs.stage_existing(path)
 
-    def ingest(self, owner_id: str, filename: str | None, staged: StagedFile) -> IngestResult:
+    def ingest(
+        self,
+        owner_id: str,
+        filename: str | None,
+        staged: StagedFile,
+        file_modified: TakenAt | None = None,
+    ) -> IngestResult:
         """Store staged bytes as the owner's photo, or return the photo they already are.
+        ``file_modified`` (the file's date, from its uploader) dates it if its contents do not.
 
         Two uploads of the same bytes by one owner at once take turns (a named lock, in Redis
         when processes share it): the second finds the first's photo and stores nothing. The
         database's unique (owner, hash) makes one photo of them whatever happens."""
         if self._locks is None:
-            return self._ingest(owner_id, filename, staged)
+            return self._ingest(owner_id, filename, staged, file_modified)
         with self._locks.hold(f"ingest:{owner_id}:{staged.sha256}"):
-            return self._ingest(owner_id, filename, staged)
+            return self._ingest(owner_id, filename, staged, file_modified)
 
-    def _ingest(self, owner_id: str, filename: str | None, staged: StagedFile) -> IngestResult:
+    def _ingest(
+        self,
+        owner_id: str,
+        filename: str | None,
+        staged: StagedFile,
+        file_modified: TakenAt | None,
+    ) -> IngestResult:
         try:
             media = sniff(staged.head, filename or "")
             existing = self._photos.find_by_hash(owner_id, staged.sha256)
@@ -122,12 +136,17 @@ class PhotoService:
         except BaseException:
             self._blobs.discard(staged)
             raise
-        new = NewPhoto(owner_id, safe_filename(filename), media.mime, staged.size, staged.sha256)
+        name = safe_filename(filename)
+        new = NewPhoto(owner_id, name, media.mime, staged.size, staged.sha256, file_modified)
         photo, created = self._photos.add(new, self._clock.now())
         if created:
             self._queue.enqueue(JobName.PROCESS_PHOTO, photo.id)
             log.info("photo stored", extra={"photo_id": photo.id, "bytes": photo.size})
         return IngestResult(photo, duplicate=not created)
+
+    def file_date(self, text: str | None) -> TakenAt | None:
+        """An uploader's ``modified_at`` (the file's date), checked; ``None`` if not sent."""
+        return None if not text else file_modified(text, self._clock.now())
 
     def find_by_hash(self, owner_id: str, sha256: str) -> Photo | None:
         return self._photos.find_by_hash(owner_id, sha256)

@@ -91,7 +91,10 @@ class ProcessingService:
     def _process(self, photo: Photo) -> None:
         path = self._blobs.local_path(photo.sha256)
         media = media_type(photo.mime)
-        metadata, place = self._locate(self._reader.read(path, media))
+        read = self._reader.read(path, media)
+        if read.taken_at is None and photo.file_modified is not None:
+            read = replace(read, taken_at=photo.file_modified)  # no date inside: the file's
+        metadata, place = self._locate(read)
         self._photos.save_metadata(photo.id, metadata, _sort_at(metadata, photo), place)
         sizes = [ThumbSize.THUMB, ThumbSize.PREVIEW]
         renditions = self._thumbnailer.render(path, media, sizes, ThumbFormat.WEBP)

@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from albumen.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
 from albumen.domain.media import safe_filename
+from albumen.domain.metadata import file_modified
 from albumen.domain.photos import IngestResult
 from albumen.ports import Clock, Processes, Upload, UploadParts, UploadRepo
 from albumen.services.photos import PhotoService
@@ -56,7 +57,11 @@ class UploadService:
         self._processes = processes
         self.max_bytes = max_bytes
 
-    def create(self, owner_id: str, length: int, filename: str) -> Upload:
+    def create(
+        self, owner_id: str, length: int, filename: str, modified_at: str | None = None
+    ) -> Upload:
+        """A new upload; ``modified_at`` (ISO 8601: the file's date, from tus metadata) dates
+        the photo if its contents do not."""
         if length < 0:
             raise InvalidInput("Upload-Length must not be negative", code="invalid_length")
         if length == 0:  # complete at once, and nothing to keep: refused as a multipart one is
@@ -64,7 +69,13 @@ class UploadService:
         if length > self.max_bytes:
             raise TooLarge(f"the upload is larger than the limit of {self.max_bytes} bytes")
         upload = Upload(
-            str(uuid.uuid4()), owner_id, length, 0, safe_filename(filename), self._clock.now()
+            str(uuid.uuid4()),
+            owner_id,
+            length,
+            0,
+            safe_filename(filename),
+            self._clock.now(),
+            file_modified=file_modified(modified_at, self._clock.now()) if modified_at else None,
         )
         self._parts.create(upload.id)
         self._uploads.add(upload)
@@ -167,7 +178,9 @@ class UploadService:
         step, then remove the partial file. Finishing twice finds the first photo."""
         try:
             staged = self._photos.stage_existing(self._parts.link(upload.id))
-            result = self._photos.ingest(upload.owner_id, upload.filename, staged)
+            result = self._photos.ingest(
+                upload.owner_id, upload.filename, staged, upload.file_modified
+            )
         except BaseException:
             self._uploads.release(upload.id, writer, upload.offset)
             raise

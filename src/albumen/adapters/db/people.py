@@ -157,6 +157,21 @@ class SqlPeopleRepo:
         with self._engine.connect() as conn:
             return [_face(row) for row in conn.execute(query)]
 
+    def faces_of_person(
+        self, owner_id: str, person_id: str, limit: int, after: str | None
+    ) -> list[Face]:
+        """Up to ``limit`` faces of the person, by id, after the face ``after``."""
+        query = (
+            select(faces)
+            .where(faces.c.owner_id == owner_id, faces.c.person_id == person_id)
+            .order_by(faces.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(faces.c.id > after)
+        with self._engine.connect() as conn:
+            return [_face(row) for row in conn.execute(query)]
+
     def photos_page(
         self, owner_id: str, person_id: str, limit: int, after: TimelineCursor | None
     ) -> Page:

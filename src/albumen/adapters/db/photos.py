@@ -34,6 +34,7 @@ from albumen.adapters.db.tables import (
     photos,
     places,
 )
+from albumen.adapters.db.uploads import file_modified_of
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
     Derivative,
@@ -146,6 +147,7 @@ class SqlPhotoRepo:
         self._reads = reads  # timeline pages may come from a replica
 
     def add(self, new: NewPhoto, now: datetime) -> tuple[Photo, bool]:
+        modified = new.file_modified  # the file's date: where it sits until its own is read
         photo = Photo(
             id=str(uuid.uuid4()),
             owner_id=new.owner_id,
@@ -155,10 +157,15 @@ class SqlPhotoRepo:
             sha256=new.sha256,
             status=PhotoStatus.PENDING,
             created_at=now,
-            sort_at=now,
+            sort_at=(modified.utc or modified.local) if modified else now,
+            file_modified=modified,
         )
         columns = ("id", "owner_id", "filename", "mime", "size", "sha256", "created_at", "sort_at")
-        values = {name: getattr(photo, name) for name in columns} | {"status": photo.status.value}
+        values = {name: getattr(photo, name) for name in columns} | {
+            "status": photo.status.value,
+            "file_modified_local": modified.local if modified else None,
+            "file_modified_offset_min": modified.offset_minutes if modified else None,
+        }
 
         def insert_with(key: int) -> None:
             with writing(self._engine) as conn:
@@ -166,7 +173,7 @@ class SqlPhotoRepo:
                 _start_hot(conn, new.sha256, now)
 
         try:
-            with_fresh_key(self._engine, now, insert_with)
+            with_fresh_key(self._engine, photo.sort_at, insert_with)
         except IntegrityError:  # the owner already has these bytes: the first one wins
             existing = self.find_by_hash(new.owner_id, new.sha256)
             if existing is None:
@@ -637,6 +644,7 @@ def _photo(row: Row[Any], tags: tuple[PhotoTag, ...]) -> Photo:
         analysis_version=row.analysis_version,
         analysis_error=row.analysis_error,
         tier=Tier(row.tier or Tier.HOT),
+        file_modified=file_modified_of(row),
     )
 
 

@@ -101,6 +101,9 @@ photos = Table(
     Column("taken_offset_min", Integer),
     Column("taken_utc", DateTime),
     Column("taken_source", String(limits.DATE_SOURCE)),
+    # the file's last modification, as its uploader saw it: the date of a photo without one
+    Column("file_modified_local", DateTime),
+    Column("file_modified_offset_min", Integer),
     Column("lat", Float),
     Column("lon", Float),
     Column("alt", Float),
@@ -200,6 +203,8 @@ uploads = Table(
     Column("photo_id", String(36)),
     Column("writer", String(limits.UPLOAD_WRITER)),  # the request writing now, and its process
     Column("writer_until", DateTime),  # when that claim lapses unless renewed
+    Column("file_modified_local", DateTime),  # for the photo it becomes (see photos)
+    Column("file_modified_offset_min", Integer),
     Index("ix_uploads_created_at", "created_at"),
 )
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Row, delete, insert, select, update
 
 from albumen.adapters.db.engine import writing
 from albumen.adapters.db.tables import uploads
+from albumen.domain.metadata import FILE_MODIFIED, TakenAt
 from albumen.ports import Upload
 
 
@@ -19,6 +20,7 @@ class SqlUploadRepo:
         self._engine = engine
 
     def add(self, upload: Upload) -> None:
+        modified = upload.file_modified
         with writing(self._engine) as conn:
             conn.execute(
                 insert(uploads).values(
@@ -28,6 +30,8 @@ class SqlUploadRepo:
                     offset=upload.offset,
                     filename=upload.filename,
                     created_at=upload.created_at,
+                    file_modified_local=modified.local if modified else None,
+                    file_modified_offset_min=modified.offset_minutes if modified else None,
                 )
             )
 
@@ -128,4 +132,11 @@ def _upload(row: Row[Any]) -> Upload:
         filename=row.filename,
         created_at=row.created_at,
         photo_id=row.photo_id,
+        file_modified=file_modified_of(row),
     )
+
+
+def file_modified_of(row: Row[Any]) -> TakenAt | None:
+    """The uploader's file date kept in a row of ``photos`` or ``uploads``."""
+    local = row.file_modified_local
+    return None if local is None else TakenAt(local, row.file_modified_offset_min, FILE_MODIFIED)
