@@ -5,6 +5,7 @@ critical accessibility finding (axe-core) on any of them."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import sqlite3
@@ -26,7 +27,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.conftest import SHARED_PHOTOS
+from tests.conftest import SHARED_PHOTOS, make_jpeg
 
 # The first thumbnails on screen have arrived and decoded.
 LOADED = """() => [...document.querySelectorAll('.tile img')].slice(0, 4)
@@ -388,6 +389,12 @@ def test_small_screens(browser: Browser, library: Library, path: str) -> None:
     expect(page.locator("main")).not_to_have_attribute("aria-busy", "true")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360, f"{path} is {width} px wide at 360"
+    cards = page.locator(".cards > li")
+    if cards.count() >= 2:  # people and albums: one per row on a phone was a list, not a grid
+        first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+        assert first is not None
+        assert second is not None
+        assert second["y"] == first["y"], f"{path}: one card per row at 360"
     name = "home" if path == "/" else path.strip("/").split("?")[0]
     screenshot(page, f"small-{name}")
     assert axe_violations(page) == []
@@ -434,10 +441,56 @@ def test_people_are_named_merged_and_found(page: Page, library: Library) -> None
     second = cards.nth(1)
     second.get_by_role("checkbox").check()
     page.get_by_role("button", name="Merge selected").click()
-    expect(page.locator("#toast")).to_have_text("Merged 2 people")
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Merged 2 people")
     expect(cards).to_have_count(len(people) - 1)
     merged = library.get(f"/api/v1/people/{first['id']}")
     assert merged["photo_count"] >= first["photo_count"]
+    # a merge can be undone (#16): the folded person comes back with their faces
+    toast.get_by_role("button", name="Undo").click()
+    expect(toast).to_have_text("Merge undone")
+    expect(cards).to_have_count(len(people))
+    after = {p["face_count"] for p in library.get("/api/v1/people") if p["id"] != first["id"]}
+    assert people[1]["face_count"] in after
+    assert library.get(f"/api/v1/people/{first['id']}")["face_count"] == first["face_count"]
+
+
+def test_a_second_person_of_one_name_is_offered_a_merge_and_a_face_can_leave(
+    page: Page, library: Library
+) -> None:
+    """Naming a second person "Grace" made two people called Grace; a face the models put
+    in the wrong person could not be moved out from the web app (#16)."""
+    people = library.get("/api/v1/people")
+    grace = next((p for p in people if p["name"] == "Grace"), None)
+    other = next((p for p in people if p["name"] is None and p["face_count"] == 1), None)
+    if grace is None or other is None:
+        pytest.skip("needs the face photos of ../shared/photos (and the test before)")
+    page.goto(f"/people/{other['id']}")
+    page.get_by_label("Name").fill("grace")
+    page.get_by_role("button", name="Save").click()
+    offer = page.get_by_role("dialog", name="You already have “Grace”")
+    expect(offer).to_be_visible()
+    screenshot(page, "people-same-name")
+    offer.get_by_role("button", name="Merge them").click()
+    expect(page).to_have_url(f"{library.url}/people/{grace['id']}")
+    expect(page.locator("#toast")).to_contain_text("Merged 2 people")
+    count = library.get(f"/api/v1/people/{grace['id']}")["face_count"]
+    assert count == grace["face_count"] + 1
+    assert len(library.get("/api/v1/people")) == len(people) - 1
+
+    page.locator("summary", has_text="Faces").click()
+    faces = page.locator(".faces li")
+    expect(faces).to_have_count(count)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.faces img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    assert on_top(faces.first.locator("img"))
+    faces.first.get_by_role("button", name="Not Grace").click()
+    expect(faces).to_have_count(count - 1)
+    expect(page.locator("#toast")).to_contain_text("a person of its own")
+    assert library.get(f"/api/v1/people/{grace['id']}")["face_count"] == count - 1
+    assert len(library.get("/api/v1/people")) == len(people)
 
 
 def sharp_jpeg(seed: int, size: tuple[int, int] = (960, 640)) -> bytes:
@@ -663,3 +716,118 @@ def test_a_year_on_the_scrubber_goes_to_that_year(page: Page) -> None:
     scrubber = page.get_by_role("slider", name="Jump to a month")
     expect(scrubber).to_have_attribute("aria-valuetext", newest_of_2021)
     expect(month(page, newest_of_2021).locator(".tile").first).to_be_in_viewport()
+
+
+def test_uploads_close_when_done_and_take_their_place_by_date(page: Page) -> None:
+    """The panel never closed, and a new photo showed under today until a reload: the
+    timeline was drawn before the server had read its date (#16)."""
+    dated = dated_jpeg(datetime(2019, 3, 5, 9), 77)
+    files: list[FilePayload] = [{"name": "march.jpg", "mimeType": "image/jpeg", "buffer": dated}]
+    page.locator("#file-picker").set_input_files(files)
+    uploads = page.get_by_role("region", name="Uploads")
+    expect(uploads.locator(".upload-status")).to_have_text("Uploaded")
+    page.mouse.move(10, 400)  # a pointer over the panel keeps it open
+    expect(uploads).to_be_hidden(timeout=20_000)
+    placed = month(page, "March 2019").locator('.tile[data-label^="march.jpg"]')
+    expect(placed).to_have_count(1, timeout=30_000)  # drawn once its date was read
+    placed.scroll_into_view_if_needed()
+    expect(placed.locator("img")).to_be_visible()
+    expect(page.locator('.tile[data-label^="march.jpg"]')).to_have_count(1)  # not under today
+
+
+def test_a_failed_upload_stays_and_a_phone_shows_the_uploads_as_a_bar(
+    browser: Browser, library: Library
+) -> None:
+    """On a phone the panel covered half the screen; its files are folded now, one tap away.
+    A failure keeps the panel open to be read."""
+    context = browser.new_context(base_url=library.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, library)
+    files: list[FilePayload] = [
+        {"name": f"phone-{n}.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg(seed=700 + n)}
+        for n in range(6)
+    ]
+    files.append({"name": "bad.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8 not a photo"})
+    page.locator("#file-picker").set_input_files(files)
+    uploads = page.get_by_role("region", name="Uploads")
+    expect(uploads.locator(".upload-summary")).to_contain_text("6 uploaded · 1 failed")
+    box = uploads.bounding_box()
+    assert box is not None
+    assert box["height"] < 844 / 4, box  # a bar, not half the screen
+    screenshot(page, "uploads-phone")
+    page.wait_for_timeout(6000)  # longer than a panel whose uploads went well stays
+    expect(uploads).to_be_visible()
+    uploads.get_by_role("button", name="Show files").click()
+    bad = uploads.locator(".upload", has_text="bad.jpg")
+    bad.scroll_into_view_if_needed()
+    expect(bad).to_be_in_viewport()
+    expect(bad).to_contain_text("Failed")
+    context.close()
+
+
+def test_a_phone_viewer_shows_the_whole_file_name(browser: Browser, library: Library) -> None:
+    """At 390 px the viewer's title was cut to a few letters by its buttons (#16)."""
+    name = "PXL_20230704_183012345.jpg"
+    photo = library.upload(name, sharp_jpeg(seed=41))
+    library.wait_ready()
+    context = browser.new_context(base_url=library.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, library)
+    page.goto(f"/photos/{photo['id']}")
+    title = page.locator(".viewer-title")
+    expect(title).to_have_text(name)
+    assert on_top(title)
+    cut = title.evaluate(
+        "el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight"
+    )
+    assert not cut, title.evaluate(
+        "el => [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight]"
+    )
+    screenshot(page, "viewer-phone-title")
+    context.close()
+
+
+def test_an_album_of_sub_albums_shows_a_cover(page: Page, library: Library) -> None:
+    """An album whose photos are all in its sub-albums showed the empty-album mark (#16)."""
+    photo = library.upload("cover-of-crete.jpg", sharp_jpeg(seed=51))
+    library.wait_ready()
+
+    def album(name: str, parent: str | None = None) -> str:
+        body = {"name": name} if parent is None else {"name": name, "parent_id": parent}
+        made = requests.post(f"{library.url}/api/v1/albums", headers=library.headers, json=body)
+        made.raise_for_status()
+        return str(made.json()["id"])
+
+    holidays = album("Holidays of 2019")
+    crete = album("Crete", holidays)
+    requests.put(
+        f"{library.url}/api/v1/albums/{crete}/photos",
+        headers=library.headers,
+        json={"ids": [photo["id"]]},
+    ).raise_for_status()
+    page.goto("/albums")
+    card = page.locator(".card", has_text="Holidays of 2019")
+    cover = card.locator("img")
+    expect(cover).to_have_attribute("src", re.compile(str(photo["id"])))
+    card.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=cover.element_handle()
+    )
+    assert on_top(cover)
+    expect(card.locator(".no-cover")).to_have_count(0)
+
+
+def test_a_photo_without_a_date_goes_where_its_file_date_puts_it(
+    page: Page, tmp_path: Path
+) -> None:
+    """Photos without a date inside piled up on the day of the upload (#16): the browser
+    sends the file's date, and the timeline puts the photo there."""
+    scan = tmp_path / "scan-without-date.jpg"
+    scan.write_bytes(make_jpeg(480, 320, seed=909))  # no EXIF at all
+    when = datetime(2015, 6, 1, 12, 30).timestamp()
+    os.utime(scan, (when, when))
+    page.locator("#file-picker").set_input_files(scan)
+    placed = month(page, "June 2015").locator('.tile[data-label^="scan-without-date.jpg"]')
+    expect(placed).to_have_count(1, timeout=30_000)
+    expect(placed).to_have_attribute("data-label", re.compile("2015"))
+    expect(page.locator('.tile[data-label^="scan-without-date.jpg"]')).to_have_count(1)

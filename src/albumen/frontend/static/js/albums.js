@@ -4,14 +4,15 @@ import { api, thumbUrl } from "./api.js";
 import { h, toast } from "./dom.js";
 import { pagedGrid } from "./lists.js";
 
-// Albums without a chosen cover show their first photo, asked for once the card is near.
+// Albums without a chosen cover show their first photo, asked for once the card is near; an
+// album whose photos are all in its sub-albums (a "Trips" of trips) shows theirs.
 const covers = new IntersectionObserver(
   (entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;
       covers.unobserve(entry.target);
       const slot = entry.target;
-      api(`/api/v1/albums/${slot.dataset.album}/photos`, { query: { limit: 1 } })
+      api(`/api/v1/albums/${slot.dataset.album}/photos`, { query: { limit: 1, include_sub: true } })
         .then((page) => {
           if (page.items.length) slot.replaceWith(h("img", { src: thumbUrl(page.items[0]), alt: "", loading: "lazy" }));
         })

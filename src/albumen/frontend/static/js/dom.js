@@ -29,7 +29,7 @@ let toastElement = null;
  * dialog is open, everything outside it is inert and under its backdrop (a toast there was
  * hidden and never read out), so the toast goes into the dialog, still drawn at the bottom
  * of the screen; otherwise into the page's body. */
-export function toast(message, kind = "info") {
+export function toast(message, kind = "info", action = null) {
   toastElement ??= document.getElementById("toast");
   const el = toastElement;
   const modal = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).at(-1);
@@ -41,9 +41,18 @@ export function toast(message, kind = "info") {
   }
   el.textContent = message;
   el.dataset.kind = kind;
+  if (action) {
+    // an action ("Undo") stays longer: the time to read and reach it
+    const button = h("button", { type: "button", class: "text" }, action.label);
+    button.addEventListener("click", () => {
+      el.classList.remove("shown");
+      action.run();
+    });
+    el.append(" ", button);
+  }
   el.classList.add("shown");
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove("shown"), 5000);
+  toastTimer = setTimeout(() => el.classList.remove("shown"), action ? 10_000 : 5000);
 }
 
 export function bytes(n) {

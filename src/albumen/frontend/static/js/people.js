@@ -18,9 +18,7 @@ export async function peoplePage(main, params, navigate) {
       onclick: async () => {
         const [into, ...others] = [...chosen];
         try {
-          await api(`/api/v1/people/${into}/merge`, { method: "POST", json: { ids: others } });
-          toast(`Merged ${others.length + 1} people`);
-          navigate(location.pathname + location.search, { replace: true });
+          await mergeWithUndo(into, others, navigate);
         } catch (err) {
           toast(err.message, "error");
         }
@@ -109,8 +107,16 @@ export async function personPage(main, _params, navigate, { id }) {
         class: "inline",
         onsubmit: async (event) => {
           event.preventDefault();
+          const wanted = name.value.trim();
           try {
-            await api(`/api/v1/people/${id}`, { method: "PATCH", json: { name: name.value.trim() || null } });
+            // a second "Anna" made two people of that name: offer to make them one
+            const everyone = await api("/api/v1/people", { query: { hidden: true } });
+            const same = everyone.find((p) => p.id !== id && p.name && p.name.toLowerCase() === wanted.toLowerCase());
+            if (wanted && same && (await sameNameDialog(same))) {
+              await mergeWithUndo(same.id, [id], navigate, `/people/${same.id}`);
+              return;
+            }
+            await api(`/api/v1/people/${id}`, { method: "PATCH", json: { name: wanted || null } });
             toast("Saved");
           } catch (err) {
             toast(err.message, "error");
@@ -138,6 +144,7 @@ export async function personPage(main, _params, navigate, { id }) {
     ),
   );
   main.append(h("h1", { class: "visually-hidden" }, person.name || "Unnamed person"));
+  main.append(facesSection(person));
   const { grid, done } = pagedGrid(
     main,
     (cursor) => api(`/api/v1/people/${id}/photos`, { query: { cursor, limit: 200 } }),
@@ -148,6 +155,128 @@ export async function personPage(main, _params, navigate, { id }) {
   );
   await done.catch(() => {});
   return grid.cleanup;
+}
+
+/** Every face of the people (all pages): what an undo of a merge puts back. */
+async function facesOf(personId) {
+  const found = [];
+  let cursor = null;
+  do {
+    const page = await api(`/api/v1/people/${personId}/faces`, { query: { cursor, limit: 500 } });
+    found.push(...page.items.map((face) => face.id));
+    cursor = page.next_cursor;
+  } while (cursor);
+  return found;
+}
+
+/** Fold ``others`` into ``into``; the toast offers to undo it (each folded person comes back
+ * with their faces, name and hidden state, as a person of their own). */
+async function mergeWithUndo(into, others, navigate, after = location.pathname + location.search) {
+  const before = await Promise.all(
+    others.map(async (other) => ({ person: await api(`/api/v1/people/${other}`), faces: await facesOf(other) })),
+  );
+  await api(`/api/v1/people/${into}/merge`, { method: "POST", json: { ids: others } });
+  navigate(after, { replace: true });
+  const undo = async () => {
+    try {
+      for (const { person, faces } of before) {
+        if (!faces.length) continue;
+        const [first, ...rest] = faces;
+        const split = await api(`/api/v1/faces/${first}`, { method: "PATCH", json: { person_id: null } });
+        for (const face of rest) {
+          await api(`/api/v1/faces/${face}`, { method: "PATCH", json: { person_id: split.person_id } });
+        }
+        await api(`/api/v1/people/${split.person_id}`, {
+          method: "PATCH",
+          json: { name: person.name || "", hidden: person.hidden },
+        });
+      }
+      toast("Merge undone");
+      navigate(location.pathname + location.search, { replace: true });
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  };
+  toast(`Merged ${others.length + 1} people`, "info", { label: "Undo", run: undo });
+}
+
+/** Whether the person means the one already called that (true: merge them). */
+function sameNameDialog(same) {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": "same-name-title" },
+      h("h2", { id: "same-name-title" }, `You already have “${same.name}”`),
+      h(
+        "p",
+        {},
+        `${same.name} is in ${same.photo_count} photo${same.photo_count === 1 ? "" : "s"}. If this is the same person, merge them into one; otherwise both keep the name.`,
+      ),
+      h(
+        "div",
+        { class: "buttons" },
+        h("button", { type: "button", onclick: () => dialog.close("apart") }, "Keep apart"),
+        h("button", { type: "button", class: "primary", onclick: () => dialog.close("merge") }, "Merge them"),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "merge");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/** The person's faces, each with a way out for one the models put here wrongly. */
+function facesSection(person) {
+  const name = person.name || "this person";
+  const list = h("ul", { class: "faces" });
+  const more = h("button", { type: "button", hidden: true }, "More faces");
+  let cursor = null;
+  const load = async () => {
+    const page = await api(`/api/v1/people/${person.id}/faces`, { query: { cursor, limit: 60 } });
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    for (const face of page.items) list.append(faceItem(face));
+  };
+  const faceItem = (face) => {
+    const item = h(
+      "li",
+      {},
+      h("img", { src: `/api/v1/faces/${face.id}/thumbnail`, alt: `A face of ${name}`, loading: "lazy" }),
+      h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            try {
+              await api(`/api/v1/faces/${face.id}`, { method: "PATCH", json: { person_id: null } });
+              item.remove();
+              toast("Moved out: the face is a person of its own now", "info", {
+                label: "Undo",
+                run: async () => {
+                  await api(`/api/v1/faces/${face.id}`, { method: "PATCH", json: { person_id: person.id } });
+                  list.prepend(faceItem(face));
+                },
+              });
+            } catch (err) {
+              toast(err.message, "error");
+            }
+          },
+        },
+        `Not ${name}`,
+      ),
+    );
+    return item;
+  };
+  more.addEventListener("click", () => load().catch((err) => toast(err.message, "error")));
+  const section = h("details", { class: "person-faces" }, h("summary", {}, `Faces (${person.face_count})`), list, more);
+  // asked for when opened: most visits are for the photos
+  section.addEventListener("toggle", () => {
+    if (section.open && !list.childElementCount) load().catch((err) => toast(err.message, "error"));
+  });
+  return section;
 }
 
 export async function duplicatesPage(main) {

@@ -2,11 +2,13 @@
 // tus (resumable: a dropped connection picks up where it stopped, and after a reload the same
 // files resume), three at a time, with progress per file and in total.
 
-import { csrfHeaders } from "./api.js";
+import { api, csrfHeaders } from "./api.js";
 import { bytes, h, toast } from "./dom.js";
 
 const PARALLEL = 3;
 const CHUNK = 8 * 1024 * 1024;
+const CLOSE_AFTER_MS = 4000; // a panel whose uploads all went well closes by itself
+const PROCESSED_WAIT_MS = 120_000; // how long the timeline waits for new photos' dates
 const PHOTO = /\.(jpe?g|png|gif|webp|avif|heic|heif|tiff?|bmp|dng|cr2|cr3|nef|arw|orf|rw2|raf)$/i;
 
 const queue = [];
@@ -15,24 +17,42 @@ let panel;
 let list;
 let total;
 let summary;
+let details;
+let closeTimer = 0;
 
 function ensurePanel() {
   if (panel) return;
   panel = document.getElementById("uploads");
   total = h("progress", { max: "1", value: "0", "aria-label": "All uploads" });
   summary = h("p", { class: "upload-summary" });
-  list = h("ul", { class: "upload-list" });
+  list = h("ul", { class: "upload-list", id: "upload-list" });
+  // On a phone the list starts folded: the panel is a bar over the bottom of the screen, not
+  // half of it. The files are one tap away.
+  const folded = window.matchMedia("(max-width: 600px)").matches;
+  details = h(
+    "button",
+    {
+      type: "button",
+      class: "text",
+      "aria-controls": "upload-list",
+      "aria-expanded": String(!folded),
+      onclick: () => fold(details.getAttribute("aria-expanded") === "true"),
+    },
+    folded ? "Show files" : "Hide files",
+  );
+  list.hidden = folded;
   panel.append(
     h(
       "div",
       { class: "upload-head" },
       h("h2", {}, "Uploads"),
+      details,
       h(
         "button",
         {
           type: "button",
           class: "icon",
-          "aria-label": "Hide uploads",
+          "aria-label": "Close uploads",
           onclick: () => {
             panel.hidden = true;
           },
@@ -44,6 +64,45 @@ function ensurePanel() {
     summary,
     list,
   );
+  // a person reading the panel keeps it open
+  panel.addEventListener("pointerenter", () => clearTimeout(closeTimer));
+  panel.addEventListener("focusin", () => clearTimeout(closeTimer));
+}
+
+function fold(folded) {
+  list.hidden = folded;
+  details.setAttribute("aria-expanded", String(!folded));
+  details.textContent = folded ? "Show files" : "Hide files";
+}
+
+/** All uploads ended: close the panel soon if each went well (a failure stays to be read),
+ * and once the server has read the new photos' dates, have the timeline put them there. */
+function finished() {
+  const failed = queue.some((item) => item.state === "failed");
+  clearTimeout(closeTimer);
+  if (!failed && !panel.matches(":hover") && !panel.contains(document.activeElement)) {
+    closeTimer = setTimeout(() => {
+      panel.hidden = true;
+    }, CLOSE_AFTER_MS);
+  }
+  processed().then(() => window.dispatchEvent(new CustomEvent("albumen:uploaded")));
+}
+
+/** Until no photo of the user waits to be processed (its date read), or a while has passed:
+ * a timeline drawn before showed new photos under today, until a reload. */
+async function processed() {
+  const deadline = Date.now() + PROCESSED_WAIT_MS;
+  let wait = 250;
+  while (Date.now() < deadline) {
+    try {
+      const jobs = await api("/api/v1/jobs");
+      if (!jobs.photos.pending && !jobs.photos.processing) return;
+    } catch {
+      return; // signed out, or the server away: the timeline is drawn as it is
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 2000);
+  }
 }
 
 function refreshTotal() {
@@ -64,6 +123,7 @@ function refreshTotal() {
 /** Queue files (Files or {file, path}) for upload; non-photos are skipped and said so. */
 export function uploadFiles(files) {
   ensurePanel();
+  clearTimeout(closeTimer);
   panel.hidden = false;
   let skipped = 0;
   for (const file of files) {
@@ -96,9 +156,7 @@ function pump() {
     send(item).finally(() => {
       running--;
       refreshTotal();
-      if (!queue.some((i) => i.state === "queued" || i.state === "sending")) {
-        window.dispatchEvent(new CustomEvent("albumen:uploaded"));
-      }
+      if (!queue.some((i) => i.state === "queued" || i.state === "sending")) finished();
       pump();
     });
   }
@@ -134,7 +192,13 @@ function send(item) {
       chunkSize: CHUNK,
       retryDelays: [0, 1000, 3000, 5000, 10000],
       removeFingerprintOnSuccess: true,
-      metadata: { filename: item.file.name, filetype: item.file.type },
+      metadata: {
+        filename: item.file.name,
+        filetype: item.file.type,
+        // the file's date: where a photo without a date inside goes in the timeline (they
+        // piled up on the day of the upload)
+        ...(item.file.lastModified > 0 ? { modified_at: localIso(item.file.lastModified) } : {}),
+      },
       headers: csrfHeaders(),
       onBeforeRequest(request) {
         if (request.getMethod() === "HEAD") resumed = true;
@@ -168,6 +232,16 @@ function send(item) {
       upload.start();
     });
   });
+}
+
+/** ISO 8601 of a moment in this browser's time zone, with its offset. */
+function localIso(ms) {
+  const when = new Date(ms);
+  const pad = (n) => String(Math.trunc(Math.abs(n))).padStart(2, "0");
+  const offset = -when.getTimezoneOffset();
+  const zone = `${offset < 0 ? "-" : "+"}${pad(offset / 60)}:${pad(offset % 60)}`;
+  const date = `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`;
+  return `${date}T${pad(when.getHours())}:${pad(when.getMinutes())}:${pad(when.getSeconds())}${zone}`;
 }
 
 /** Unfinished uploads that tus remembers from before a reload. */
@@ -227,6 +301,7 @@ export function installUploads() {
   if (waiting) {
     ensurePanel();
     panel.hidden = false;
+    fold(false); // the offer is in the list
     list.append(
       h(
         "li",
