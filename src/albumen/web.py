@@ -16,6 +16,7 @@ from albumen.adapters.http_metrics import MetricsMiddleware
 from albumen.api import (
     admin,
     albums,
+    downloads,
     metrics,
     openapi,
     ops,
@@ -175,6 +176,7 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
         search,
         trash,
         shares,
+        downloads,
         uploads,
         ops,
         metrics,

@@ -48,6 +48,7 @@ CASES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("PATCH", "/api/v1/albums/{album_id}"): lambda ids: {"name": "Mine now"},
     ("DELETE", "/api/v1/albums/{album_id}"): lambda ids: None,
     ("GET", "/api/v1/albums/{album_id}/photos"): lambda ids: None,
+    ("GET", "/api/v1/albums/{album_id}/download"): lambda ids: None,
     ("PUT", "/api/v1/albums/{album_id}/photos"): lambda ids: {"ids": [ids["photo_id"]]},
     ("DELETE", "/api/v1/albums/{album_id}/photos"): lambda ids: {"ids": [ids["photo_id"]]},
     ("POST", "/api/v1/albums/{album_id}/photos/move"): lambda ids: {"ids": [ids["photo_id"]]},

@@ -10,6 +10,8 @@ import random
 import re
 import sqlite3
 import time
+import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -831,3 +833,42 @@ def test_a_photo_without_a_date_goes_where_its_file_date_puts_it(
     expect(placed).to_have_count(1, timeout=30_000)
     expect(placed).to_have_attribute("data-label", re.compile("2015"))
     expect(page.locator('.tile[data-label^="scan-without-date.jpg"]')).to_have_count(1)
+
+
+def test_an_album_and_a_selection_download_as_one_zip(
+    page: Page, library: Library, tmp_path: Path
+) -> None:
+    """Downloading a selection started one download per photo (a browser lets a page start a
+    few, and blocks the rest); an album had no download at all (#16)."""
+    sent = {f"zip-{n}.jpg": sharp_jpeg(seed=60 + n, size=(320, 240)) for n in range(3)}
+    ids = [str(library.upload(name, data)["id"]) for name, data in sent.items()]
+    library.wait_ready()
+    album = requests.post(
+        f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Zipped"}
+    ).json()
+    requests.put(
+        f"{library.url}/api/v1/albums/{album['id']}/photos",
+        headers=library.headers,
+        json={"ids": ids},
+    ).raise_for_status()
+
+    def saved(click: Callable[[], None]) -> dict[str, bytes]:
+        with page.expect_download() as started:
+            click()
+        path = tmp_path / started.value.suggested_filename
+        started.value.save_as(path)
+        with zipfile.ZipFile(path) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+
+    page.goto(f"/albums/{album['id']}")
+    expect(page.locator(".tile")).to_have_count(3)
+    assert saved(lambda: page.get_by_role("link", name="Download").click()) == sent
+
+    tiles = page.locator(".tile")
+    tiles.first.hover()
+    tiles.first.locator(".check").click()
+    tiles.nth(1).click(modifiers=["Shift"])
+    expect(page.locator(".tile.selected")).to_have_count(2)
+    chosen = saved(lambda: page.get_by_role("button", name="Download").click())
+    assert len(chosen) == 2
+    assert set(chosen.items()) <= set(sent.items())

@@ -94,7 +94,16 @@ async def current_user(request: Request) -> User:
     return user
 
 
-async def _authenticated(request: Request) -> User:
+async def form_user(request: Request, csrf_token: str) -> User:
+    """``current_user`` for a form the web app posts (a browser saves its answer as a
+    download as it arrives; a form cannot send headers): the session's CSRF token comes in
+    the form."""
+    user = await _authenticated(request, csrf_token)
+    request.state.user_id = user.id
+    return user
+
+
+async def _authenticated(request: Request, csrf_token: str | None = None) -> User:
     users: UserService = request.app.state.services.users
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and key.strip():
@@ -112,7 +121,7 @@ async def _authenticated(request: Request) -> User:
         session = await run_in_threadpool(users.session, secret)
     if request.method not in SAFE_METHODS:
         check_same_origin(request, required=True)
-        sent = request.headers.get(CSRF_HEADER, "")
+        sent = request.headers.get(CSRF_HEADER, "") if csrf_token is None else csrf_token
         if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             raise Forbidden(
                 f"a signed-in change needs the {CSRF_HEADER} header of its session",
@@ -126,6 +135,10 @@ def check_same_origin(request: Request, *, required: bool = False) -> None:
     made with a session cookie must say where it comes from (``required``): browsers send
     ``Origin`` with every such request, and a cookie is only ever a browser's."""
     sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent == "null" and request.headers.get("sec-fetch-site") == "same-origin":
+        # a form posted by a page of ours: its Referrer-Policy (no-referrer) makes the browser
+        # send "Origin: null", and Sec-Fetch-Site, which no page can set, says where it is from
+        return
     if not sent:
         if required:
             raise Forbidden(

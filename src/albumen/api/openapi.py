@@ -82,6 +82,15 @@ def original(*statuses: int) -> dict[int | str, dict[str, Any]]:
     )
 
 
+def archive(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A zip of originals, streamed as it is made."""
+    zipped = {"application/zip": BYTES}
+    success: dict[int | str, dict[str, Any]] = {
+        200: {"description": "A zip of the originals", "content": zipped}
+    }
+    return errors(*statuses, success=success)
+
+
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="allow")  # some errors say more (a limit, a wait)
     code: str = Field(description="What went wrong, for programs: `not_found`, `bad_cursor`...")

@@ -36,6 +36,7 @@ from albumen.jobs import register_jobs
 from albumen.ports import BlobStore, Clock
 from albumen.services.albums import AlbumService
 from albumen.services.analysis import AnalysisService
+from albumen.services.archives import ArchiveService
 from albumen.services.backup import BackupService
 from albumen.services.jobs import JobService
 from albumen.services.people import PeopleService
@@ -62,6 +63,7 @@ class Services:
 
     photos: PhotoService
     albums: AlbumService
+    archives: ArchiveService
     analysis: AnalysisService
     people: PeopleService
     similar: SimilarService
@@ -115,6 +117,7 @@ def build_services(infra: Infrastructure) -> Services:
     services = Services(
         photos=photos,
         albums=albums,
+        archives=ArchiveService(photos),
         analysis=AnalysisService(
             photos=photo_repo,
             analyses=analysis_repo,

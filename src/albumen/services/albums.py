@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from albumen.domain import limits
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from albumen.domain.photos import Page, TimelineCursor
+from albumen.domain.photos import Page, Photo, TimelineCursor
 from albumen.ports import AlbumRepo, Clock, UserRepo
 from albumen.services.photos import PhotoService, check_limit
+
+PAGE = 500  # photos read at a time for a download
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,23 @@ class AlbumService:
         album = self._album(user_id, album_id, AlbumRole.VIEWER)
         ids = self._albums.subtree(album_id) if include_sub else [album_id]
         return self._albums.photos_page(ids, album.order, limit, cursor)
+
+    def every_photo(self, user_id: str, album_id: str) -> tuple[Album, Iterator[Photo]]:
+        """The album (checked now: ``NotFound`` before anything is sent) and its photos and
+        its sub-albums', read a page at a time as they are asked for."""
+        album = self._album(user_id, album_id, AlbumRole.VIEWER)
+        ids = self._albums.subtree(album_id)
+
+        def pages() -> Iterator[Photo]:
+            cursor = None
+            while True:
+                page = self._albums.photos_page(ids, album.order, PAGE, cursor)
+                yield from page.photos
+                if page.next_cursor is None:
+                    return
+                cursor = page.next_cursor
+
+        return album, pages()
 
     def of_photo(self, user_id: str, photo_id: str) -> list[Album]:
         self._photos.viewable(user_id, photo_id)

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRe
 from albumen.services.photos import PhotoService, check_limit
 
 UNLOCK_SECONDS = 24 * 3600
+DOWNLOAD_PAGE = 500  # photos read at a time for a download
 EDGE_SECONDS = 300  # how long an edge cache may keep a /t/ answer: a revocation's whole wait
 
 
@@ -130,6 +132,30 @@ class ShareService:
         page = self._albums.photos_page([shown], album.order, limit, cursor)
         children = self._albums.children(shown)
         return SharedView(link, album.name, album.description, page, children)
+
+    def downloadable(self, link: ShareLink) -> tuple[str, Iterator[Photo]]:
+        """The link's name and every photo it shows (its album's and the albums' below it),
+        read a page at a time; ``Forbidden`` now where the link allows no downloads."""
+        if not link.allow_download:
+            raise Forbidden("this link does not allow downloads", code="download_not_allowed")
+        if link.photo_id is not None:
+            photo = self._photos.get(link.owner_id, link.photo_id)
+            return photo.filename, iter([photo])
+        assert link.album_id is not None
+        album = self._albums.get(link.album_id)
+        assert album is not None
+        ids = self._albums.subtree(link.album_id)
+
+        def pages() -> Iterator[Photo]:
+            cursor = None
+            while True:
+                page = self._albums.photos_page(ids, album.order, DOWNLOAD_PAGE, cursor)
+                yield from (photo for photo in page.photos if not photo.trashed)
+                if page.next_cursor is None:
+                    return
+                cursor = page.next_cursor
+
+        return album.name, pages()
 
     def photo(self, link: ShareLink, photo_id: str, original: bool) -> Photo:
         """A photo the link shows; its original only where the link allows downloads."""

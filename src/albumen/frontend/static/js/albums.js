@@ -132,10 +132,13 @@ export async function albumPage(main, _params, navigate, { id }) {
       h("li", { "aria-current": "page" }, album.name),
     ),
   );
+  // one zip of the album and its sub-albums, streamed by the server and saved as it comes
+  const download = h("a", { class: "button", href: `/api/v1/albums/${album.id}/download`, download: "" }, "Download");
   const tools = owner
     ? h(
         "div",
         { class: "tools" },
+        download,
         h(
           "button",
           {
@@ -190,7 +193,10 @@ export async function albumPage(main, _params, navigate, { id }) {
         ),
       )
     : null;
-  main.append(crumbs, h("div", { class: "page-head" }, h("h1", {}, album.name), tools));
+  main.append(
+    crumbs,
+    h("div", { class: "page-head" }, h("h1", {}, album.name), tools || h("div", { class: "tools" }, download)),
+  );
   if (album.description) main.append(h("p", { class: "description" }, album.description));
   if (album.children.length) {
     main.append(

@@ -30,6 +30,9 @@ export async function sharePage(main, params, navigate, { token }) {
       h("h1", {}, first.title),
       first.description ? h("p", {}, first.description) : null,
       h("p", { class: "muted" }, "Shared with you through Albumen."),
+      first.allow_download && first.kind !== "photo"
+        ? h("a", { class: "button", href: `/s/${token}/download`, download: "" }, "Download all")
+        : null,
     ),
   );
   if (first.albums.length) {
