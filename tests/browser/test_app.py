@@ -872,3 +872,103 @@ def test_an_album_and_a_selection_download_as_one_zip(
     chosen = saved(lambda: page.get_by_role("button", name="Download").click())
     assert len(chosen) == 2
     assert set(chosen.items()) <= set(sent.items())
+
+
+def _seen(page: Page, x: float, y: float) -> np.ndarray:
+    """The colour a person sees around a point of the screen (5 by 5 pixels, averaged)."""
+    shot = page.screenshot(clip={"x": x - 2, "y": y - 2, "width": 5, "height": 5})
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=float)
+    mean: np.ndarray = pixels.mean(axis=(0, 1))
+    return mean
+
+
+def _block(original: bytes, fx: float, fy: float) -> np.ndarray:
+    """The colour of the original at a point given as fractions of its width and height."""
+    photo = Image.open(io.BytesIO(original)).convert("RGB")
+    x, y = int(fx * photo.width), int(fy * photo.height)
+    area = photo.crop((x - 2, y - 2, x + 3, y + 3))
+    mean: np.ndarray = np.asarray(area, dtype=float).mean(axis=(0, 1))
+    return mean
+
+
+SCALE = """() => { const m = getComputedStyle(document.querySelector('.viewer-image')).transform;
+  return m === 'none' ? 1 : new DOMMatrix(m).a; }"""
+
+
+def test_the_viewer_zooms_pans_and_shows_the_original_when_zoomed(
+    browser: Browser, library: Library
+) -> None:
+    """There was no zoom: the wheel, a drag, a double click and the keys now zoom and move
+    the photo, and a zoomed photo shows its original. Checked on the screen's pixels: a
+    point right of the centre shows block (7, 5) of the 12 by 8 blocks of the photo, then
+    (6, 4) three times nearer, then (7, 4) once dragged a block to the left."""
+    original = sharp_jpeg(seed=73, size=(1200, 800))
+    photo = library.upload("zoom-me.jpg", original)
+    library.wait_ready()
+    context = browser.new_context(base_url=library.url, viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    sign_in(page, library)
+    page.goto(f"/photos/{photo['id']}")
+    assert_the_viewer_shows(page, original)
+    rect = page.evaluate(SHOWN_RECT)
+    cx, cy = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
+    probe = (rect["x"] + 7.5 / 12 * rect["width"], rect["y"] + 5.5 / 8 * rect["height"])
+    whole, zoomed, dragged = (_block(original, *at) for at in ((7.5 / 12, 5.5 / 8),
+                                                              (6.5 / 12, 4.5 / 8),
+                                                              (7.5 / 12, 4.5 / 8)))  # fmt: skip
+    assert np.abs(whole - zoomed).mean() > 30  # the blocks differ: the check can tell them apart
+    assert np.abs(_seen(page, *probe) - whole).mean() < 20
+
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -549)  # e^(549 * 0.002) = 3: three times, around the pointer
+    page.wait_for_function(f"({SCALE})() > 2.5")
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.viewer-image');"
+        " return img.currentSrc.includes('/original') && img.complete"
+        " && img.naturalWidth === 1200; }"
+    )  # the original, not the 1440-pixel preview
+    assert np.abs(_seen(page, *probe) - zoomed).mean() < 20
+    screenshot(page, "viewer-zoomed")
+
+    scale = page.evaluate(SCALE)
+    block = scale * rect["width"] / 12
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - block, cy, steps=8)
+    page.mouse.up()
+    assert np.abs(_seen(page, *probe) - dragged).mean() < 20
+    expect(page.locator(".viewer-title")).to_have_text("zoom-me.jpg")  # a drag is no swipe
+
+    page.mouse.dblclick(cx, cy)
+    page.wait_for_function(f"({SCALE})() === 1")
+    assert np.abs(_seen(page, *probe) - whole).mean() < 20
+    page.keyboard.press("+")
+    page.wait_for_function(f"({SCALE})() > 1.4")
+    page.keyboard.press("0")
+    page.wait_for_function(f"({SCALE})() === 1")
+    context.close()
+
+
+def test_the_viewer_has_its_keys_and_a_slideshow(page: Page) -> None:
+    october = month(page, "October 2023")
+    october.locator(".tile").first.click()
+    viewer = page.locator("dialog.viewer")
+    expect(viewer).to_be_visible()
+    page.keyboard.press("?")
+    keys = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(keys).to_be_visible()
+    expect(keys.locator("dt")).to_contain_text(["← →", "+ \u2212", "0", "s", "f", "i", "?", "Esc"])
+    assert on_top(keys.locator("dt").first)
+    screenshot(page, "viewer-keys")
+    page.keyboard.press("Escape")
+    expect(keys).to_have_count(0)
+    expect(viewer).to_be_visible()  # Esc closed the keys, not the viewer
+
+    first = viewer.locator(".viewer-title").inner_text()
+    viewer.get_by_role("button", name="Slideshow").click()
+    expect(viewer.get_by_role("button", name="Slideshow")).to_have_attribute("aria-pressed", "true")
+    expect(viewer.locator(".viewer-title")).not_to_have_text(first, timeout=15_000)
+    page.keyboard.press("x")  # any key stops it
+    expect(viewer.get_by_role("button", name="Slideshow")).to_have_attribute(
+        "aria-pressed", "false"
+    )

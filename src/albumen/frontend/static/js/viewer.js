@@ -4,6 +4,7 @@
 import { shareDialog } from "./albums.js";
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { bytes, h, takenText, toast } from "./dom.js";
+import { makeZoomable } from "./zoom.js";
 
 const TIERS = {
   hot: "Hot storage",
@@ -12,6 +13,19 @@ const TIERS = {
 };
 
 let people = null; // id -> name, read once
+const SLIDE_MS = 4000;
+// what a browser shows as it is: a zoomed photo of these types shows its original
+const SHOWN_AS_IS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]);
+const KEYS = [
+  ["← →", "the previous and the next photo"],
+  ["+ −", "zoom in and out (also the wheel, a pinch, a double click or tap)"],
+  ["0", "the whole photo again"],
+  ["s", "start or stop a slideshow"],
+  ["f", "favorite"],
+  ["i", "the photo's details"],
+  ["?", "these keys"],
+  ["Esc", "close"],
+];
 
 /**
  * Open `photo`. `context` gives the neighbours: anything with photos() (a grid), or null.
@@ -21,7 +35,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   const list = () => (context ? context.photos() : [photo]);
   let current = photo;
   const back = location.pathname + location.search;
-  const img = h("img", { class: "viewer-image", alt: "" });
+  const img = h("img", { class: "viewer-image", alt: "", draggable: "false" }); // a drag pans it
   const placeholder = h("div", { class: "viewer-placeholder" });
   const stage = h("div", { class: "viewer-stage" }, placeholder, img);
   // A share's visitor has no account: the details (and their edits) are the owner's alone.
@@ -68,6 +82,16 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     { type: "button", class: "icon", "aria-label": "Close", onclick: () => dialog.close() },
     "✕",
   );
+  const slideshowButton = h(
+    "button",
+    { type: "button", class: "icon", "aria-label": "Slideshow", "aria-pressed": "false", onclick: () => slideshow() },
+    "▶",
+  );
+  const helpButton = h(
+    "button",
+    { type: "button", class: "icon viewer-help", "aria-label": "Keyboard shortcuts", onclick: () => keyHelp() },
+    "?",
+  );
   const bar = h(
     "div",
     { class: "viewer-bar" },
@@ -78,6 +102,8 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     share && !allowDownload ? null : download,
     share ? null : shareButton,
     share ? null : infoButton,
+    slideshowButton,
+    helpButton,
   );
   stage.append(prev, next);
   const dialog = h(
@@ -93,8 +119,27 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     return index < 0 ? null : photos[index + offset] || null;
   }
 
+  // zoomed past the screen's size, the original (where the browser shows its type, and it may
+  // be fetched: not cold, and a share's only where it allows downloads) replaces the preview
+  const zoom = makeZoomable(stage, img, {
+    onZoom: (scale) => {
+      const photo = current;
+      const full = originalUrl(photo, share);
+      if (scale <= 1 || img.dataset.full === photo.id) return;
+      if (!SHOWN_AS_IS.has(photo.mime) || photo.tier === "cold" || (share && !allowDownload)) return;
+      img.dataset.full = photo.id;
+      const loader = new Image();
+      loader.onload = () => {
+        if (current.id === photo.id) img.src = full;
+      };
+      loader.src = full;
+    },
+  });
+
   function show(target) {
     current = target;
+    zoom.reset();
+    delete img.dataset.full;
     title.textContent = target.filename;
     img.classList.remove("loaded");
     placeholder.hidden = false;
@@ -149,6 +194,39 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   function step(offset) {
     const target = neighbour(offset);
     if (target) show(target);
+  }
+
+  let slides = 0;
+  /** Start a slideshow (the next photo every few seconds, to the last), or stop it. */
+  function slideshow(on = !slides) {
+    clearInterval(slides);
+    slides = 0;
+    slideshowButton.setAttribute("aria-pressed", String(on));
+    slideshowButton.textContent = on ? "❚❚" : "▶";
+    if (!on) return;
+    slides = setInterval(() => {
+      if (neighbour(1)) step(1);
+      else slideshow(false);
+    }, SLIDE_MS);
+  }
+
+  /** The viewer's keys, in a dialog over it. */
+  function keyHelp() {
+    const help = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": "keys-title" },
+      h("h2", { id: "keys-title" }, "Keyboard shortcuts"),
+      h(
+        "dl",
+        { class: "keys" },
+        KEYS.flatMap(([key, what]) => [h("dt", {}, key), h("dd", {}, what)]),
+      ),
+      h("div", { class: "buttons" }, h("button", { type: "button", onclick: () => help.close() }, "Close")),
+    );
+    help.addEventListener("keydown", (event) => event.stopPropagation()); // its Esc is its own
+    help.addEventListener("close", () => help.remove());
+    dialog.append(help);
+    help.showModal();
   }
 
   async function toggleFavorite() {
@@ -294,24 +372,32 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
 
   dialog.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea")) return;
+    if (slides && event.key !== "s") slideshow(false); // any key stops a slideshow
     if (event.key === "ArrowRight") step(1);
     else if (event.key === "ArrowLeft") step(-1);
     else if (event.key === "i" && !share) toggleInfo();
     else if (event.key === "f" && !share) toggleFavorite();
+    else if (event.key === "+" || event.key === "=") zoom.zoomIn();
+    else if (event.key === "-") zoom.zoomOut();
+    else if (event.key === "0") zoom.whole();
+    else if (event.key === "s") slideshow();
+    else if (event.key === "?") keyHelp();
     else return;
     event.preventDefault();
   });
+  // a swipe shows a neighbour, while the photo is whole (zoomed, a drag moves it around)
   let startX = null;
   stage.addEventListener("pointerdown", (event) => {
-    startX = event.clientX;
+    startX = zoom.scale === 1 && !event.target.closest("button") ? event.clientX : null;
   });
   stage.addEventListener("pointerup", (event) => {
-    if (startX === null) return;
+    if (startX === null || zoom.scale !== 1) return;
     const dx = event.clientX - startX;
     startX = null;
     if (Math.abs(dx) > 50) step(dx < 0 ? 1 : -1);
   });
   dialog.addEventListener("close", () => {
+    slideshow(false);
     dialog.remove();
     if (!share) history.replaceState(history.state, "", back.startsWith("/photos/") ? "/" : back);
     if (onClose) onClose(current);
