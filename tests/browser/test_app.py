@@ -972,3 +972,55 @@ def test_the_viewer_has_its_keys_and_a_slideshow(page: Page) -> None:
     expect(viewer.get_by_role("button", name="Slideshow")).to_have_attribute(
         "aria-pressed", "false"
     )
+
+
+def test_a_photo_is_trashed_archived_and_put_in_an_album_from_the_viewer(
+    page: Page, library: Library
+) -> None:
+    """From the viewer one could only favorite, share and download (#16): its menu (⋯) adds
+    to an album, archives and trashes, each with Undo; a photo that leaves shows the next."""
+    first = library.upload("menu-1.jpg", dated_jpeg(datetime(2018, 5, 20, 12), 801))
+    second = library.upload("menu-2.jpg", dated_jpeg(datetime(2018, 5, 10, 12), 802))
+    library.wait_ready()
+    requests.post(f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Menus"})
+    page.reload()
+    may = month(page, "May 2018")
+    may.scroll_into_view_if_needed()
+    may.locator(f'.tile[data-id="{first["id"]}"]').click()
+    viewer = page.locator("dialog.viewer")
+    title = viewer.locator(".viewer-title")
+    expect(title).to_have_text("menu-1.jpg")
+
+    def choose(action: str) -> None:
+        viewer.get_by_role("button", name="More").click()
+        item = viewer.get_by_role("menuitem", name=action)
+        expect(item).to_be_visible()
+        assert on_top(item)
+        item.click()
+
+    choose("Add to album…")
+    page.get_by_role("dialog", name="Add to album").get_by_role(
+        "button", name=re.compile(r"^Menus")
+    ).click()
+    expect(page.locator("#toast")).to_contain_text("Added to Menus")
+    albums = library.get(f"/api/v1/photos/{first['id']}/albums")
+    assert [a["name"] for a in albums] == ["Menus"]
+
+    viewer.get_by_role("button", name="More").click()
+    screenshot(page, "viewer-menu")
+    viewer.get_by_role("button", name="More").click()
+    choose("Move to trash")
+    expect(title).to_have_text("menu-2.jpg")  # the next one is shown
+    expect(page.locator("#toast")).to_contain_text("Moved to the trash")
+    trashed = requests.get(f"{library.url}/api/v1/photos/{first['id']}", headers=library.headers)
+    assert trashed.json()["deleted_at"] is not None
+    expect(may.locator(f'.tile[data-id="{first["id"]}"]')).to_have_count(0)
+    page.locator("#toast").get_by_role("button", name="Undo").click()
+    expect(page.locator("#toast")).to_contain_text("it is back")
+    restored = requests.get(f"{library.url}/api/v1/photos/{first['id']}", headers=library.headers)
+    assert restored.json()["deleted_at"] is None
+
+    choose("Archive")
+    expect(page.locator("#toast")).to_contain_text("Archived")
+    assert library.get(f"/api/v1/photos/{second['id']}")["archived"] is True
+    page.keyboard.press("Escape")

@@ -1,6 +1,7 @@
 // The viewer: a photo full-window, with its neighbours a key, a click or a swipe away (and
 // already fetched), and a panel of what is known about it, some of it editable.
 
+import { chooseAlbum } from "./actions.js";
 import { shareDialog } from "./albums.js";
 import { api, originalUrl, thumbUrl } from "./api.js";
 import { bytes, h, takenText, toast } from "./dom.js";
@@ -84,8 +85,28 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   );
   const slideshowButton = h(
     "button",
-    { type: "button", class: "icon", "aria-label": "Slideshow", "aria-pressed": "false", onclick: () => slideshow() },
+    {
+      type: "button",
+      class: "icon viewer-slideshow",
+      "aria-label": "Slideshow",
+      "aria-pressed": "false",
+      onclick: () => slideshow(),
+    },
     "▶",
+  );
+  // what else can be done to the photo: a menu, so that a phone's bar keeps its room
+  const menu = h("div", { class: "viewer-menu", role: "menu", "aria-label": "Photo actions", hidden: true });
+  const moreButton = h(
+    "button",
+    {
+      type: "button",
+      class: "icon",
+      "aria-label": "More",
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      onclick: () => openMenu(menu.hidden),
+    },
+    "⋯",
   );
   const helpButton = h(
     "button",
@@ -104,6 +125,8 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     share ? null : infoButton,
     slideshowButton,
     helpButton,
+    share ? null : moreButton,
+    share ? null : menu,
   );
   stage.append(prev, next);
   const dialog = h(
@@ -194,6 +217,81 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   function step(offset) {
     const target = neighbour(offset);
     if (target) show(target);
+  }
+
+  function openMenu(open) {
+    menu.hidden = !open;
+    moreButton.setAttribute("aria-expanded", String(open));
+    if (!open) return;
+    const item = (label, run) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "menuitem",
+          onclick: () => {
+            openMenu(false);
+            run();
+          },
+        },
+        label,
+      );
+    menu.replaceChildren(
+      item("Add to album…", addToAlbum),
+      item(current.archived ? "Unarchive" : "Archive", () => archive(!current.archived)),
+      item("Move to trash", trash),
+      item(slides ? "Stop the slideshow" : "Slideshow", () => slideshow()),
+    );
+    menu.querySelector("button").focus();
+  }
+
+  async function addToAlbum() {
+    try {
+      const chosen = await chooseAlbum();
+      if (!chosen) return;
+      await api(`/api/v1/albums/${chosen.id}/photos`, { method: "PUT", json: { ids: [current.id] } });
+      toast(`Added to ${chosen.name}`);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  /** The photo leaves this list (archived, trashed): the next one is shown, else the one
+   * before, else the viewer closes; the message offers to undo it. */
+  async function leave(change, message, undo) {
+    const photo = current;
+    const target = neighbour(1) || neighbour(-1);
+    try {
+      await change(photo);
+    } catch (err) {
+      toast(err.message, "error");
+      return;
+    }
+    context?.remove?.([photo.id]);
+    if (target) show(target);
+    else dialog.close();
+    toast(message, "info", {
+      label: "Undo",
+      run: async () => {
+        try {
+          await undo(photo);
+          toast("Undone: it is back");
+        } catch (err) {
+          toast(err.message, "error");
+        }
+      },
+    });
+  }
+
+  function archive(on) {
+    const set = (value) => (photo) =>
+      api("/api/v1/photos", { method: "PATCH", json: { ids: [photo.id], archived: value } });
+    return leave(set(on), on ? "Archived" : "Back in the timeline", set(!on));
+  }
+
+  function trash() {
+    const post = (path) => (photo) => api(path, { method: "POST", json: { ids: [photo.id] } });
+    return leave(post("/api/v1/photos/trash"), "Moved to the trash", post("/api/v1/photos/restore"));
   }
 
   let slides = 0;
@@ -370,6 +468,21 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     return strip;
   }
 
+  menu.addEventListener("keydown", (event) => {
+    const items = [...menu.querySelectorAll("button")];
+    const at = items.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      openMenu(false);
+      moreButton.focus();
+    } else if (event.key === "ArrowDown") items[(at + 1) % items.length].focus();
+    else if (event.key === "ArrowUp") items[(at - 1 + items.length) % items.length].focus();
+    else return;
+    event.preventDefault();
+    event.stopPropagation(); // the menu's keys are its own (Esc must not close the viewer)
+  });
+  dialog.addEventListener("click", (event) => {
+    if (!menu.hidden && !event.target.closest(".viewer-menu, [aria-haspopup='menu']")) openMenu(false);
+  });
   dialog.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea")) return;
     if (slides && event.key !== "s") slideshow(false); // any key stops a slideshow
