@@ -12,26 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
+from tests.live import eventually
+
 pytestmark = pytest.mark.slow
 QUEUES = 3  # media, analysis, upkeep: one child each
 WORKERS = 2  # huey worker processes per child
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 60) -> bool:
-    """Whether ``check()`` came true within ``seconds`` (a bound, not a speed asked for)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_killing_one_child_ends_every_worker_process(tmp_path: Path) -> None:
@@ -48,16 +38,16 @@ def test_killing_one_child_ends_every_worker_process(tmp_path: Path) -> None:
     )
     try:
         parent = psutil.Process(worker.pid)
-        assert _eventually(
-            lambda: len(parent.children(recursive=True)) >= QUEUES * (1 + WORKERS)
-        ), parent.children(recursive=True)
+        assert eventually(lambda: len(parent.children(recursive=True)) >= QUEUES * (1 + WORKERS)), (
+            parent.children(recursive=True)
+        )
         everyone = parent.children(recursive=True)
         children = parent.children()
         os.kill(children[0].pid, signal.SIGKILL)
 
-        assert _eventually(lambda: worker.poll() is not None), "albumen worker went on"
+        assert eventually(lambda: worker.poll() is not None), "albumen worker went on"
         assert worker.returncode == 128 + signal.SIGKILL
-        assert _eventually(lambda: not [p for p in everyone if _alive(p)]), [
+        assert eventually(lambda: not [p for p in everyone if _alive(p)]), [
             p.pid for p in everyone if _alive(p)
         ]
     finally:

@@ -30,7 +30,7 @@ from albumen.config import Settings
 from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 from tests.faults import FaultyLine, faulty_line
-from tests.live import free_port, wait_for_port
+from tests.live import eventually, free_port, wait_for_port
 from tests.postgres import PostgresCluster, binaries
 
 
@@ -60,16 +60,6 @@ def assert_intact(client: TestClient, auth: dict[str, str], acked: dict[str, byt
         thumb = client.get(f"/api/v1/photos/{photo_id}/thumbnail", headers=auth)
         assert thumb.status_code == 200, thumb.text
         Image.open(io.BytesIO(thumb.content)).load()
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 60) -> bool:
-    """Whether ``check()`` came true within ``seconds`` (a bound, not a speed asked for)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -218,7 +208,7 @@ def test_the_store_going_away_is_503_and_a_photo_it_interrupted_is_processed_onc
         assert ready.json()["failing"] == ["blob_store"]
 
         store_line.restore()
-        assert _eventually(lambda: client.get("/readyz").status_code == 200)  # breaker closes
+        assert eventually(lambda: client.get("/readyz").status_code == 200)  # breaker closes
         built.services.processing.recover()  # what the hourly recovery job does
         queue.run_pending()
         again = upload(client, auth, make_jpeg(seed=63))
@@ -258,7 +248,7 @@ def test_a_store_that_hangs_answers_503_in_bounded_time_and_a_slow_one_still_wor
         assert answer.json()["failing"] == ["blob_store"]
 
         store_line.slow(0.05)  # each 16 KiB waits: a store on a slow disk, or far away
-        assert _eventually(lambda: client.get("/readyz").status_code == 200)  # breaker closes
+        assert eventually(lambda: client.get("/readyz").status_code == 200)  # breaker closes
         large = make_jpeg(1600, 1200, seed=73)
         slow = upload(client, auth, large)
         assert slow.status_code == 201, slow.text
