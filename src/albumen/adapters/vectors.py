@@ -37,6 +37,10 @@ DTYPE = "i8"
 CONNECTIVITY = 32
 BREADTH = 512  # expansion_search
 RESCORE = 40  # candidates ordered again by their exact vectors
+# Up to this many vectors an owner's search compares them all, which is exact and no slower
+# than the graph (measured: 10,000 vectors, 0.97 ms against 1.81 ms for HNSW). The graph could
+# miss a true neighbour among vectors of no structure (a test saw one in ten runs).
+EXACT_UP_TO = 20_000
 
 
 @dataclass
@@ -64,7 +68,8 @@ class UsearchVectorIndex:
             owned = self._catch_up(owner_id)
             if len(owned.index) == 0:
                 return []
-            found = owned.index.search(query, min(max(k, RESCORE), len(owned.index)))
+            size = len(owned.index)
+            found = owned.index.search(query, min(max(k, RESCORE), size), exact=size <= EXACT_UP_TO)
         return self._rescored(query, [int(key) for key in found.keys], k)
 
     def _rescored(self, query: np.ndarray, keys: list[int], k: int) -> list[tuple[int, float]]:
