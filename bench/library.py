@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import random
 import shutil
@@ -30,14 +31,15 @@ from urllib.parse import urlencode
 from albumen.adapters.db.search.words import add_sqlite_functions
 from albumen.app.root import build as build_albumen
 from albumen.config import Settings
+from albumen.domain.maps import FINEST, grid_cell, level_for
 from albumen.domain.photos import sort_key
-from albumen.domain.search import SearchFilters, SearchOrder
+from albumen.domain.search import Box, SearchFilters, SearchOrder
 from bench.server import Server
 
 ROOT = Path(__file__).resolve().parent
 NEWEST = SearchOrder.NEWEST
 PHOTOS = int(os.environ.get("BENCH_LIBRARY_PHOTOS", "1000000"))
-VERSION = 5  # 5: each owner's vocabulary (migration 0015)
+VERSION = 6  # 6: the map's cells (migration 0019)
 WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list)
     "beach dog cat sunset mountain car food birthday snow city tree flower baby portrait "
     "party lake boat bird bridge church castle forest river garden street night sky cake "
@@ -111,6 +113,7 @@ def build(data_dir: Path, photos: int) -> None:
             located = rng.random() > 0.1
             lat = place[1] + rng.gauss(0, 0.02) if located else None
             lon = place[2] + rng.gauss(0, 0.02) if located else None
+            cell = grid_cell(lat, lon) if lat is not None and lon is not None else (None, None)
             rows.append(
                 (
                     photo_id,
@@ -141,6 +144,7 @@ def build(data_dir: Path, photos: int) -> None:
                     key,
                     rng.random() < 0.02,
                     place[0] if located else None,
+                    *cell,
                 )
             )
             for tag in set(rng.sample(event_tags, rng.randrange(0, 4))):
@@ -163,7 +167,7 @@ def _flush(db: sqlite3.Connection, rows: list, tag_rows: list, members: list) ->
         "INSERT INTO photos(id, owner_id, filename, mime, size, sha256, status, created_at, "
         "sort_at, deleted_at, favorite, description, width, height, orientation, taken_local, "
         "taken_offset_min, taken_utc, taken_source, lat, lon, make, model, doc_id, archived, "
-        "place_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "place_id, map_x, map_y) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(*row[:9], None if row[9] else row[8], *row[10:]) for row in rows],
     )
     db.executemany("INSERT OR IGNORE INTO photo_tags VALUES (?,?,?,?)", tag_rows)
@@ -305,9 +309,72 @@ def main() -> dict[str, object]:
     mix = queries(data_dir / "albumen.db", random.Random(7))
     result: dict[str, object] = {"photos": PHOTOS, "queries": len(mix)}
     result |= in_process(Settings(data_dir=data_dir, run_workers_in_server=False), mix)
-    result |= over_http(data_dir, mix)
+    views = map_views(data_dir / "albumen.db", random.Random(11))
+    result |= over_http(data_dir, mix, views)
     result["reference"] = bare_fts(data_dir, [q for shape, q in mix if shape == "text"])
+    result["map"] = map_times(Settings(data_dir=data_dir, run_workers_in_server=False), views)
     return result
+
+
+# A map as a desktop browser shows it: 1440 x 900 pixels of a 256-pixel world at zoom 0.
+MAP_WIDTH, MAP_HEIGHT = 1440, 900
+
+
+def map_views(db: Path, rng: random.Random) -> list[tuple[Box, int]]:
+    """200 views a person opens or pans to: the whole world, continents, countries, cities,
+    streets, each centred on where photos are (or anywhere, one time in five)."""
+    con = sqlite3.connect(db)
+    spots = con.execute(
+        "SELECT lat, lon FROM photos WHERE lat IS NOT NULL ORDER BY random() LIMIT 200"
+    ).fetchall()
+    con.close()
+    views = []
+    for n in range(200):
+        zoom = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16])
+        anywhere = (rng.uniform(-60, 70), rng.uniform(-180, 180))
+        lat, lon = spots[n] if rng.random() > 0.2 else anywhere
+        width = min(360.0, MAP_WIDTH / (256 * 2**zoom) * 360)
+        # the height in degrees of latitude, as Web Mercator stretches it there
+        height = min(170.0, width * MAP_HEIGHT / MAP_WIDTH * math.cos(math.radians(lat)))
+        south, north = max(-90.0, lat - height / 2), min(90.0, lat + height / 2)
+        west, east = max(-180.0, lon - width / 2), min(180.0, lon + width / 2)
+        views.append((Box(south, west, north, east), zoom))
+    return views
+
+
+def map_times(settings: Settings, views: list[tuple[Box, int]]) -> dict[str, object]:
+    """``GET /api/v1/map``'s work (the service, from the counts kept per cell) against the
+    reference: SQLite counting the same cells from the photos at each request, as a map with
+    no kept counts must (the owner's photos in the box, grouped by cell)."""
+    built = build_albumen(settings)
+    owner = built.services.users.by_name("bench")
+    for box, zoom in views[:20]:  # warm, untimed
+        built.services.maps.library(owner.id, box, zoom)
+    served, clusters = [], []
+    for box, zoom in views:
+        ms, view = timed(partial(built.services.maps.library, owner.id, box, zoom))
+        served.append(ms)
+        clusters.append(len(view.pins))  # type: ignore[attr-defined]
+    built.close()
+    con = sqlite3.connect(settings.data_dir / "albumen.db")
+    counted = []
+    for box, zoom in views:
+        shift = FINEST - level_for(zoom)
+        sql = (
+            f"SELECT map_x >> {shift}, map_y >> {shift}, count(*), max(doc_id) FROM photos"
+            " WHERE owner_id = ? AND deleted_at IS NULL AND NOT archived AND map_x IS NOT NULL"
+            " AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? GROUP BY 1, 2"
+        )
+        args = (owner.id, box.south, box.north, box.west, box.east)
+        counted.append(timed(lambda sql=sql, args=args: con.execute(sql, args).fetchall())[0])
+    con.close()
+    mine, theirs = percentiles(served), percentiles(counted)
+    return {
+        "map_ms": mine | {"target_p95": 100},
+        "clusters_per_view": percentiles([float(c) for c in clusters]),
+        "reference_count_from_photos_ms": theirs,
+        "p95_ratio_to_reference": round(mine["p95"] / max(theirs["p95"], 1e-9), 3),
+    }
 
 
 def warm(settings: Settings, mix: list[tuple[str, str]]) -> None:
@@ -355,7 +422,9 @@ def in_process(
     }
 
 
-def over_http(data_dir: Path, mix: list[tuple[str, str]]) -> dict[str, object]:
+def over_http(
+    data_dir: Path, mix: list[tuple[str, str]], views: list[tuple[Box, int]]
+) -> dict[str, object]:
     """The same searches, timeline pages and buckets through a real ``albumen serve``, one
     connection kept alive, and the server's memory while it answers them."""
     built = build_albumen(Settings(data_dir=data_dir, run_workers_in_server=False))
@@ -377,12 +446,17 @@ def over_http(data_dir: Path, mix: list[tuple[str, str]]) -> dict[str, object]:
         search = [get("/api/v1/search", q=q) for _shape, q in mix]
         timeline = [get("/api/v1/photos", limit="100") for _ in range(100)]
         buckets = [get("/api/v1/timeline/buckets") for _ in range(50)]
+        maps = [
+            get("/api/v1/map", bbox=f"{b.south},{b.west},{b.north},{b.east}", zoom=str(zoom))
+            for b, zoom in views
+        ]
         busy = server.rss_mb()
     return {
         "http": {
             "search_ms": percentiles(search) | {"target_p95": 100},
             "timeline_page_ms": percentiles(timeline) | {"target_p95": 20},
             "buckets_ms": percentiles(buckets) | {"target_p95": 20},
+            "map_ms": percentiles(maps) | {"target_p95": 100},
         },
         "server_rss_mb": {"idle": idle["now"], "after": busy["now"], "peak": busy["peak"]},
     }

@@ -246,8 +246,26 @@ class Settings(BaseModel):
     alert_interval_seconds: float = Field(
         60, description="How often the built-in evaluator checks the alert rules."
     )
+    map_tiles_url: Secret = Field(
+        Secret(""),
+        description="An online map's raster tiles (https://.../{z}/{x}/{y}.png) drawn under the"
+        " web app's map; empty: the world map that ships with Albumen, offline.",
+    )
+    map_tiles_attribution: str = Field(
+        "", description="The credit the tiles' provider asks for, shown on the map."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Write logs as JSON lines.")
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tiles(cls, value: Secret) -> Secret:
+        url = value.reveal()
+        if url and not (
+            url.startswith(("https://", "http://")) and all(p in url for p in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("a tile URL is http(s)://... with {z}, {x} and {y} in it")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

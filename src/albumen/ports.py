@@ -19,6 +19,7 @@ from albumen.domain.durability import (
     TableCount,
 )
 from albumen.domain.jobs import JobName, Outcome, QueueStats, Schedule
+from albumen.domain.maps import CellRange, Cluster
 from albumen.domain.media import MediaType
 from albumen.domain.metadata import PhotoMetadata, TakenAt
 from albumen.domain.monitoring import Alert
@@ -37,7 +38,7 @@ from albumen.domain.photos import (
     TimelineCursor,
 )
 from albumen.domain.places import Place
-from albumen.domain.search import SearchFilters, SearchOrder, Suggestion
+from albumen.domain.search import Box, SearchFilters, SearchOrder, Suggestion
 from albumen.domain.tiers import Retrieval, Tier, TierUsage
 from albumen.domain.users import User, WebSession
 
@@ -452,7 +453,10 @@ class AlbumRepo(PhotoAccess, Protocol):
         order: AlbumOrder,
         limit: int,
         after: TimelineCursor | None,
-    ) -> Page: ...
+        within: Box | None = None,
+    ) -> Page:
+        """Photos (not trashed) of these albums; ``within`` keeps those located in the box."""
+        ...
 
     def of_photo(self, user_id: str, photo_id: str) -> list[Album]: ...
 
@@ -463,6 +467,20 @@ class AlbumRepo(PhotoAccess, Protocol):
     def set_member(self, album_id: str, user_id: str, role: AlbumRole, now: datetime) -> None: ...
 
     def remove_member(self, album_id: str, user_id: str) -> bool: ...
+
+
+class MapIndex(Protocol):
+    def clusters(self, owner_id: str, cells: CellRange) -> list[Cluster]:
+        """The owner's timeline (not trashed, not archived) in these cells, one cluster each."""
+        ...
+
+    def album_clusters(self, album_ids: Sequence[str], cells: CellRange) -> list[Cluster]:
+        """The photos (not trashed) of these albums in these cells, one cluster each."""
+        ...
+
+    def photo_ids(self, doc_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """The photo id and thumbhash of each ``doc_id``."""
+        ...
 
 
 class ShareRepo(Protocol):

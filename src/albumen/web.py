@@ -17,6 +17,7 @@ from albumen.api import (
     admin,
     albums,
     downloads,
+    maps,
     metrics,
     openapi,
     ops,
@@ -159,6 +160,8 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = None
+    tiles = settings.map_tiles_url.reveal()
+    app.state.map_tiles = pages.MapTiles(tiles, settings.map_tiles_attribution) if tiles else None
     if albumen is not None:
         _serve(app, albumen)
     install_error_handlers(app)
@@ -174,6 +177,7 @@ def create_app(settings: Settings, albumen: Albumen | None = None) -> FastAPI:
         people,
         similar,
         search,
+        maps,
         trash,
         shares,
         downloads,

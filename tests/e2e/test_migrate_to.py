@@ -86,6 +86,7 @@ def test_an_embedded_library_moves_to_postgresql_and_s3_and_a_cut_copy_resumes(
     counts = {c["table"]: (c["source"], c["target"]) for c in report["counts"]}
     assert counts["photos"] == (5, 5)
     assert counts["timeline_days"][0] == counts["timeline_days"][1] > 0  # rebuilt by triggers
+    assert counts["map_cells"][0] == counts["map_cells"][1]
     assert counts["photo_tags"] == (2, 2)
 
     server = LiveServer(

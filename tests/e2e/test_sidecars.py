@@ -102,6 +102,8 @@ def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path)
             ids = _build(built.infrastructure.queue, client, auth)
             before = {i: client.get(f"/api/v1/photos/{i}", headers=auth).json() for i in ids}
             albums_before = client.get("/api/v1/albums", headers=auth).json()
+            map_before = client.get("/api/v1/map?zoom=12", headers=auth).json()
+            assert map_before["total"] == 2  # located, and not in the trash
             built.services.sidecars.flush()
     finally:
         built.close()
@@ -138,6 +140,7 @@ def test_rebuild_index_brings_the_library_back_from_the_sidecars(tmp_path: Path)
             assert thumb.status_code == 200
             found = client.get("/api/v1/search", headers=auth, params={"q": "dunes"}).json()
             assert [p["id"] for p in found["items"]] == [ids[0]]  # the search index is rebuilt
+            assert client.get("/api/v1/map?zoom=12", headers=auth).json() == map_before
     finally:
         built.close()
 

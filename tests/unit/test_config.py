@@ -54,6 +54,7 @@ MARKED = {
     "warm_storage_url": f"https://user:{MARKER}@warm.example/bucket",
     "cold_storage_url": f"s3://cold?signature={MARKER}&key={MARKER}",
     "alert_webhook_url": f"https://hooks.example/alert?token={MARKER}&team=ops",
+    "map_tiles_url": f"https://tiles.example/{{z}}/{{x}}/{{y}}.png?key={MARKER}",
     "secret_key": MARKER,
 }
 

@@ -12,6 +12,7 @@ from albumen.api.deps import Albums, CurrentUser, Prefetch
 from albumen.api.openapi import errors
 from albumen.api.schemas import Body, PhotoId, PhotoOut, PhotoPage, decode_cursor, encode_cursor
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
+from albumen.domain.search import parse_box
 from albumen.services.albums import AlbumView
 
 router = APIRouter(prefix="/api/v1/albums", tags=["albums"])
@@ -166,8 +167,12 @@ def photos(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
     include_sub: bool = False,
+    bbox: Annotated[
+        str | None, Query(description="south,west,north,east: only photos located there")
+    ] = None,
 ) -> PhotoPage:
-    page = albums.photos(user.id, album_id, limit, decode_cursor(cursor), include_sub)
+    within = parse_box(bbox) if bbox else None
+    page = albums.photos(user.id, album_id, limit, decode_cursor(cursor), include_sub, within)
     prefetch.listed(user.id, [p.id for p in page.photos])
     return PhotoPage(
         items=[PhotoOut.of(p) for p in page.photos], next_cursor=encode_cursor(page.next_cursor)

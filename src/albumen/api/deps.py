@@ -13,6 +13,7 @@ from albumen.domain.errors import Forbidden, Unauthorized
 from albumen.domain.users import User
 from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
+from albumen.services.maps import MapService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.prefetch import PrefetchService
@@ -31,6 +32,11 @@ async def photos(request: Request) -> PhotoService:
 
 async def albums(request: Request) -> AlbumService:
     service: AlbumService = request.app.state.services.albums
+    return service
+
+
+async def maps(request: Request) -> MapService:
+    service: MapService = request.app.state.services.maps
     return service
 
 
@@ -164,6 +170,7 @@ Photos = Annotated[PhotoService, Depends(photos)]
 Uploads = Annotated[UploadService, Depends(uploads)]
 Albums = Annotated[AlbumService, Depends(albums)]
 Search = Annotated[SearchService, Depends(search)]
+Maps = Annotated[MapService, Depends(maps)]
 People = Annotated[PeopleService, Depends(people)]
 Similar = Annotated[SimilarService, Depends(similar)]
 Shares = Annotated[ShareService, Depends(shares)]

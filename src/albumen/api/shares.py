@@ -11,8 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from albumen.api import openapi, pages
-from albumen.api.deps import CurrentUser, Photos, Shares
+from albumen.api.deps import CurrentUser, Maps, Photos, Shares
 from albumen.api.http import accepts_webp, etag_matches
+from albumen.api.maps import Bbox, MapOut, Zoom, area
 from albumen.api.openapi import errors
 from albumen.api.pages import wants_html
 from albumen.api.photos import send_original
@@ -47,6 +48,9 @@ class ShareIn(Body):
     expires_at: AwareDatetime | None = None
     password: str | None = Field(None, min_length=1, max_length=200)
     allow_download: bool = Field(False, description="Whether originals may be downloaded.")
+    show_map: bool = Field(
+        False, description="An album's: whether visitors see where its photos were taken."
+    )
 
 
 class ShareOut(BaseModel):
@@ -54,6 +58,7 @@ class ShareOut(BaseModel):
     album_id: str | None
     photo_id: str | None
     allow_download: bool
+    show_map: bool
     expires_at: datetime | None
     created_at: datetime
     has_password: bool
@@ -67,6 +72,7 @@ class ShareOut(BaseModel):
             album_id=link.album_id,
             photo_id=link.photo_id,
             allow_download=link.allow_download,
+            show_map=link.show_map,
             expires_at=link.expires_at.replace(tzinfo=UTC) if link.expires_at else None,
             created_at=link.created_at.replace(tzinfo=UTC),
             has_password=link.has_password,
@@ -126,6 +132,7 @@ class SharedOut(BaseModel):
     title: str
     description: str | None
     allow_download: bool
+    show_map: bool = Field(description="Whether /s/{token}/map shows where the photos were.")
     expires_at: datetime | None
     albums: list[SharedAlbumOut] = Field(description="Albums inside this one (open: album=ID).")
     items: list[SharedPhotoOut]
@@ -147,7 +154,13 @@ def create(body: ShareIn, user: CurrentUser, shares: Shares) -> ShareOut:
     """A link to an album or a photo. The token is in this answer only."""
     expires = body.expires_at.astimezone(UTC).replace(tzinfo=None) if body.expires_at else None
     new = shares.create(
-        user.id, body.album_id, body.photo_id, expires, body.password, body.allow_download
+        user.id,
+        body.album_id,
+        body.photo_id,
+        expires,
+        body.password,
+        body.allow_download,
+        body.show_map,
     )
     return ShareOut.of(new.link, new.token)
 
@@ -192,20 +205,26 @@ def shared(
     album: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
+    bbox: Annotated[
+        str | None,
+        Query(description="south,west,north,east: a map's cluster (where the link shows one)"),
+    ] = None,
 ) -> SharedOut:
     """What a link shows, without an account: a photo, or a page of an album's photos
     (``album`` opens an album inside the shared one). A browser opening the link gets the
     web app's page for it, which asks for this JSON."""
     if wants_html(request):
-        return pages.shell()  # type: ignore[return-value]  # HTML for a browser, not the model
+        return pages.shell(request)  # type: ignore[return-value]  # HTML for a browser, not the model
     link = shares.open(token, unlock)
-    view = shares.view(link, album, limit, decode_cursor(cursor))
+    within = area(bbox) if bbox else None
+    view = shares.view(link, album, limit, decode_cursor(cursor), within)
     urls = shares.edge_urls(link, view.page.photos)
     return SharedOut(
         kind="photo" if link.photo_id else "album",
         title=view.title,
         description=view.description,
         allow_download=link.allow_download,
+        show_map=link.show_map,
         expires_at=link.expires_at.replace(tzinfo=UTC) if link.expires_at else None,
         albums=[
             SharedAlbumOut(id=a.id, name=a.name, photo_count=a.photo_count) for a in view.albums
@@ -213,6 +232,25 @@ def shared(
         items=[SharedPhotoOut.of(photo, urls.get(photo.id)) for photo in view.page.photos],
         next_cursor=encode_cursor(view.page.next_cursor),
     )
+
+
+@router.get("/s/{token}/map", response_model=MapOut, responses=errors(400, 401, 403, 410))
+def shared_map(
+    token: str,
+    shares: Shares,
+    maps: Maps,
+    unlock: Unlock = None,
+    album: str | None = None,
+    bbox: Bbox = "-90,-180,90,180",
+    zoom: Zoom = 2,
+) -> MapOut:
+    """Where the photos of an album's link were taken, as ``GET /api/v1/map`` has them (its
+    ``album`` opens an album inside the shared one, as the link's page does): only where
+    its owner let it show a map (403 ``map_not_shared`` otherwise). A cluster's photos are
+    ``GET /s/{token}`` with its ``bbox``."""
+    link = shares.open(token, unlock)
+    shares.mapped(link)
+    return MapOut.of(maps.albums([shares.shown_album(link, album)], area(bbox), zoom))
 
 
 @router.get(

@@ -13,6 +13,7 @@ from albumen.adapters.db.albums import SqlAlbumRepo
 from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.damage import SqlDamagedBlobs
 from albumen.adapters.db.instance import SqlInstanceSecrets
+from albumen.adapters.db.maps import SqlMapIndex
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.references import SqlBlobReferences
@@ -39,6 +40,7 @@ from albumen.services.analysis import AnalysisService
 from albumen.services.archives import ArchiveService
 from albumen.services.backup import BackupService
 from albumen.services.jobs import JobService
+from albumen.services.maps import MapService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.prefetch import PrefetchService
@@ -64,6 +66,7 @@ class Services:
     photos: PhotoService
     albums: AlbumService
     archives: ArchiveService
+    maps: MapService
     analysis: AnalysisService
     people: PeopleService
     similar: SimilarService
@@ -118,6 +121,7 @@ def build_services(infra: Infrastructure) -> Services:
         photos=photos,
         albums=albums,
         archives=ArchiveService(photos),
+        maps=MapService(index=SqlMapIndex(engine), albums=albums),
         analysis=AnalysisService(
             photos=photo_repo,
             analyses=analysis_repo,

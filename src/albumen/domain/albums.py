@@ -69,6 +69,7 @@ class ShareLink:
     expires_at: datetime | None
     created_at: datetime
     has_password: bool
+    show_map: bool = False  # an album's visitors see where its photos were taken
 
 
 @dataclass(frozen=True, slots=True)

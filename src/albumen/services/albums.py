@@ -10,6 +10,7 @@ from albumen.domain import limits
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from albumen.domain.photos import Page, Photo, TimelineCursor
+from albumen.domain.search import Box
 from albumen.ports import AlbumRepo, Clock, UserRepo
 from albumen.services.photos import PhotoService, check_limit
 
@@ -123,11 +124,17 @@ class AlbumService:
         limit: int,
         cursor: TimelineCursor | None,
         include_sub: bool = False,
+        within: Box | None = None,
     ) -> Page:
         check_limit(limit)
         album = self._album(user_id, album_id, AlbumRole.VIEWER)
         ids = self._albums.subtree(album_id) if include_sub else [album_id]
-        return self._albums.photos_page(ids, album.order, limit, cursor)
+        return self._albums.photos_page(ids, album.order, limit, cursor, within)
+
+    def subtree(self, user_id: str, album_id: str) -> list[str]:
+        """The album, if the user may see it, and the albums below it."""
+        self._album(user_id, album_id, AlbumRole.VIEWER)
+        return self._albums.subtree(album_id)
 
     def every_photo(self, user_id: str, album_id: str) -> tuple[Album, Iterator[Photo]]:
         """The album (checked now: ``NotFound`` before anything is sent) and its photos and

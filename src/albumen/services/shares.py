@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from albumen.domain.albums import Album, NewShareLink, ShareLink
 from albumen.domain.errors import Forbidden, Gone, InvalidInput, NotFound, RateLimited, Unauthorized
 from albumen.domain.photos import Page, Photo, ThumbFormat, TimelineCursor
+from albumen.domain.search import Box
 from albumen.ports import AlbumRepo, Clock, PasswordHasher, RateLimiter, ShareRepo
 from albumen.services.photos import PhotoService, check_limit
 
@@ -63,6 +64,7 @@ class ShareService:
         expires_at: datetime | None,
         password: str | None,
         allow_download: bool,
+        show_map: bool = False,
     ) -> NewShareLink:
         if (album_id is None) == (photo_id is None):
             raise InvalidInput("share either an album or a photo", code="invalid_share")
@@ -72,6 +74,8 @@ class ShareService:
                 raise NotFound("no such album", code="album_not_found")
         if photo_id is not None:
             self._photos.get(user_id, photo_id)
+        if show_map and album_id is None:
+            raise InvalidInput("only an album's link can show a map", code="invalid_share")
         if expires_at is not None and expires_at <= self._clock.now():
             raise InvalidInput("the expiry is in the past", code="invalid_expiry")
         token = secrets.token_urlsafe(32)
@@ -84,6 +88,7 @@ class ShareService:
             expires_at=expires_at,
             created_at=self._clock.now(),
             has_password=bool(password),
+            show_map=show_map,
         )
         password_hash = self._hasher.hash(password) if password else None
         self._shares.add(link, _hash(token), password_hash)
@@ -116,22 +121,41 @@ class ShareService:
         return link
 
     def view(
-        self, link: ShareLink, album_id: str | None, limit: int, cursor: TimelineCursor | None
+        self,
+        link: ShareLink,
+        album_id: str | None,
+        limit: int,
+        cursor: TimelineCursor | None,
+        within: Box | None = None,
     ) -> SharedView:
-        """What the link shows: its photo, or a page of its album (or of an album below it)."""
+        """What the link shows: its photo, or a page of its album (or of an album below it);
+        ``within`` a box, where the link shows a map."""
         check_limit(limit)
         if link.photo_id is not None:
             photo = self._photos.get(link.owner_id, link.photo_id)
             return SharedView(link, photo.filename, photo.description, Page([photo], None), [])
-        assert link.album_id is not None
+        if within is not None:
+            self.mapped(link)
+        shown = self.shown_album(link, album_id)
+        album = self._albums.get(shown)
+        assert album is not None
+        page = self._albums.photos_page([shown], album.order, limit, cursor, within)
+        children = self._albums.children(shown)
+        return SharedView(link, album.name, album.description, page, children)
+
+    def shown_album(self, link: ShareLink, album_id: str | None) -> str:
+        """The album of the link a visitor asks for: its own, or one below it."""
+        if link.album_id is None:
+            raise NotFound("no such album in this share", code="album_not_found")
         shown = album_id or link.album_id
         if shown not in self._albums.subtree(link.album_id):
             raise NotFound("no such album in this share", code="album_not_found")
-        album = self._albums.get(shown)
-        assert album is not None
-        page = self._albums.photos_page([shown], album.order, limit, cursor)
-        children = self._albums.children(shown)
-        return SharedView(link, album.name, album.description, page, children)
+        return shown
+
+    def mapped(self, link: ShareLink) -> None:
+        """``Forbidden`` where the link's owner did not let it show where photos were taken."""
+        if not link.show_map or link.album_id is None:
+            raise Forbidden("this link does not show a map", code="map_not_shared")
 
     def downloadable(self, link: ShareLink) -> tuple[str, Iterator[Photo]]:
         """The link's name and every photo it shows (its album's and the albums' below it),

@@ -22,10 +22,12 @@ from sqlalchemy import (
 )
 
 from albumen.adapters.db.engine import writing
+from albumen.adapters.db.maps import in_box
 from albumen.adapters.db.photos import keyset_page, photo_query, photo_rows
 from albumen.adapters.db.tables import album_members, album_photos, albums, photos, users
 from albumen.domain.albums import Album, AlbumEdit, AlbumOrder, AlbumRole, Member
 from albumen.domain.photos import Page, TimelineCursor
+from albumen.domain.search import Box
 
 _SUBTREE = """
 WITH RECURSIVE tree(root, id) AS (
@@ -222,12 +224,16 @@ class SqlAlbumRepo:
         order: AlbumOrder,
         limit: int,
         after: TimelineCursor | None,
+        within: Box | None = None,
     ) -> Page:
-        """Photos (not trashed) of these albums. Manual order only makes sense for one album."""
+        """Photos (not trashed) of these albums, ``within`` a box if one is given. Manual order
+        only makes sense for one album."""
         member = select(album_photos.c.photo_id).where(album_photos.c.album_id.in_(album_ids))
         query = photo_query().where(photos.c.deleted_at.is_(None)).limit(limit + 1)
+        if within is not None:
+            query = query.where(in_box(within))
         if order is AlbumOrder.MANUAL and len(album_ids) == 1:
-            return self._manual_page(album_ids[0], limit, after)
+            return self._manual_page(album_ids[0], limit, after, within)
         query = query.where(photos.c.id.in_(member))
         if order is AlbumOrder.OLDEST:
             query = query.order_by(photos.c.doc_id)
@@ -239,7 +245,9 @@ class SqlAlbumRepo:
                 query = query.where(photos.c.doc_id < after.doc_id)
         return keyset_page(self._engine, query, limit)
 
-    def _manual_page(self, album_id: str, limit: int, after: TimelineCursor | None) -> Page:
+    def _manual_page(
+        self, album_id: str, limit: int, after: TimelineCursor | None, within: Box | None
+    ) -> Page:
         query = (
             photo_query()
             .add_columns(album_photos.c.position)
@@ -248,6 +256,8 @@ class SqlAlbumRepo:
             .order_by(album_photos.c.position)
             .limit(limit + 1)
         )
+        if within is not None:
+            query = query.where(in_box(within))
         if after is not None and after.rank is not None:
             query = query.where(album_photos.c.position > after.rank)
         with self._engine.connect() as conn:

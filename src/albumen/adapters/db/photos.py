@@ -35,6 +35,7 @@ from albumen.adapters.db.tables import (
     places,
 )
 from albumen.adapters.db.uploads import file_modified_of
+from albumen.domain.maps import grid_cell
 from albumen.domain.metadata import Camera, Exposure, Location, PhotoMetadata, TakenAt
 from albumen.domain.photos import (
     Derivative,
@@ -573,6 +574,7 @@ def _place_id(conn: Connection, place: Place | None) -> int | None:
 
 def _metadata_values(meta: PhotoMetadata) -> dict[str, Any]:
     taken, where = meta.taken_at, meta.location
+    cell = grid_cell(where.lat, where.lon) if where else None
     return {
         "width": meta.width,
         "height": meta.height,
@@ -584,6 +586,8 @@ def _metadata_values(meta: PhotoMetadata) -> dict[str, Any]:
         "lat": where.lat if where else None,
         "lon": where.lon if where else None,
         "alt": where.alt if where else None,
+        "map_x": cell[0] if cell else None,
+        "map_y": cell[1] if cell else None,
         "make": meta.camera.make,
         "model": meta.camera.model,
         "lens": meta.camera.lens,

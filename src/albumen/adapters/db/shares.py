@@ -24,6 +24,7 @@ class SqlShareRepo:
             "photo_id": link.photo_id,
             "password_hash": password_hash,
             "allow_download": link.allow_download,
+            "show_map": link.show_map,
             "expires_at": link.expires_at,
             "created_at": link.created_at,
         }
@@ -70,4 +71,5 @@ def _link(row: Row[Any]) -> ShareLink:
         expires_at=row.expires_at,
         created_at=row.created_at,
         has_password=row.password_hash is not None,
+        show_map=bool(row.show_map),
     )

@@ -37,6 +37,7 @@ from albumen.adapters.db.tables import (
     users,
 )
 from albumen.domain.durability import SidecarKind
+from albumen.domain.maps import grid_cell
 
 FORMAT = 1
 
@@ -134,6 +135,9 @@ def _restore_photo(conn: Connection, doc: dict[str, Any]) -> None:
     photo["analysis_error"] = None
     if doc.get("place"):
         photo["place_id"] = _place_id(conn, doc["place"])
+    if photo.get("lat") is not None and photo.get("lon") is not None:
+        # its map cell, from its position (a sidecar older than the map has none)
+        photo["map_x"], photo["map_y"] = grid_cell(photo["lat"], photo["lon"])
     _insert(conn, photos, [photo])
     _insert(conn, derivatives, doc["derivatives"])
     _insert(conn, photo_tags, doc["tags"])

@@ -107,6 +107,9 @@ photos = Table(
     Column("lat", Float),
     Column("lon", Float),
     Column("alt", Float),
+    # the position's cell at the finest level of the map's grid (``domain.maps.grid_cell``)
+    Column("map_x", Integer),
+    Column("map_y", Integer),
     Column("make", String(limits.CAMERA_TEXT)),
     Column("model", String(limits.CAMERA_TEXT)),
     Column("lens", String(limits.CAMERA_TEXT)),
@@ -171,6 +174,16 @@ photos = Table(
         postgresql_where=text("status IN ('pending', 'processing')"),
     ),
     Index("ix_photos_sha256", "sha256"),
+    # a map cell's newest photo, when the one its counts named leaves (migration 0019)
+    Index(
+        "ix_photos_map",
+        "owner_id",
+        "map_x",
+        "map_y",
+        "doc_id",
+        sqlite_where=text("deleted_at IS NULL AND NOT archived AND map_x IS NOT NULL"),
+        postgresql_where=text("deleted_at IS NULL AND NOT archived AND map_x IS NOT NULL"),
+    ),
 )
 
 derivatives = Table(
@@ -276,6 +289,8 @@ share_links = Table(
     Column("photo_id", String(36), ForeignKey("photos.id", ondelete="CASCADE")),
     Column("password_hash", Text),
     Column("allow_download", Boolean, nullable=False),
+    # whether visitors see where the photos were taken, on a map (migration 0019)
+    Column("show_map", Boolean, nullable=False, server_default=text("false")),
     Column("expires_at", DateTime),
     Column("created_at", DateTime, nullable=False),
     Index("ix_share_links_owner", "owner_id", "created_at"),
@@ -288,6 +303,22 @@ timeline_days = Table(
     Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("count", Integer, nullable=False),
+)
+
+# Each owner's timeline photos counted per cell of the map's grid at every stored level (see
+# ``domain.maps``), with the sums of their positions and the newest (``cover``, a ``doc_id``).
+# Kept by triggers (migration 0019).
+map_cells = Table(
+    "map_cells",
+    metadata,
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("x", Integer, primary_key=True),
+    Column("y", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("lat_sum", Float, nullable=False),
+    Column("lon_sum", Float, nullable=False),
+    Column("cover", BigInteger),
 )
 
 people = Table(

@@ -4,10 +4,10 @@ Tables go in foreign-key order (albums parents first), each in primary-key order
 time, inserted with ``ON CONFLICT DO NOTHING``: a copy cut short is resumed by running it again,
 and rows already there are neither duplicated nor changed. What triggers derive is left to the
 target's own triggers, which build it as the rows arrive: the search index, the timeline's day
-counts, the albums' photo counts and the sidecar outbox (so every photo's sidecar is written
-into the new store). Resumable uploads still in flight are not copied: their parts are files
-of the old host. pgvector's ``embedding`` is filled from each embedding's float32 bytes, and
-PostgreSQL's sequences are moved past the copied keys.
+counts, the map's cells, the albums' photo counts and the sidecar outbox (so every photo's
+sidecar is written into the new store). Resumable uploads still in flight are not copied:
+their parts are files of the old host. pgvector's ``embedding`` is filled from each
+embedding's float32 bytes, and PostgreSQL's sequences are moved past the copied keys.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from albumen.domain.durability import TableCount
 
 BATCH = 2000
 # Rebuilt by the target's triggers as rows arrive (compared afterwards, not copied).
-DERIVED = {"timeline_days", "sidecar_outbox"}
+DERIVED = {"timeline_days", "sidecar_outbox", "map_cells"}
 NOT_COPIED = {"uploads"}  # in-flight resumable uploads: their parts are local files
 
 

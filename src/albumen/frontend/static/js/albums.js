@@ -134,11 +134,13 @@ export async function albumPage(main, _params, navigate, { id }) {
   );
   // one zip of the album and its sub-albums, streamed by the server and saved as it comes
   const download = h("a", { class: "button", href: `/api/v1/albums/${album.id}/download`, download: "" }, "Download");
+  const mapLink = h("a", { class: "button", href: `/map?album=${album.id}` }, "Show on map");
   const tools = owner
     ? h(
         "div",
         { class: "tools" },
         download,
+        mapLink,
         h(
           "button",
           {
@@ -195,7 +197,7 @@ export async function albumPage(main, _params, navigate, { id }) {
     : null;
   main.append(
     crumbs,
-    h("div", { class: "page-head" }, h("h1", {}, album.name), tools || h("div", { class: "tools" }, download)),
+    h("div", { class: "page-head" }, h("h1", {}, album.name), tools || h("div", { class: "tools" }, download, mapLink)),
   );
   if (album.description) main.append(h("p", { class: "description" }, album.description));
   if (album.children.length) {
@@ -228,6 +230,8 @@ export function shareDialog(target, name) {
   });
   const expires = h("input", { id: "share-expires", type: "date" });
   const allow = h("input", { id: "share-download", type: "checkbox" });
+  // an album's visitors may see where its photos were taken: off unless the owner says so
+  const showMap = target.album_id ? h("input", { id: "share-map", type: "checkbox" }) : null;
   const result = h("div", { class: "share-result", "aria-live": "polite" });
   const error = h("p", { class: "error", role: "alert" });
   const dialog = h(
@@ -240,6 +244,7 @@ export function shareDialog(target, name) {
         onsubmit: async (event) => {
           event.preventDefault();
           const body = { ...target, allow_download: allow.checked };
+          if (showMap) body.show_map = showMap.checked;
           if (password.value) body.password = password.value;
           if (expires.value) body.expires_at = new Date(`${expires.value}T23:59:59`).toISOString();
           error.textContent = "";
@@ -278,6 +283,14 @@ export function shareDialog(target, name) {
       h("label", { for: "share-expires" }, "Expires (optional)"),
       expires,
       h("div", { class: "check-row" }, allow, h("label", { for: "share-download" }, "Allow downloading originals")),
+      showMap
+        ? h(
+            "div",
+            { class: "check-row" },
+            showMap,
+            h("label", { for: "share-map" }, "Show where the photos were taken, on a map"),
+          )
+        : null,
       error,
       h(
         "div",

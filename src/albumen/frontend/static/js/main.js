@@ -7,6 +7,7 @@ import { api, session } from "./api.js";
 import { h, toast } from "./dom.js";
 import { archivePage, favoritesPage, trashPage } from "./lists.js";
 import { loginPage } from "./login.js";
+import { mapPage } from "./map.js";
 import { duplicatesPage, peoplePage, personPage } from "./people.js";
 import { installSearchBox, searchPage } from "./search.js";
 import { sharePage } from "./share.js";
@@ -34,6 +35,7 @@ const ROUTES = [
   [/^\/people$/, peoplePage, "People"],
   [/^\/people\/(?<id>[\w-]+)$/, personPage, "Person"],
   [/^\/duplicates$/, duplicatesPage, "Duplicates"],
+  [/^\/map$/, mapPage, "Map"],
   [/^\/admin$/, adminPage, "Admin"],
   [/^\/photos\/(?<id>[\w-]+)$/, photoPage, "Photo"],
   [/^\/s\/(?<token>[\w-]+)$/, sharePage, "Shared", { public: true, bare: true }],

@@ -4,6 +4,7 @@
 import { api, originalUrl } from "./api.js";
 import { h } from "./dom.js";
 import { pagedGrid } from "./lists.js";
+import { photoMap } from "./map.js";
 import { openViewer } from "./viewer.js";
 
 export async function sharePage(main, params, navigate, { token }) {
@@ -23,6 +24,7 @@ export async function sharePage(main, params, navigate, { token }) {
     return () => {};
   }
   document.title = `${first.title} · Albumen`;
+  const onMap = params.get("view") === "map" && first.show_map;
   main.append(
     h(
       "header",
@@ -33,8 +35,24 @@ export async function sharePage(main, params, navigate, { token }) {
       first.allow_download && first.kind !== "photo"
         ? h("a", { class: "button", href: `/s/${token}/download`, download: "" }, "Download all")
         : null,
+      first.show_map && !onMap ? h("a", { class: "button", href: mapHref(token, album) }, "Show on map") : null,
+      onMap
+        ? h("a", { class: "button", href: `/s/${token}${album ? `?album=${album}` : ""}` }, "Back to the photos")
+        : null,
     ),
   );
+  if (onMap) {
+    const body = h("div", { class: "map-page" });
+    main.append(body);
+    const scope = album ? `&album=${encodeURIComponent(album)}` : "";
+    return photoMap(body, {
+      share: token,
+      label: `Map of ${first.title}`,
+      clusters: (bbox, zoom) => api(`/s/${token}/map?bbox=${bbox}&zoom=${zoom}${scope}`),
+      photosIn: (bbox) => (cursor) => api(`/s/${token}`, { query: { album, bbox, cursor, limit: 100 } }),
+      openPhoto: (photo, grid) => openViewer(photo, grid, { share: token, allowDownload: first.allow_download }),
+    });
+  }
   if (first.albums.length) {
     main.append(
       h(
@@ -100,6 +118,10 @@ export async function sharePage(main, params, navigate, { token }) {
   );
   await done.catch(() => {});
   return grid.cleanup;
+}
+
+function mapHref(token, album) {
+  return `/s/${token}?${album ? `album=${encodeURIComponent(album)}&` : ""}view=map`;
 }
 
 function passwordPrompt(main, token, navigate) {
