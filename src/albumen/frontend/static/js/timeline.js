@@ -84,6 +84,13 @@ export async function timelinePage(main) {
     loading.set(section.key, promise);
     return promise;
   };
+  // The viewer's neighbours are the true ones across months: the months before and after the
+  // photo shown (and the rest of its own) are loaded first, wherever the page is scrolled.
+  grid.near = (photo) => {
+    const at = sections.findIndex((s) => s.key === dayOf(photo).slice(0, 7));
+    if (at < 0) return Promise.resolve();
+    return Promise.all([sections[at - 1], sections[at], sections[at + 1]].filter(Boolean).map(load));
+  };
   const observer = new IntersectionObserver(
     (entries) => {
       for (const entry of entries) {

@@ -136,6 +136,8 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     h("div", { class: "viewer-body" }, stage, panel),
   );
 
+  let ready = Promise.resolve(); // the neighbours of the photo shown are known
+
   function neighbour(offset) {
     const photos = list();
     const index = photos.findIndex((p) => p.id === current.id);
@@ -185,13 +187,18 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     download.href = originalUrl(target, share);
     download.setAttribute("download", target.filename);
     download.onclick = target.tier === "cold" ? (event) => restoreFirst(event, target) : null;
-    prev.disabled = !neighbour(-1);
-    next.disabled = !neighbour(1);
     if (!share) history.replaceState(history.state, "", `/photos/${target.id}`);
-    for (const near of [neighbour(1), neighbour(-1)]) {
-      if (near) new Image().src = thumbUrl(near, "preview", share); // the next one is already here
-    }
     if (!panel.hidden) fillInfo();
+    // a list that loads in parts (the timeline's months) first loads the parts beside this one
+    ready = Promise.resolve(context?.near?.(target)).catch(() => {});
+    ready.then(() => {
+      if (current !== target) return;
+      prev.disabled = !neighbour(-1);
+      next.disabled = !neighbour(1);
+      for (const near of [neighbour(1), neighbour(-1)]) {
+        if (near) new Image().src = thumbUrl(near, "preview", share); // the next one is already here
+      }
+    });
   }
 
   /** A cold original is restored before it can be downloaded: ask, and say how long. */
@@ -214,8 +221,10 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
     }
   }
 
-  function step(offset) {
-    const target = neighbour(offset);
+  async function step(offset) {
+    const from = current;
+    await ready;
+    const target = current === from ? neighbour(offset) : null;
     if (target) show(target);
   }
 
