@@ -57,8 +57,8 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     lib = Library(server, key)
     for spot, count in PLACES.items():
         for day in range(1, count + 1):  # the newest of each place is its last day
-            shade = tuple(max(0, c - 8 * (count - day)) for c in COLOURS[spot])
-            lib.upload(f"{spot.name}-{day}.jpg", colour_jpeg(shade, spot, day))  # type: ignore[arg-type]
+            red, green, blue = (max(0, c - 8 * (count - day)) for c in COLOURS[spot])
+            lib.upload(f"{spot.name}-{day}.jpg", colour_jpeg((red, green, blue), spot, day))
     lib.upload("nowhere.jpg", make_jpeg(seed=3))
     lib.wait_ready()
     try:
@@ -203,9 +203,10 @@ def test_a_phone_shows_the_map_and_a_cluster_below_it(browser: Browser, places: 
     panel = tab.get_by_role("complementary", name="Photos here")
     expect(panel.get_by_role("heading", name=f"{counts[0]} photos")).to_be_in_viewport()
     expect(panel.locator(".tile")).to_have_count(counts[0])
-    panel_box = panel.bounding_box()
+    panel_box, map_box = panel.bounding_box(), tab.locator(".map-canvas").bounding_box()
     assert panel_box is not None
-    assert panel_box["y"] >= tab.locator(".map-canvas").bounding_box()["y"] + 100  # type: ignore[index]
+    assert map_box is not None
+    assert panel_box["y"] >= map_box["y"] + 100  # below the map
     screenshot(tab, "map-phone")
     assert axe_violations(tab) == []
     context.close()

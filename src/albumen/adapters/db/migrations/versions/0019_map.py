@@ -22,6 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from albumen.adapters.db.bounds import sqlite_guards
+
 revision = "0019"
 down_revision = "0018"
 branch_labels = None
@@ -85,6 +87,9 @@ def upgrade() -> None:
         )
     for statement in POSTGRES if dialect == "postgresql" else SQLITE:
         op.execute(statement)
+    if dialect == "sqlite":
+        for statement in sqlite_guards("map_cells", {"owner_id": 36}):
+            op.execute(statement)
 
 
 def downgrade() -> None:
