@@ -23,7 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,7 +39,7 @@ from bench.server import Server
 ROOT = Path(__file__).resolve().parent
 NEWEST = SearchOrder.NEWEST
 PHOTOS = int(os.environ.get("BENCH_LIBRARY_PHOTOS", "1000000"))
-VERSION = 6  # 6: the map's cells (migration 0019)
+VERSION = 7  # 6: the map's cells (migration 0019); 7: each day's located photos (0020)
 WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list)
     "beach dog cat sunset mountain car food birthday snow city tree flower baby portrait "
     "party lake boat bird bridge church castle forest river garden street night sky cake "
@@ -313,6 +313,7 @@ def main() -> dict[str, object]:
     result |= over_http(data_dir, mix, views)
     result["reference"] = bare_fts(data_dir, [q for shape, q in mix if shape == "text"])
     result["map"] = map_times(Settings(data_dir=data_dir, run_workers_in_server=False), views)
+    result["memories"] = memory_times(Settings(data_dir=data_dir, run_workers_in_server=False))
     return result
 
 
@@ -375,6 +376,24 @@ def map_times(settings: Settings, views: list[tuple[Box, int]]) -> dict[str, obj
         "reference_count_from_photos_ms": theirs,
         "p95_ratio_to_reference": round(mine["p95"] / max(theirs["p95"], 1e-9), 3),
     }
+
+
+def memory_times(settings: Settings) -> dict[str, object]:
+    """The start page's memories (``GET /api/v1/memories``'s work) for 50 days of the library's
+    last two years: every earlier year's photos of that day (the bench library has some on
+    most days: ~18 memories) and the year's trips, each with its covers."""
+    built = build_albumen(settings)
+    owner = built.services.users.by_name("bench")
+    rng = random.Random(5)
+    days = [date(2024, 1, 1) + timedelta(days=rng.randrange(0, 700)) for _ in range(50)]
+    built.services.memories.memories(owner.id, days[0])  # warm, untimed
+    times, shown = [], []
+    for day in days:
+        ms, found = timed(partial(built.services.memories.memories, owner.id, day))
+        times.append(ms)
+        shown.append(float(len(found)))  # type: ignore[arg-type]
+    built.close()
+    return {"memories_ms": percentiles(times), "memories_per_day": percentiles(shown)}
 
 
 def warm(settings: Settings, mix: list[tuple[str, str]]) -> None:

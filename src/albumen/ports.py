@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from albumen.domain.durability import (
 from albumen.domain.jobs import JobName, Outcome, QueueStats, Schedule
 from albumen.domain.maps import CellRange, Cluster
 from albumen.domain.media import MediaType
+from albumen.domain.memories import DayAway
 from albumen.domain.metadata import PhotoMetadata, TakenAt
 from albumen.domain.monitoring import Alert
 from albumen.domain.people import Face, FaceSet, Person
@@ -481,6 +482,42 @@ class MapIndex(Protocol):
     def photo_ids(self, doc_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
         """The photo id and thumbhash of each ``doc_id``."""
         ...
+
+
+class MemoryRepo(Protocol):
+    def days_on(self, owner_id: str, month: int, day: int) -> list[tuple[date, int]]:
+        """The timeline's photos per day on this month and day, every year."""
+        ...
+
+    def count_between(self, owner_id: str, start: date, end: date) -> int: ...
+
+    def home(self, owner_id: str) -> tuple[float, float] | None:
+        """Where most of the owner's located photos were taken, if any are."""
+        ...
+
+    def located_days(self, owner_id: str, start: date, end: date) -> list[DayAway]: ...
+
+    def places_between(self, owner_id: str, start: date, end: date) -> dict[str, int]:
+        """Place names of the timeline's photos of these local days, and how many each."""
+        ...
+
+    def covers(
+        self, owner_id: str, spans: Sequence[tuple[date, date]], limit: int
+    ) -> list[list[str]]:
+        """For each span of local days, the photos to show for it, the best first."""
+        ...
+
+    def photos_page(
+        self, owner_id: str, start: date, end: date, limit: int, after: TimelineCursor | None
+    ) -> Page:
+        """The timeline's photos of these local days, newest first."""
+        ...
+
+    def hidden(self, owner_id: str) -> set[str]: ...
+
+    def hide(self, owner_id: str, key: str, now: datetime) -> None: ...
+
+    def show(self, owner_id: str, key: str) -> None: ...
 
 
 class ShareRepo(Protocol):

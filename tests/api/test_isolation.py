@@ -62,6 +62,9 @@ CASES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("PATCH", "/api/v1/faces/{face_id}"): lambda ids: {"person_id": None},
     ("GET", "/api/v1/faces/{face_id}/thumbnail"): lambda ids: None,
     ("DELETE", "/api/v1/shares/{link_id}"): lambda ids: None,
+    ("GET", "/api/v1/memories/{key}/photos"): lambda ids: None,
+    ("PUT", "/api/v1/memories/{key}/hidden"): lambda ids: None,
+    ("DELETE", "/api/v1/memories/{key}/hidden"): lambda ids: None,
     ("HEAD", "/api/v1/uploads/{upload_id}"): lambda ids: None,
     ("PATCH", "/api/v1/uploads/{upload_id}"): lambda ids: b"0123456789",
     ("DELETE", "/api/v1/uploads/{upload_id}"): lambda ids: None,
@@ -139,7 +142,9 @@ def alice(
         "/api/v1/uploads", headers=auth | {"Tus-Resumable": "1.0.0", "Upload-Length": "10"}
     )
     bob = services.users.add("bob")
+    day = client.get("/api/v1/timeline/buckets?by=day", headers=auth).json()["buckets"][0]["key"]
     return {
+        "key": f"on-this-day-{day}",  # a memory's key: the day of Alice's photos
         "photo_id": photo,
         "other_photo": other,
         "album_id": album,

@@ -1,5 +1,6 @@
-"""The map's counts per cell (``map_cells``, kept by triggers) always equal counting the photos
-afresh, at every stored level, after any sequence of the changes a photo goes through."""
+"""What triggers keep of where photos were taken always equals counting the photos afresh,
+after any sequence of the changes a photo goes through: the map's counts per cell
+(``map_cells``) at every stored level, and each day's located photos (``located_days``)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,31 @@ def kept(engine: Engine) -> dict[tuple[str, int, int, int], tuple[int, float, fl
         return {(o, lv, x, y): (n, la, lo, c) for o, lv, x, y, n, la, lo, c in rows}
 
 
+def located_afresh(engine: Engine) -> dict[tuple[str, str], tuple[int, float, float]]:
+    day = "date(coalesce(taken_local, sort_at))"
+    if engine.dialect.name == "postgresql":
+        day = "timeline_day(taken_local, sort_at)"
+    sql = (
+        f"SELECT owner_id, {day}, count(*), sum(lat), sum(lon) FROM photos"
+        " WHERE deleted_at IS NULL AND NOT archived AND lat IS NOT NULL GROUP BY 1, 2"
+    )
+    with engine.connect() as conn:
+        return {(o, str(d)): (n, la, lo) for o, d, n, la, lo in conn.execute(text(sql))}
+
+
+def located_kept(engine: Engine) -> dict[tuple[str, str], tuple[int, float, float]]:
+    sql = "SELECT owner_id, day, count, lat_sum, lon_sum FROM located_days"
+    with engine.connect() as conn:
+        return {(o, d): (n, la, lo) for o, d, n, la, lo in conn.execute(text(sql))}
+
+
 def assert_cells_true(engine: Engine) -> None:
+    fresh_days, kept_days = located_afresh(engine), located_kept(engine)
+    assert set(kept_days) == set(fresh_days)
+    for day, (photos_then, lat_sum, lon_sum) in fresh_days.items():
+        assert kept_days[day][0] == photos_then, day
+        assert abs(kept_days[day][1] - lat_sum) < 1e-6, day
+        assert abs(kept_days[day][2] - lon_sum) < 1e-6, day
     fresh, found = recount(engine), kept(engine)
     assert set(found) == set(fresh)
     for key, (count, lat, lon, cover) in fresh.items():
@@ -93,11 +118,11 @@ def test_cells_follow_every_change(services: Services, engine: Engine) -> None:
             flip(photo_id, "deleted_at")
         elif action < 0.8:
             flip(photo_id, "archived")
-        elif action < 0.92:  # a new date: a new place in the timeline
+        elif action < 0.92:  # a new date: a new place in the timeline, another day
             with engine.begin() as conn:
                 conn.execute(
-                    text("UPDATE photos SET doc_id = :doc WHERE id = :id"),
-                    {"doc": 10**12 + step, "id": photo_id},
+                    text("UPDATE photos SET doc_id = :doc, taken_local = :day WHERE id = :id"),
+                    {"doc": 10**12 + step, "day": datetime(2020, 1, 1 + step % 5), "id": photo_id},
                 )
         else:
             with engine.begin() as conn:

@@ -14,6 +14,7 @@ from albumen.domain.users import User
 from albumen.services.albums import AlbumService
 from albumen.services.jobs import JobService
 from albumen.services.maps import MapService
+from albumen.services.memories import MemoryService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.prefetch import PrefetchService
@@ -37,6 +38,11 @@ async def albums(request: Request) -> AlbumService:
 
 async def maps(request: Request) -> MapService:
     service: MapService = request.app.state.services.maps
+    return service
+
+
+async def memories(request: Request) -> MemoryService:
+    service: MemoryService = request.app.state.services.memories
     return service
 
 
@@ -171,6 +177,7 @@ Uploads = Annotated[UploadService, Depends(uploads)]
 Albums = Annotated[AlbumService, Depends(albums)]
 Search = Annotated[SearchService, Depends(search)]
 Maps = Annotated[MapService, Depends(maps)]
+Memories = Annotated[MemoryService, Depends(memories)]
 People = Annotated[PeopleService, Depends(people)]
 Similar = Annotated[SimilarService, Depends(similar)]
 Shares = Annotated[ShareService, Depends(shares)]

@@ -30,6 +30,7 @@ PAGES = (
     "/people/{person_id}",
     "/duplicates",
     "/map",
+    "/memories/{key}",
     "/admin",
     "/photos/{photo_id}",
 )

@@ -14,6 +14,7 @@ from albumen.adapters.db.analysis import SqlAnalysisRepo
 from albumen.adapters.db.damage import SqlDamagedBlobs
 from albumen.adapters.db.instance import SqlInstanceSecrets
 from albumen.adapters.db.maps import SqlMapIndex
+from albumen.adapters.db.memories import SqlMemoryRepo
 from albumen.adapters.db.people import SqlPeopleRepo
 from albumen.adapters.db.photos import SqlPhotoRepo
 from albumen.adapters.db.references import SqlBlobReferences
@@ -41,6 +42,7 @@ from albumen.services.archives import ArchiveService
 from albumen.services.backup import BackupService
 from albumen.services.jobs import JobService
 from albumen.services.maps import MapService
+from albumen.services.memories import MemoryService
 from albumen.services.people import PeopleService
 from albumen.services.photos import PhotoService
 from albumen.services.prefetch import PrefetchService
@@ -67,6 +69,7 @@ class Services:
     albums: AlbumService
     archives: ArchiveService
     maps: MapService
+    memories: MemoryService
     analysis: AnalysisService
     people: PeopleService
     similar: SimilarService
@@ -122,6 +125,7 @@ def build_services(infra: Infrastructure) -> Services:
         albums=albums,
         archives=ArchiveService(photos),
         maps=MapService(index=SqlMapIndex(engine), albums=albums),
+        memories=MemoryService(repo=SqlMemoryRepo(engine), clock=clock),
         analysis=AnalysisService(
             photos=photo_repo,
             analyses=analysis_repo,

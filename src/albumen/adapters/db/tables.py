@@ -321,6 +321,27 @@ map_cells = Table(
     Column("cover", BigInteger),
 )
 
+# The memories (``domain.memories``) each user hid; the memories themselves are found afresh.
+hidden_memories = Table(
+    "hidden_memories",
+    metadata,
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("hidden_at", DateTime, nullable=False),
+)
+
+# Each owner's located timeline photos per local day of capture (how many, the sums of their
+# positions): where each day was spent, for finding trips. Kept by triggers (migration 0020).
+located_days = Table(
+    "located_days",
+    metadata,
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("lat_sum", Float, nullable=False),
+    Column("lon_sum", Float, nullable=False),
+)
+
 people = Table(
     "people",
     metadata,

@@ -25,7 +25,7 @@ from albumen.domain.durability import TableCount
 
 BATCH = 2000
 # Rebuilt by the target's triggers as rows arrive (compared afterwards, not copied).
-DERIVED = {"timeline_days", "sidecar_outbox", "map_cells"}
+DERIVED = {"timeline_days", "sidecar_outbox", "map_cells", "located_days"}
 NOT_COPIED = {"uploads"}  # in-flight resumable uploads: their parts are local files
 
 

@@ -8,6 +8,7 @@ import { h, toast } from "./dom.js";
 import { archivePage, favoritesPage, trashPage } from "./lists.js";
 import { loginPage } from "./login.js";
 import { mapPage } from "./map.js";
+import { memoryPage } from "./memories.js";
 import { duplicatesPage, peoplePage, personPage } from "./people.js";
 import { installSearchBox, searchPage } from "./search.js";
 import { sharePage } from "./share.js";
@@ -36,6 +37,7 @@ const ROUTES = [
   [/^\/people\/(?<id>[\w-]+)$/, personPage, "Person"],
   [/^\/duplicates$/, duplicatesPage, "Duplicates"],
   [/^\/map$/, mapPage, "Map"],
+  [/^\/memories\/(?<key>[\w-]+)$/, memoryPage, "Memory"],
   [/^\/admin$/, adminPage, "Admin"],
   [/^\/photos\/(?<id>[\w-]+)$/, photoPage, "Photo"],
   [/^\/s\/(?<token>[\w-]+)$/, sharePage, "Shared", { public: true, bare: true }],

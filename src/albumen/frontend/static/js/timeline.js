@@ -6,6 +6,7 @@ import { selectionBar } from "./actions.js";
 import { api } from "./api.js";
 import { dayOf, h, monthName } from "./dom.js";
 import { PhotoGrid } from "./grid.js";
+import { memoriesStrip } from "./memories.js";
 import { openViewer } from "./viewer.js";
 
 const PAGE = 500;
@@ -59,7 +60,7 @@ export async function timelinePage(main) {
     months.get(month).push([key, count]);
   }
   const wrap = h("div", { class: "timeline" });
-  main.append(heading, wrap);
+  main.append(heading, memoriesStrip(), wrap);
   const grid = new PhotoGrid(wrap, { label: "Timeline", open: (photo) => openViewer(photo, grid) });
   main.prepend(selectionBar(grid, ["album", "favorite", "archive", "download", "trash"]));
   const sections = [...months].map(([key, days]) => grid.addPlaceholder(key, monthName(key), days));

@@ -30,9 +30,14 @@ const KEYS = [
 
 /**
  * Open `photo`. `context` gives the neighbours: anything with photos() (a grid), or null.
- * `share` opens it through a share link (no info edits, original only if allowed).
+ * `share` opens it through a share link (no info edits, original only if allowed); `play`
+ * starts the slideshow.
  */
-export function openViewer(photo, context = null, { share = null, allowDownload = true, onClose = null } = {}) {
+export function openViewer(
+  photo,
+  context = null,
+  { share = null, allowDownload = true, onClose = null, play = false } = {},
+) {
   const list = () => (context ? context.photos() : [photo]);
   let current = photo;
   const back = location.pathname + location.search;
@@ -530,6 +535,7 @@ export function openViewer(photo, context = null, { share = null, allowDownload 
   dialog.showModal();
   show(photo);
   close.focus();
+  if (play) slideshow(true); // a memory played as a story
   return dialog;
 }
 
