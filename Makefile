@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 FRONTEND := src/albumen/frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: setup system run test check lint typecheck bench fuzz clean
+.PHONY: setup system run test check lint typecheck bench fuzz screenshots clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -69,6 +69,12 @@ bench: setup
 fuzz: setup
 	ALBUMEN_FUZZ_EXAMPLES=5000 ALBUMEN_FUZZ_RANDOM=1 ALBUMEN_SCHEMA_EXAMPLES=300 \
 		ALBUMEN_SCHEMA_RANDOM=1 $(BIN)/pytest -q tests/unit/test_fuzz.py tests/api/test_schema.py
+
+# The browser tests, then the screenshots they took of each page into docs/screenshots/ (what
+# docs/web.md shows).
+screenshots: setup system
+	$(BIN)/pytest -q tests/browser
+	$(BIN)/python -m tests.browser.docs_screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules

@@ -41,7 +41,7 @@ from albumen.domain.photos import (
 from albumen.domain.places import Place
 from albumen.domain.search import Box, SearchFilters, SearchOrder, Suggestion
 from albumen.domain.tiers import Retrieval, Tier, TierUsage
-from albumen.domain.users import User, WebSession
+from albumen.domain.users import Account, User, WebSession
 
 
 class Processes(Protocol):
@@ -675,6 +675,20 @@ class UserRepo(Protocol):
         ...
 
     def by_name(self, name: str) -> User | None: ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def accounts(self) -> list[Account]:
+        """Every user, with what they keep here."""
+        ...
+
+    def set_disabled(self, user_id: str, when: datetime | None) -> None:
+        """Disable (signing them out everywhere) or enable again (``None``)."""
+        ...
+
+    def delete(self, user_id: str) -> None:
+        """The user and everything theirs, in one transaction."""
+        ...
 
     def set_admin(self, user_id: str, admin: bool) -> None: ...
 

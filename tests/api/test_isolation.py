@@ -69,8 +69,10 @@ CASES: dict[tuple[str, str], Callable[[Ids], Any]] = {
     ("PATCH", "/api/v1/uploads/{upload_id}"): lambda ids: b"0123456789",
     ("DELETE", "/api/v1/uploads/{upload_id}"): lambda ids: None,
 }
-# The share visitor's own routes: a token, not an account, opens them.
+# The share visitor's own routes: a token, not an account, opens them. The admin's answer 403
+# to anyone else, whatever they name (``test_only_an_admin_reaches_an_admin_route``).
 SHARE_ROUTES = ("/s/", "/t/")
+ADMIN = "/api/v1/admin/"
 TUS = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0"}
 TUS_BODY = {"Content-Type": "application/offset+octet-stream"}
 
@@ -86,7 +88,13 @@ ROUTES_WITH_IDS = sorted(
     (method.upper(), path)
     for path, methods in _paths().items()
     for method in methods
-    if "{" in path and not path.startswith(SHARE_ROUTES)
+    if "{" in path and not path.startswith((*SHARE_ROUTES, ADMIN))
+)
+ADMIN_ROUTES = sorted(
+    (method.upper(), path)
+    for path, methods in _paths().items()
+    for method in methods
+    if path.startswith(ADMIN)
 )
 
 
@@ -197,6 +205,28 @@ def test_another_user_a_share_visitor_and_nobody_reach_nothing(
     assert _send(client, method, path, alice, visitor).status_code == 401
     assert _send(client, method, path, alice, {}).status_code == 401
     assert _seen(client, auth, alice) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p in ADMIN_ROUTES]
+)
+def test_only_an_admin_reaches_an_admin_route(
+    client: TestClient, auth: dict[str, str], alice: Ids, method: str, path: str
+) -> None:
+    """Bob, who is no admin, is told so (403 ``admin_only``) before anything else is read,
+    an admin's user id in the path or not; nobody signed in is asked to (401)."""
+    url = path.format(user_id=alice["user_id"]) + ("?confirm=bob" if method == "DELETE" else "")
+    body = {"POST": {"name": "mallory"}, "PATCH": {"admin": True}}.get(method)
+    bob = client.request(
+        method, url, headers={"Authorization": f"Bearer {alice['bob_key']}"}, json=body
+    )
+    assert bob.status_code == 403, bob.text
+    assert bob.json()["error"]["code"] == "admin_only"
+    assert client.request(method, url, json=body).status_code == 401
+    assert [u["name"] for u in client.get("/api/v1/admin/users", headers=auth).json()] == [
+        "alice",
+        "bob",
+    ]
 
 
 def test_a_share_link_opens_only_what_it_shares(client: TestClient, alice: Ids) -> None:

@@ -22,7 +22,7 @@ from albumen.domain.metadata import Location, PhotoMetadata, TakenAt, file_modif
 from albumen.domain.photos import PhotoEdit, PhotoStatus, ThumbFormat, ThumbSize
 from albumen.domain.places import Place
 from albumen.domain.tiers import PRICES, LifecyclePolicy, Tier
-from albumen.domain.users import User, WebSession
+from albumen.domain.users import Account, User, WebSession
 from albumen.ports import (
     BlobStore,
     Cache,
@@ -306,6 +306,18 @@ class FakeUsers:
     def by_name(self, name: str) -> User | None:
         return self.user if name == "alice" else None
 
+    def get(self, user_id: str) -> User | None:
+        return self.user if user_id == self.user.id else None
+
+    def accounts(self) -> list[Account]:
+        return [Account(self.user, 0, 0, has_password=False)]
+
+    def set_disabled(self, user_id: str, when: datetime | None) -> None:
+        self.user = replace(self.user, disabled=when is not None)
+
+    def delete(self, user_id: str) -> None:
+        raise AssertionError("not used here")
+
     def set_admin(self, user_id: str, admin: bool) -> None:
         self.user = replace(self.user, is_admin=admin)
 
@@ -351,6 +363,18 @@ class PlainHasher:
 
     def verify(self, password_hash: str, password: str) -> bool:
         return password_hash == password[::-1]
+
+
+def test_a_disabled_users_remembered_key_stops_at_once_in_this_process() -> None:
+    clock, repo = FakeClock(), FakeUsers()
+    users = UserService(repo, PlainHasher(), clock, NoLimit())
+    secret = users.add("alice").secret
+    users.authenticate(secret)  # remembered now
+    admin = replace(repo.user, id="admin", is_admin=True)
+    users.manage(admin, repo.user.id, disabled=True)
+    assert users.cached_user(secret) is None
+    with pytest.raises(Unauthorized, match="disabled"):
+        users.authenticate(secret)
 
 
 def test_known_keys_are_remembered_for_a_minute() -> None:

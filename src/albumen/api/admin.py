@@ -1,15 +1,22 @@
-"""``/api/v1/admin``: live figures, alerts and slow queries, for admins only."""
+"""``/api/v1/admin``: live figures, alerts and slow queries, and the users' accounts, for
+admins only."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from albumen.api.deps import AdminUser
+from albumen.api.deps import AdminUser, Users
+from albumen.api.openapi import errors
+from albumen.api.schemas import Body
+from albumen.domain import limits
 from albumen.domain.monitoring import Alert, Figures, Latency
+from albumen.domain.users import Account
 from albumen.services.caching import CacheReport
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -112,6 +119,97 @@ async def slow_queries(
             for query in operations.queries.slow()[:limit]
         ],
     }
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+    is_admin: bool
+    disabled: bool
+    has_password: bool = Field(description="Whether they can sign in to the web app.")
+    created_at: datetime
+    photos: int = Field(description="Their photos, the trash's too.")
+    bytes: int = Field(description="The size of their originals.")
+
+    @classmethod
+    def of(cls, account: Account) -> AccountOut:
+        user = account.user
+        return cls(
+            id=user.id,
+            name=user.name,
+            is_admin=user.is_admin,
+            disabled=user.disabled,
+            has_password=account.has_password,
+            created_at=user.created_at.replace(tzinfo=UTC),
+            photos=account.photos,
+            bytes=account.bytes,
+        )
+
+
+class AccountIn(Body):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=limits.NAME)
+    password: str | None = Field(None, min_length=8, max_length=200)
+    admin: bool = False
+
+
+class AccountPatch(Body):
+    model_config = ConfigDict(extra="forbid")
+
+    admin: bool | None = None
+    disabled: bool | None = Field(
+        None, description="A disabled user cannot sign in or use a key; their photos stay."
+    )
+    password: str | None = Field(
+        None, min_length=8, max_length=200, description="A new password: signs them out."
+    )
+
+
+class DeletedOut(BaseModel):
+    name: str
+    photos: int = Field(description="Their photos, deleted with them.")
+    bytes: int = Field(description="Their originals' size: freed once no one else refers to it.")
+
+
+@router.get("/users", response_model=list[AccountOut])
+def accounts(_admin: AdminUser, users: Users) -> list[AccountOut]:
+    """Every user, by name, with their photos and the size of their originals."""
+    return [AccountOut.of(account) for account in users.accounts()]
+
+
+@router.post("/users", status_code=201, response_model=AccountOut, responses=errors(400, 409))
+def create_account(body: AccountIn, _admin: AdminUser, users: Users) -> AccountOut:
+    """A new user who signs in with ``password`` (without one: keys only, `albumen users key`).
+    409 ``user_exists``."""
+    user = users.create(body.name, body.password, body.admin)
+    return AccountOut.of(next(a for a in users.accounts() if a.user.id == user.id))
+
+
+@router.patch("/users/{user_id}", response_model=AccountOut, responses=errors(400, 409))
+def manage_account(user_id: str, body: AccountPatch, admin: AdminUser, users: Users) -> AccountOut:
+    """Make or unmake an admin, disable or enable, reset the password (signing them out
+    everywhere). 409 ``own_account`` for an admin's own demotion or disabling (so an instance
+    always keeps an admin who can sign in)."""
+    user = users.manage(
+        admin, user_id, is_admin=body.admin, disabled=body.disabled, password=body.password
+    )
+    return AccountOut.of(next(a for a in users.accounts() if a.user.id == user.id))
+
+
+@router.delete("/users/{user_id}", response_model=DeletedOut, responses=errors(400, 409))
+def delete_account(
+    user_id: str,
+    admin: AdminUser,
+    users: Users,
+    confirm: Annotated[str, Query(description="The user's name, typed to confirm.")],
+) -> DeletedOut:
+    """Delete the user and everything theirs, in one transaction: photos, albums (and the
+    links and members of them), people, keys and sessions. Albums of others keep nothing of
+    theirs; the originals' blobs go at the next sweep once no other photo refers to them.
+    400 ``confirm_name`` unless ``confirm`` is their name; 409 ``own_account`` for oneself."""
+    gone = users.delete(admin, user_id, confirm)
+    return DeletedOut(name=gone.user.name, photos=gone.photos, bytes=gone.bytes)
 
 
 def _ms(latency: Latency) -> dict[str, float | None]:

@@ -12,6 +12,17 @@ class User:
     name: str
     created_at: datetime
     is_admin: bool = False  # may read the operations pages: metrics, dashboard, alerts
+    disabled: bool = False  # an admin disabled it: no sign-in, no key, no session
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as an admin manages them: who, and what they keep here."""
+
+    user: User
+    photos: int
+    bytes: int
+    has_password: bool
 
 
 @dataclass(frozen=True, slots=True)

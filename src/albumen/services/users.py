@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from albumen.domain import limits
-from albumen.domain.errors import InvalidInput, NotFound, RateLimited, Unauthorized
-from albumen.domain.users import NewApiKey, NewWebSession, User, WebSession
+from albumen.domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from albumen.domain.users import Account, NewApiKey, NewWebSession, User, WebSession
 from albumen.ports import Clock, PasswordHasher, RateLimiter, UserRepo
 
 KEY_PREFIX = "alb_"
@@ -82,8 +82,7 @@ class UserService:
 
     def set_password(self, name: str, password: str) -> int:
         """A new password; every browser signed in with the old one is signed out (how many)."""
-        if len(password) < 8:
-            raise InvalidInput("a password has at least 8 characters", code="weak_password")
+        _check_password(password)
         user = self.by_name(name)
         self._users.set_password_hash(user.id, self._hasher.hash(password))
         self._sessions.clear()
@@ -98,7 +97,7 @@ class UserService:
             raise Unauthorized("wrong user name or password", code="bad_credentials")
         if not self._hasher.verify(found[1], password):
             raise Unauthorized("wrong user name or password", code="bad_credentials")
-        return found[0]
+        return _enabled(found[0])
 
     def sign_in(self, name: str, password: str, client: str) -> NewWebSession:
         """A new browser session for the right name and password. Wrong tries are limited per
@@ -128,6 +127,7 @@ class UserService:
         found = self._users.session(digest)
         if found is None or found.expires_at <= now:
             raise Unauthorized("sign in again", code="session_expired")
+        _enabled(found.user)
         self._sessions.put(digest, found, min(found.expires_at, now + REMEMBER_KEYS_FOR))
         return found
 
@@ -148,6 +148,7 @@ class UserService:
             user = self._users.by_key_hash(digest)
             if user is None:
                 raise Unauthorized("the API key is not valid", code="invalid_api_key")
+            _enabled(user)
             self._known.put(digest, user, now + REMEMBER_KEYS_FOR)
         return user
 
@@ -161,10 +162,82 @@ class UserService:
             raise NotFound(f"no user named {name!r}", code="user_not_found")
         return user
 
+    # What an admin does to accounts (the web app's admin page; ``albumen users`` too).
+
+    def accounts(self) -> list[Account]:
+        return self._users.accounts()
+
+    def create(self, name: str, password: str | None, admin: bool) -> User:
+        """A user an admin makes, who signs in with ``password`` (none: a key only)."""
+        if password is not None:
+            _check_password(password)
+        user = self.add(name, admin).user
+        if password is not None:
+            self._users.set_password_hash(user.id, self._hasher.hash(password))
+        return user
+
+    def manage(
+        self,
+        admin: User,
+        user_id: str,
+        *,
+        is_admin: bool | None = None,
+        disabled: bool | None = None,
+        password: str | None = None,
+    ) -> User:
+        """Make or unmake an admin, disable or enable, reset the password (which signs them
+        out everywhere). An admin cannot demote or disable themselves (another admin can): so
+        the one who asks stays, and an instance always keeps an admin who can sign in."""
+        user = self._account(user_id)
+        if user.id == admin.id and (is_admin is False or disabled):
+            raise Conflict("an admin cannot demote or disable themselves", code="own_account")
+        if password is not None:
+            _check_password(password)
+            self._users.set_password_hash(user.id, self._hasher.hash(password))
+            self._users.delete_sessions(user.id)
+        if is_admin is not None:
+            self._users.set_admin(user.id, is_admin)
+        if disabled is not None:
+            self._users.set_disabled(user.id, self._clock.now() if disabled else None)
+        self._known.clear()  # a remembered key or session must not outlive a change
+        self._sessions.clear()
+        return self._account(user_id)
+
+    def delete(self, admin: User, user_id: str, confirm: str) -> Account:
+        """Delete the user and everything theirs (what they had, as it was): only with their
+        name typed as ``confirm``, never oneself."""
+        user = self._account(user_id)
+        if user.id == admin.id:
+            raise Conflict("an admin cannot delete themselves", code="own_account")
+        if confirm != user.name:
+            raise InvalidInput("type the user's name to confirm", code="confirm_name")
+        gone = next(a for a in self._users.accounts() if a.user.id == user.id)
+        self._users.delete(user.id)
+        self._known.clear()
+        self._sessions.clear()
+        return gone
+
+    def _account(self, user_id: str) -> User:
+        user = self._users.get(user_id)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        return user
+
     def _new_key(self, user: User, label: str) -> str:
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         self._users.add_key(user.id, _key_hash(secret), label, self._clock.now())
         return secret
+
+
+def _enabled(user: User) -> User:
+    if user.disabled:
+        raise Unauthorized("this account is disabled: ask an admin", code="account_disabled")
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", code="weak_password")
 
 
 def _key_hash(api_key: str) -> str:

@@ -39,6 +39,7 @@ users = Table(
     Column("password_hash", Text),
     Column("created_at", DateTime, nullable=False),
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("disabled_at", DateTime),  # an admin disabled the account (migration 0021)
 )
 
 api_keys = Table(

@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from albumen.adapters.db.engine import writing
-from albumen.adapters.db.tables import api_keys, users, web_sessions
+from albumen.adapters.db.tables import api_keys, photos, users, web_sessions
 from albumen.domain.errors import Conflict
-from albumen.domain.users import User, WebSession
+from albumen.domain.users import Account, User, WebSession
 
 
 class SqlUserRepo:
@@ -32,6 +32,51 @@ class SqlUserRepo:
         except IntegrityError as err:
             raise Conflict(f"a user named {name!r} already exists", code="user_exists") from err
         return user
+
+    def get(self, user_id: str) -> User | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def accounts(self) -> list[Account]:
+        """Every user, by name, with their photos (the trash's too) and the bytes of their
+        originals."""
+        usage = (
+            select(
+                photos.c.owner_id,
+                func.count().label("photos"),
+                func.coalesce(func.sum(photos.c.size), 0).label("bytes"),
+            )
+            .group_by(photos.c.owner_id)
+            .subquery()
+        )
+        query = (
+            select(users, usage.c.photos, usage.c.bytes)
+            .outerjoin(usage, usage.c.owner_id == users.c.id)
+            .order_by(users.c.name)
+        )
+        with self._engine.connect() as conn:
+            return [
+                Account(
+                    _user(row),
+                    int(row.photos or 0),
+                    int(row.bytes or 0),
+                    row.password_hash is not None,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def set_disabled(self, user_id: str, when: datetime | None) -> None:
+        with writing(self._engine) as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(disabled_at=when))
+            if when is not None:
+                conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+
+    def delete(self, user_id: str) -> None:
+        """The user and everything theirs, in one transaction (their photos, albums, people,
+        links, keys and sessions go with them; blobs no one refers to any more are swept)."""
+        with writing(self._engine) as conn:
+            conn.execute(delete(users).where(users.c.id == user_id))
 
     def set_admin(self, user_id: str, admin: bool) -> None:
         with writing(self._engine) as conn:
@@ -114,4 +159,4 @@ class SqlUserRepo:
 
 
 def _user(row: Row[Any]) -> User:
-    return User(row.id, row.name, row.created_at, row.is_admin)
+    return User(row.id, row.name, row.created_at, row.is_admin, row.disabled_at is not None)

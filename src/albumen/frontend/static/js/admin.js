@@ -1,5 +1,7 @@
-// The admin page: jobs and queue, storage, the live dashboard figures and active alerts.
+// The admin page: the users' accounts; jobs and queue, storage, the live dashboard figures and
+// active alerts.
 
+import { accountsSection } from "./accounts.js";
 import { api } from "./api.js";
 import { bytes, h } from "./dom.js";
 
@@ -77,7 +79,7 @@ function cacheAdvice(cache, redraw) {
 export async function adminPage(main) {
   main.append(h("h1", {}, "Admin"));
   const body = h("div", { class: "admin" });
-  main.append(body);
+  main.append(accountsSection(), body);
   const draw = async () => {
     const [board, jobs, cache] = await Promise.all([
       api("/api/v1/admin/dashboard"),

@@ -30,7 +30,11 @@ export async function loginPage(main, params, navigate) {
           const next = params.get("next");
           navigate(next?.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
         } catch (err) {
-          error.textContent = err.code === "bad_credentials" ? "Wrong user name or password." : err.message;
+          const known = {
+            bad_credentials: "Wrong user name or password.",
+            account_disabled: "This account is disabled. Ask an admin to enable it.",
+          };
+          error.textContent = known[err.code] || err.message;
           password.select();
         }
       },
@@ -45,7 +49,7 @@ export async function loginPage(main, params, navigate) {
     h(
       "p",
       { class: "muted" },
-      "No password yet? An admin sets one with ",
+      "No password yet? An admin sets one on the Admin page, or with ",
       h("code", {}, "albumen users passwd NAME"),
       ".",
     ),
