@@ -343,6 +343,10 @@ class FakePhotoRepo:
         mine = [p.status for p in self.photos.values() if p.owner_id == owner_id]
         return {status: mine.count(status) for status in PhotoStatus}
 
+    def failed(self, limit: int) -> tuple[list[str], int]:
+        found = [p.id for p in self.photos.values() if p.status is PhotoStatus.FAILED]
+        return found[:limit], len(found)
+
     def _change(self, photo_id: str, **changes: object) -> None:
         self.photos[photo_id] = replace(self.photos[photo_id], **changes)  # type: ignore[arg-type]  # fields
 

@@ -406,6 +406,10 @@ class PhotoRepo(Protocol):
 
     def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]: ...
 
+    def failed(self, limit: int) -> tuple[list[str], int]:
+        """Up to ``limit`` failed photos of every user, and how many there are."""
+        ...
+
 
 class PhotoAccess(Protocol):
     def member_can_view(self, user_id: str, photo_id: str) -> bool:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from albumen.adapters.queue import HueyJobQueue
 from albumen.app.infrastructure import Infrastructure
@@ -181,3 +182,32 @@ def test_only_an_admin_manages_accounts(
     assert refused.json()["error"]["code"] == "admin_only"
     assert client.request(method, url, json=body).status_code == 401
     assert _account(client, auth, "alice")["is_admin"] is True
+
+
+def test_an_admin_has_every_failed_photo_processed_again(
+    client: TestClient, auth: Headers, services: Services, queue: HueyJobQueue, engine: Engine
+) -> None:
+    """A photo failed by a fault taken for bad media (as the PostgreSQL date-source bug once
+    did) is processed again, whoever owns it; a truly broken file fails again, saying why."""
+    bob = {"Authorization": f"Bearer {services.users.add('bob').secret}"}
+    good = upload(client, bob, make_jpeg(seed=40), "good.jpg").json()["id"]
+    broken = upload(client, auth, make_jpeg(seed=41)[:600], "broken.jpg").json()["id"]
+    queue.run_pending()
+    assert client.get(f"/api/v1/photos/{broken}", headers=auth).json()["status"] == "failed"
+    with engine.begin() as conn:  # the fault: a good photo ended failed
+        conn.execute(
+            text("UPDATE photos SET status = 'failed', error = 'a fault' WHERE id = :id"),
+            {"id": good},
+        )
+    assert client.get("/api/v1/admin/jobs", headers=auth).json() == {"failed": 2}
+    assert client.post("/api/v1/admin/jobs/retry", headers=bob).status_code == 403
+    retried = client.post("/api/v1/admin/jobs/retry", headers=auth | ORIGIN)
+    assert retried.json() == {"queued": 2}
+    assert client.get(f"/api/v1/photos/{good}", headers=bob).json()["status"] == "pending"
+    queue.run_pending()
+    again = client.get(f"/api/v1/photos/{good}", headers=bob).json()
+    assert (again["status"], again["error"]) == ("ready", None)
+    still = client.get(f"/api/v1/photos/{broken}", headers=auth).json()
+    assert still["status"] == "failed"
+    assert still["error"]
+    assert client.get("/api/v1/admin/jobs", headers=auth).json() == {"failed": 1}

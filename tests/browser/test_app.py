@@ -1145,6 +1145,8 @@ def test_an_admin_manages_users_from_the_admin_page(
     page: Page, browser: Browser, library: Library
 ) -> None:
     page.goto("/admin")
+    failed = page.get_by_role("region", name="Failed photos")
+    expect(failed).to_contain_text(re.compile(r"Every photo was processed|could not be processed"))
     users = page.get_by_role("region", name="Users")
     me = users.locator("tr[data-user='alice']")
     expect(me).to_contain_text("you")  # no button to demote, disable or delete oneself

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from albumen.api.deps import AdminUser, Users
+from albumen.api.deps import AdminUser, Jobs, Users
 from albumen.api.openapi import errors
 from albumen.api.schemas import Body
 from albumen.domain import limits
@@ -119,6 +119,28 @@ async def slow_queries(
             for query in operations.queries.slow()[:limit]
         ],
     }
+
+
+class FailedOut(BaseModel):
+    failed: int = Field(description="Photos of every user that could not be processed.")
+
+
+class RetriedOut(BaseModel):
+    queued: int = Field(description="Failed photos queued to be processed again.")
+
+
+@router.get("/jobs", response_model=FailedOut)
+def failed_jobs(_admin: AdminUser, jobs: Jobs) -> FailedOut:
+    """How many photos, of every user, failed to be processed."""
+    return FailedOut(failed=jobs.failed())
+
+
+@router.post("/jobs/retry", response_model=RetriedOut)
+def retry_jobs(_admin: AdminUser, jobs: Jobs) -> RetriedOut:
+    """Process every failed photo again (10,000 at a time): after an upgrade that reads what
+    could not be read before, or a fault taken for bad media. Each is pending until its job
+    runs; one that fails again says why, as before."""
+    return RetriedOut(queued=jobs.retry_failed())
 
 
 class AccountOut(BaseModel):

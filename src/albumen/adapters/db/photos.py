@@ -474,6 +474,17 @@ class SqlPhotoRepo:
         with self._engine.connect() as conn:
             return photo_rows(conn, query)
 
+    def failed(self, limit: int) -> tuple[list[str], int]:
+        """Up to ``limit`` failed photos of every user (oldest first), and how many there are."""
+        failed = photos.c.status == PhotoStatus.FAILED.value
+        with self._engine.connect() as conn:
+            ids = conn.execute(
+                select(photos.c.id).where(failed).order_by(photos.c.created_at).limit(limit)
+            ).scalars()
+            found = [str(photo_id) for photo_id in ids]
+            total = conn.execute(select(func.count()).select_from(photos).where(failed))
+            return found, int(total.scalar_one())
+
     def status_counts(self, owner_id: str) -> dict[PhotoStatus, int]:
         query = (
             select(photos.c.status, func.count())

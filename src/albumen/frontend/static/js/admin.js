@@ -3,7 +3,7 @@
 
 import { accountsSection } from "./accounts.js";
 import { api } from "./api.js";
-import { bytes, h } from "./dom.js";
+import { bytes, h, toast } from "./dom.js";
 
 const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
 const ms = (x) => (x === null || x === undefined ? "–" : `${x.toFixed(1)} ms`);
@@ -76,15 +76,48 @@ function cacheAdvice(cache, redraw) {
   );
 }
 
+/** Photos of every user that could not be processed, and a button to process them again. */
+function retrySection(failed, redraw) {
+  return h(
+    "section",
+    { "aria-labelledby": "failed-h" },
+    h("h2", { id: "failed-h" }, "Failed photos"),
+    failed
+      ? h(
+          "p",
+          {},
+          `${failed.toLocaleString()} ${failed === 1 ? "photo" : "photos"} of all users could not be processed. `,
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: async () => {
+                try {
+                  const done = await api("/api/v1/admin/jobs/retry", { method: "POST" });
+                  toast(`${done.queued.toLocaleString()} queued to be processed again`);
+                } catch (err) {
+                  toast(err.message, "error");
+                }
+                await redraw();
+              },
+            },
+            "Process them again",
+          ),
+        )
+      : h("p", {}, "Every photo was processed."),
+  );
+}
+
 export async function adminPage(main) {
   main.append(h("h1", {}, "Admin"));
   const body = h("div", { class: "admin" });
   main.append(accountsSection(), body);
   const draw = async () => {
-    const [board, jobs, cache] = await Promise.all([
+    const [board, jobs, cache, failed] = await Promise.all([
       api("/api/v1/admin/dashboard"),
       api("/api/v1/jobs"),
       api("/api/v1/admin/cache"),
+      api("/api/v1/admin/jobs"),
     ]);
     const a = board.api;
     body.replaceChildren(
@@ -118,6 +151,7 @@ export async function adminPage(main) {
           ...Object.entries(jobs.photos).map(([status, n]) => [`Your photos ${status}`, n]),
         ],
       ),
+      retrySection(failed.failed, draw),
       table(
         `API, last ${Math.round(board.window_seconds / 60)} minutes`,
         ["", "value"],
