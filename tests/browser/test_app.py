@@ -764,16 +764,20 @@ def test_a_duplicate_says_its_size_and_that_it_is_the_keeper_apart(
 
 
 def test_a_year_on_the_scrubber_goes_to_that_year(page: Page) -> None:
-    """A click on the upper half of "2021" (its mark is centred on where the year starts)
-    landed in the newer year's last month (#16: "2009" went to May 2010)."""
-    newest_of_2021 = (page.locator("h2.month", has_text="2021").first.text_content() or "").strip()
-    mark = page.locator(".scrub-year", has_text="2021")
+    """A click on the upper half of a year's mark (centred on where the year starts) landed
+    in the newer year's last month (#16: "2009" went to May 2010)."""
+    # an older year's mark (marks too close to the one above are left out, so which years
+    # have one depends on the library's shape: the second mark is always an older year's)
+    mark = page.locator(".scrub-year").nth(1)
+    expect(mark).to_be_visible()
+    year = mark.inner_text()
+    newest = (page.locator("h2.month", has_text=year).first.text_content() or "").strip()
     box = mark.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 2)
     scrubber = page.get_by_role("slider", name="Jump to a month")
-    expect(scrubber).to_have_attribute("aria-valuetext", newest_of_2021)
-    expect(month(page, newest_of_2021).locator(".tile").first).to_be_in_viewport()
+    expect(scrubber).to_have_attribute("aria-valuetext", newest)
+    expect(month(page, newest).locator(".tile").first).to_be_in_viewport()
 
 
 def test_uploads_close_when_done_and_take_their_place_by_date(page: Page) -> None:

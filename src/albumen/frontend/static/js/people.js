@@ -90,6 +90,7 @@ export async function personPage(main, _params, navigate, { id }) {
     value: person.name || "",
     placeholder: "Add a name",
   });
+  const title = h("h1", {}, person.name || "Unnamed");
   main.append(
     h(
       "nav",
@@ -101,6 +102,8 @@ export async function personPage(main, _params, navigate, { id }) {
         h("li", { "aria-current": "page" }, person.name || "Unnamed"),
       ),
     ),
+    // the page's title: a person had only a field, and no heading to find the page by
+    title,
     h(
       "form",
       {
@@ -117,6 +120,7 @@ export async function personPage(main, _params, navigate, { id }) {
               return;
             }
             await api(`/api/v1/people/${id}`, { method: "PATCH", json: { name: wanted || null } });
+            title.textContent = wanted || "Unnamed";
             toast("Saved");
           } catch (err) {
             toast(err.message, "error");
