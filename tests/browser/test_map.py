@@ -48,7 +48,7 @@ COLOURS = {PARIS: (200, 30, 30), TOKYO: (30, 160, 40), SYDNEY: (40, 60, 200)}
 
 
 @pytest.fixture(scope="module")
-def places(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     folder = tmp_path_factory.mktemp("map")
     server = LiveServer(folder / "data", ALBUMEN_ANALYSIS="false")
     key = server.cli("users", "add", "alice")
@@ -65,19 +65,6 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
         yield lib
     finally:
         server.stop()
-
-
-@pytest.fixture
-def page(browser: Browser, places: Library) -> Iterator[Page]:
-    context = browser.new_context(base_url=places.url, viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(tab, places)
-    yield tab
-    context.close()
-    assert not errors, errors
 
 
 def _pixels(page: Page, selector: str) -> np.ndarray:
@@ -164,16 +151,16 @@ def test_a_cluster_opens_its_photos_as_a_grid_and_the_viewer(page: Page) -> None
     expect(page.locator(".map-marker[data-count='3']")).to_be_in_viewport()
 
 
-def test_an_albums_map_holds_only_its_photos(page: Page, places: Library) -> None:
-    found = places.get("/api/v1/search", bbox="35,139,36,140", limit="10")["items"]
+def test_an_albums_map_holds_only_its_photos(page: Page, library: Library) -> None:
+    found = library.get("/api/v1/search", bbox="35,139,36,140", limit="10")["items"]
     tokyo = [photo["id"] for photo in found]
     assert len(tokyo) == 3
     album = requests.post(
-        f"{places.url}/api/v1/albums", headers=places.headers, json={"name": "Japan"}
+        f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Japan"}
     ).json()
     requests.put(
-        f"{places.url}/api/v1/albums/{album['id']}/photos",
-        headers=places.headers,
+        f"{library.url}/api/v1/albums/{album['id']}/photos",
+        headers=library.headers,
         json={"ids": tokyo},
     ).raise_for_status()
     page.goto(f"/albums/{album['id']}")
@@ -184,12 +171,12 @@ def test_an_albums_map_holds_only_its_photos(page: Page, places: Library) -> Non
     expect(page.locator(".map-marker")).to_have_count(1)
 
 
-def test_a_phone_shows_the_map_and_a_cluster_below_it(browser: Browser, places: Library) -> None:
+def test_a_phone_shows_the_map_and_a_cluster_below_it(browser: Browser, library: Library) -> None:
     context = browser.new_context(
-        base_url=places.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        base_url=library.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     tab = context.new_page()
-    sign_in(tab, places)
+    sign_in(tab, library)
     tab.goto("/map")
     expect(tab.get_by_role("status").filter(has_text="in view")).to_have_text("10 photos in view")
     _markers_loaded(tab)
@@ -212,16 +199,16 @@ def test_a_phone_shows_the_map_and_a_cluster_below_it(browser: Browser, places: 
     context.close()
 
 
-def test_the_map_without_located_photos_says_why(browser: Browser, places: Library) -> None:
-    places.server.cli("users", "add", "newcomer")
-    places.server.cli("users", "passwd", "newcomer", "--password", PASSWORD)
-    context = browser.new_context(base_url=places.url)
+def test_the_map_without_located_photos_says_why(browser: Browser, library: Library) -> None:
+    library.server.cli("users", "add", "newcomer")
+    library.server.cli("users", "passwd", "newcomer", "--password", PASSWORD)
+    context = browser.new_context(base_url=library.url)
     tab = context.new_page()
     tab.goto("/login")
     tab.get_by_label("User name").fill("newcomer")
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_url(f"{places.url}/")
+    tab.wait_for_url(f"{library.url}/")
     tab.goto("/map")
     expect(tab.get_by_role("status").filter(has_text="location")).to_have_text(
         "No photo has a location yet: photos taken with a phone's location on appear here."
@@ -231,15 +218,15 @@ def test_the_map_without_located_photos_says_why(browser: Browser, places: Libra
 
 
 def test_a_share_visitor_sees_the_map_only_where_the_owner_allowed_it(
-    page: Page, browser: Browser, places: Library
+    page: Page, browser: Browser, library: Library
 ) -> None:
-    found = places.get("/api/v1/search", bbox="-40,140,-30,160", limit="10")["items"]
+    found = library.get("/api/v1/search", bbox="-40,140,-30,160", limit="10")["items"]
     album = requests.post(
-        f"{places.url}/api/v1/albums", headers=places.headers, json={"name": "Sydney"}
+        f"{library.url}/api/v1/albums", headers=library.headers, json={"name": "Sydney"}
     ).json()
     requests.put(
-        f"{places.url}/api/v1/albums/{album['id']}/photos",
-        headers=places.headers,
+        f"{library.url}/api/v1/albums/{album['id']}/photos",
+        headers=library.headers,
         json={"ids": [photo["id"] for photo in found]},
     ).raise_for_status()
     links = {}

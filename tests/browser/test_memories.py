@@ -24,7 +24,7 @@ def _exif_date(day: date, hour: int = 12) -> str:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """Home in Delft, three days in Lisbon three weeks ago, and this day 3 and 6 years ago."""
     folder = tmp_path_factory.mktemp("memories")
     server = LiveServer(folder / "data", ALBUMEN_ANALYSIS="false")
@@ -46,23 +46,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
         server.stop()
 
 
-@pytest.fixture
-def page(browser: Browser, story: Library) -> Iterator[Page]:
-    context = browser.new_context(base_url=story.url, viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(tab, story)
-    yield tab
-    context.close()
-    assert not errors, errors
-
-
-def trip_title(story: Library) -> str:
+def trip_title(library: Library) -> str:
     """A trip is named by its most photographed place, as the offline geocoder names it (the
     middle of Lisbon is its Intendente quarter in GeoNames)."""
-    found = story.get("/api/v1/search", bbox="38,-10,39,-9", limit="1")["items"][0]
+    found = library.get("/api/v1/search", bbox="38,-10,39,-9", limit="1")["items"][0]
     return f"A trip to {found['location']['place']['city']}"
 
 
@@ -73,11 +60,11 @@ def _cards_loaded(page: Page) -> None:
     )
 
 
-def test_the_start_page_shows_this_day_and_the_trip(page: Page, story: Library) -> None:
+def test_the_start_page_shows_this_day_and_the_trip(page: Page, library: Library) -> None:
     strip = page.get_by_role("region", name="Memories")
     expect(strip).to_be_visible()
     titles = strip.locator(".memory-title")
-    expect(titles).to_have_text(["3 years ago", "6 years ago", trip_title(story)])
+    expect(titles).to_have_text(["3 years ago", "6 years ago", trip_title(library)])
     _cards_loaded(page)
     for card in strip.locator(".memory-card").all():
         # the photo is what is seen above its title (the title's shade lies over its foot)
@@ -92,9 +79,9 @@ def test_the_start_page_shows_this_day_and_the_trip(page: Page, story: Library) 
     assert axe_violations(page) == []
 
 
-def test_a_memory_opens_as_a_story_and_plays(page: Page, story: Library) -> None:
-    page.get_by_role("link", name=trip_title(story)).click()
-    expect(page.get_by_role("heading", name=trip_title(story))).to_be_visible()
+def test_a_memory_opens_as_a_story_and_plays(page: Page, library: Library) -> None:
+    page.get_by_role("link", name=trip_title(library)).click()
+    expect(page.get_by_role("heading", name=trip_title(library))).to_be_visible()
     expect(page.locator(".memory-places")).to_contain_text("Portugal")
     tiles = page.locator(".tile")
     expect(tiles).to_have_count(4)
@@ -111,8 +98,8 @@ def test_a_memory_opens_as_a_story_and_plays(page: Page, story: Library) -> None
     page.keyboard.press("Escape")
 
 
-def test_a_memory_is_hidden_and_the_undo_brings_it_back(page: Page, story: Library) -> None:
-    trip = trip_title(story)
+def test_a_memory_is_hidden_and_the_undo_brings_it_back(page: Page, library: Library) -> None:
+    trip = trip_title(library)
     strip = page.get_by_role("region", name="Memories")
     expect(strip.locator(".memory-card")).to_have_count(3)
     strip.get_by_role("button", name="Hide “6 years ago”").click()
@@ -131,24 +118,24 @@ def test_a_memory_is_hidden_and_the_undo_brings_it_back(page: Page, story: Libra
     expect(page.get_by_role("region", name="Memories").locator(".memory-card")).to_have_count(3)
 
 
-def test_a_memory_is_shared_as_an_album_with_a_link(page: Page, story: Library) -> None:
-    page.get_by_role("link", name=trip_title(story)).click()
+def test_a_memory_is_shared_as_an_album_with_a_link(page: Page, library: Library) -> None:
+    page.get_by_role("link", name=trip_title(library)).click()
     page.get_by_role("button", name="Share").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_role("heading")).to_contain_text(trip_title(story))
+    expect(dialog.get_by_role("heading")).to_contain_text(trip_title(library))
     dialog.get_by_role("button", name="Create link").click()
     link = dialog.get_by_label("Anyone with this link can see it").input_value()
-    album = next(a for a in story.get("/api/v1/albums") if a["name"].startswith("A trip to"))
+    album = next(a for a in library.get("/api/v1/albums") if a["name"].startswith("A trip to"))
     assert album["photo_count"] == 4
     assert "/s/" in link
 
 
-def test_a_phone_shows_the_memories_above_the_photos(browser: Browser, story: Library) -> None:
+def test_a_phone_shows_the_memories_above_the_photos(browser: Browser, library: Library) -> None:
     context = browser.new_context(
-        base_url=story.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        base_url=library.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     tab = context.new_page()
-    sign_in(tab, story)
+    sign_in(tab, library)
     strip = tab.get_by_role("region", name="Memories")
     expect(strip.locator(".memory-card").first).to_be_in_viewport()
     _cards_loaded(tab)
